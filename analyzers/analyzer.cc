@@ -1,0 +1,205 @@
+#include "analyzers/analyzer.h"
+
+#include <unicode/brkiter.h>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+#include <unicode/utext.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace mixi::analyzers {
+
+const std::map<std::string, std::string>& embedded_stopwords(); // generated
+
+namespace {
+
+using StopSets = std::unordered_map<std::string, std::unordered_set<std::string>>;
+
+// Parsed once, then shared read-only by every thread.
+const StopSets& stop_sets() {
+    static const StopSets sets = [] {
+        StopSets out;
+        for (const auto& [lang, text] : embedded_stopwords()) {
+            auto& set = out[lang];
+            std::size_t pos = 0;
+            while (pos < text.size()) {
+                std::size_t eol = text.find('\n', pos);
+                if (eol == std::string::npos)
+                    eol = text.size();
+                std::string line = text.substr(pos, eol - pos);
+                pos = eol + 1;
+                while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+                    line.pop_back();
+                if (!line.empty() && line[0] != '#')
+                    set.insert(std::move(line));
+            }
+        }
+        return out;
+    }();
+    return sets;
+}
+
+bool is_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+}
+
+} // namespace
+
+struct Analyzer::Icu {
+    std::unique_ptr<icu::BreakIterator> words;
+    const icu::Normalizer2* nfkc_cf = nullptr;
+};
+
+Analyzer::Analyzer(AnalyzerOptions options) : options_(options), icu_(std::make_unique<Icu>()) {
+    UErrorCode status = U_ZERO_ERROR;
+    icu_->words.reset(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
+    if (U_FAILURE(status) || !icu_->words)
+        throw std::runtime_error("ICU word break iterator unavailable: " +
+                                 std::string(u_errorName(status)));
+    icu_->nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+    if (U_FAILURE(status))
+        throw std::runtime_error("ICU NFKC_Casefold unavailable: " +
+                                 std::string(u_errorName(status)));
+}
+
+Analyzer::~Analyzer() = default;
+Analyzer::Analyzer(Analyzer&&) noexcept = default;
+Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
+
+std::string Analyzer::fold(std::string_view text) const {
+    std::string out;
+    if (is_ascii(text)) {
+        // NFKC case folding of ASCII is plain lower-casing; skip ICU on the common path.
+        out.assign(text);
+        for (char& c : out)
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+        return out;
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::UnicodeString src =
+        icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    const icu::UnicodeString folded = icu_->nfkc_cf->normalize(src, status);
+    if (U_FAILURE(status))
+        return out;
+    folded.toUTF8String(out);
+    return out;
+}
+
+std::vector<Token> Analyzer::tokenize(std::string_view text) {
+    std::vector<Token> tokens;
+    if (text.empty())
+        return tokens;
+    UErrorCode status = U_ZERO_ERROR;
+    // UText reads the UTF-8 in place; boundaries come back as byte offsets into `text`, and
+    // ill-formed bytes read as U+FFFD, which is never part of a word.
+    UText* ut = utext_openUTF8(nullptr, text.data(), static_cast<int64_t>(text.size()), &status);
+    if (U_FAILURE(status))
+        return tokens;
+    icu::BreakIterator& bi = *icu_->words;
+    bi.setText(ut, status);
+    if (U_FAILURE(status)) {
+        utext_close(ut);
+        return tokens;
+    }
+    tokens.reserve(text.size() / 6);
+    int32_t begin = bi.first();
+    for (int32_t end = bi.next(); end != icu::BreakIterator::DONE; begin = end, end = bi.next()) {
+        const int32_t rule = bi.getRuleStatus();
+        if (rule < UBRK_WORD_NUMBER)
+            continue; // spaces and punctuation
+        const std::string_view raw = text.substr(begin, end - begin);
+        Token token;
+        token.term = fold(raw);
+        if (token.term.empty() || token.term.size() > options_.max_term_bytes)
+            continue;
+        token.begin = static_cast<std::uint32_t>(begin);
+        token.end = static_cast<std::uint32_t>(end);
+        if (rule >= UBRK_WORD_KANA && rule < UBRK_WORD_IDEO_LIMIT)
+            token.kind = TokenKind::cjk;
+        else if (rule < UBRK_WORD_NUMBER_LIMIT)
+            token.kind = TokenKind::number;
+        if (token.kind == TokenKind::cjk && !tokens.empty()) {
+            const Token& prev = tokens.back();
+            token.joins_previous = prev.kind == TokenKind::cjk && prev.end == token.begin;
+        }
+        tokens.push_back(std::move(token));
+    }
+    utext_close(ut);
+    return tokens;
+}
+
+bool Analyzer::has_stemmer(std::string_view lang) {
+    stem("", lang);
+    auto it = stemmers_.find(lang);
+    return it != stemmers_.end() && !it->second.is_none();
+}
+
+std::string Analyzer::stem(std::string_view term, std::string_view lang) {
+    auto it = stemmers_.find(lang);
+    if (it == stemmers_.end()) {
+        Xapian::Stem stemmer; // the "none" stemmer: returns words unchanged
+        // Xapian knows languages by ISO 639 code; CJK languages have no stemmer.
+        if (!lang.empty() && lang != "ja" && lang != "zh" && lang != "ko" && lang != "th") {
+            try {
+                stemmer = Xapian::Stem(std::string(lang));
+            } catch (const Xapian::Error&) {
+            }
+        }
+        it = stemmers_.emplace(std::string(lang), stemmer).first;
+    }
+    if (term.empty() || it->second.is_none())
+        return std::string(term);
+    return it->second(std::string(term));
+}
+
+bool Analyzer::is_stopword(std::string_view term, std::string_view lang) const {
+    const StopSets& sets = stop_sets();
+    auto it = sets.find(std::string(lang));
+    if (it == sets.end())
+        it = sets.find("en");
+    return it != sets.end() && it->second.contains(std::string(term));
+}
+
+std::vector<std::string> cjk_bigrams(std::string_view text) {
+    std::vector<std::string> out;
+    std::vector<std::size_t> starts; // byte offset of each character
+    for (std::size_t i = 0; i < text.size();) {
+        starts.push_back(i);
+        UChar32 c;
+        int32_t j = static_cast<int32_t>(i);
+        U8_NEXT(text.data(), j, static_cast<int32_t>(text.size()), c);
+        i = static_cast<std::size_t>(j);
+    }
+    starts.push_back(text.size());
+    for (std::size_t k = 0; k + 2 < starts.size(); ++k)
+        out.emplace_back(text.substr(starts[k], starts[k + 2] - starts[k]));
+    return out;
+}
+
+std::vector<std::string> cjk_bigrams(const std::vector<Token>& tokens) {
+    std::vector<std::string> out;
+    std::string run;
+    auto flush = [&] {
+        auto grams = cjk_bigrams(run);
+        out.insert(out.end(), std::make_move_iterator(grams.begin()),
+                   std::make_move_iterator(grams.end()));
+        run.clear();
+    };
+    for (const Token& t : tokens) {
+        if (t.kind != TokenKind::cjk) {
+            flush();
+            continue;
+        }
+        if (!t.joins_previous)
+            flush();
+        run += t.term;
+    }
+    flush();
+    return out;
+}
+
+} // namespace mixi::analyzers

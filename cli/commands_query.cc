@@ -1,0 +1,119 @@
+// `mixi-search query`
+#include "cli/commands.h"
+#include "query/result_json.h"
+#include "query/searcher.h"
+
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <iomanip>
+#include <iostream>
+
+namespace mixi::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::string shorten(const std::string& s, std::size_t n) {
+    if (s.size() <= n)
+        return s;
+    std::size_t end = n;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80)
+        --end;
+    return s.substr(0, end) + "…";
+}
+
+void print_table(const query::SearchResult& r) {
+    std::cout << r.total << " matches (page " << r.page << ")\n";
+    if (r.did_you_mean)
+        std::cout << "did you mean: " << *r.did_you_mean << "\n";
+    int rank = static_cast<int>((r.page - 1) * r.per_page);
+    for (const auto& h : r.hits) {
+        std::cout << std::setw(3) << ++rank << "  " << std::fixed << std::setprecision(3)
+                  << std::setw(7) << h.score << "  " << std::setw(7) << std::left << h.type
+                  << " " << std::setw(3) << h.lang << std::right << " " << h.id << "  "
+                  << shorten(h.title, 60) << "\n";
+    }
+    auto facet = [](const char* name, const std::map<std::string, std::uint64_t>& f) {
+        if (f.empty())
+            return;
+        std::cout << name << ":";
+        for (const auto& [k, v] : f)
+            std::cout << " " << k << "=" << v;
+        std::cout << "\n";
+    };
+    facet("type", r.type_facets);
+    facet("lang", r.lang_facets);
+}
+
+} // namespace
+
+int run_query(const Args& args) {
+    std::string dir, format, sort;
+    std::vector<std::string> words;
+    query::SearchRequest req;
+    query::SearchOptions options;
+    po::options_description opts("options");
+    opts.add_options()("help,h", "show this help")(
+        "index", po::value(&dir)->default_value("index"), "index directory")(
+        "page", po::value(&req.page)->default_value(1), "page (from 1)")(
+        "per-page", po::value(&req.per_page)->default_value(10), "hits per page (1-100)")(
+        "type", po::value(&req.types)->composing(), "only this type (repeatable)")(
+        "lang", po::value(&req.langs)->composing(), "only this language (repeatable)")(
+        "from", po::value(&req.from), "published on or after (YYYY[-MM[-DD]])")(
+        "to", po::value(&req.to), "published on or before (YYYY[-MM[-DD]])")(
+        "sort", po::value(&sort)->default_value("relevance"), "relevance or date")(
+        "prefix", po::bool_switch(&req.prefix), "the last word is a prefix (as you type)")(
+        "all", po::bool_switch(&req.match_all), "every word must match")(
+        "user-lang", po::value(&req.lang), "the searcher's language (default: detect)")(
+        "format", po::value(&format)->default_value("json"), "json or table")(
+        "k1", po::value(&options.k1)->default_value(options.k1), "BM25 k1")(
+        "b", po::value(&options.b)->default_value(options.b), "BM25 b");
+    po::options_description all;
+    all.add(opts).add_options()("q", po::value(&words)->composing());
+    po::positional_options_description positional;
+    positional.add("q", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "mixi-search query: " << e.what() << "\n";
+        return exit_usage;
+    }
+    if (vm.count("help")) {
+        std::cout << "usage: mixi-search query [--index DIR] [options] QUERY...\n\n" << opts;
+        return exit_ok;
+    }
+    if (sort != "relevance" && sort != "date") {
+        std::cerr << "mixi-search query: --sort must be relevance or date\n";
+        return exit_usage;
+    }
+    if (format != "json" && format != "table") {
+        std::cerr << "mixi-search query: --format must be json or table\n";
+        return exit_usage;
+    }
+    req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    for (const auto& w : words)
+        req.q += (req.q.empty() ? "" : " ") + w;
+    auto searcher = query::Searcher::open(dir, options);
+    if (!searcher) {
+        std::cerr << "mixi-search: " << searcher.error().message << "\n";
+        return exit_error;
+    }
+    auto result = searcher->search(req);
+    if (!result) {
+        std::cerr << "mixi-search: " << result.error().message << "\n";
+        return result.error().code == ErrorCode::invalid_query ||
+                       result.error().code == ErrorCode::invalid_argument
+                   ? exit_usage
+                   : exit_error;
+    }
+    if (format == "table")
+        print_table(*result);
+    else
+        std::cout << boost::json::serialize(query::to_json(*result)) << "\n";
+    return exit_ok;
+}
+
+} // namespace mixi::cli

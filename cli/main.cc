@@ -1,0 +1,52 @@
+// mixi-search: one binary, subcommands over the libraries. Configuration is read here (flags)
+// and handed to the libraries as plain structs.
+#include "cli/commands.h"
+
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <xapian.h>
+
+namespace {
+
+constexpr const char* usage = R"(mixi-search: privacy-respecting site search
+
+usage: mixi-search <command> [options]
+
+commands:
+  index build   --index DIR SOURCE...   full rebuild into a new version, then switch `current`
+  index update  --index DIR SOURCE...   upsert / remove records in place
+  index delete  --index DIR ID...       remove documents by id
+  index stats   --index DIR             what the index holds
+  query         --index DIR [options] QUERY...
+  eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
+
+SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
+exit status: 0 ok, 1 error, 2 usage, 3 done but some input skipped or not found
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+        std::cout << usage;
+        return argc < 2 ? mixi::cli::exit_usage : mixi::cli::exit_ok;
+    }
+    const std::string command = argv[1];
+    const mixi::cli::Args args(argv + 2, argv + argc);
+    try {
+        if (command == "index")
+            return mixi::cli::run_index(args);
+        if (command == "query")
+            return mixi::cli::run_query(args);
+        if (command == "eval")
+            return mixi::cli::run_eval(args);
+        std::cerr << "mixi-search: unknown command \"" << command << "\"\n\n" << usage;
+        return mixi::cli::exit_usage;
+    } catch (const Xapian::Error& e) {
+        std::cerr << "mixi-search: " << e.get_description() << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "mixi-search: " << e.what() << "\n";
+    }
+    return mixi::cli::exit_error;
+}

@@ -1,0 +1,27 @@
+// How documents are laid out in a Xapian database: term prefixes and value slots. The indexer
+// writes this layout and the query library reads it; nothing else should know it.
+#pragma once
+
+#include <xapian.h>
+
+namespace mixi::schema {
+
+// Term prefixes (Xapian conventions where one exists).
+inline constexpr const char* id = "Q";       ///< unique document id (boolean)
+inline constexpr const char* type = "XT";    ///< article | photo | video | comment (boolean)
+inline constexpr const char* lang = "L";     ///< primary language subtag (boolean)
+inline constexpr const char* tag = "K";      ///< case-folded tag (boolean)
+inline constexpr const char* author = "A";   ///< case-folded author (boolean)
+inline constexpr const char* title = "S";    ///< title words (probabilistic, positional)
+inline constexpr const char* stem = "Z";     ///< stemmed form of an unprefixed word
+inline constexpr const char* bigram = "XB";  ///< CJK character bigram of title or body
+
+// Value slots.
+inline constexpr Xapian::valueno slot_published = 0; ///< sortable_serialise(unix seconds)
+inline constexpr Xapian::valueno slot_type = 1;      ///< type name, for facets
+inline constexpr Xapian::valueno slot_lang = 2;      ///< language subtag, for facets
+
+/// Positions of body words start here, so a phrase never spans title and body.
+inline constexpr Xapian::termpos body_position_offset = 1000;
+
+} // namespace mixi::schema

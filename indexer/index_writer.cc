@@ -1,0 +1,416 @@
+#include "indexer/index_writer.h"
+
+#include "common/index_layout.h"
+#include "common/schema.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <thread>
+#include <xapian.h>
+
+namespace mixi::indexer {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ------------------------------------------------------------------------------ write lock
+
+/// flock() on <dir>/write.lock: released by the kernel when the process ends, however it ends.
+class WriteLock {
+  public:
+    static Expected<WriteLock> acquire(const fs::path& dir) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec)
+            return fail(ErrorCode::io_error, "cannot create " + dir.string() + ": " + ec.message());
+        const fs::path path = layout::lock_file(dir);
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return fail(ErrorCode::io_error,
+                        "cannot open " + path.string() + ": " + std::strerror(errno));
+        if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            char buf[32] = {};
+            const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+            ::close(fd);
+            std::string holder = n > 0 ? " (pid " + std::string(buf, static_cast<std::size_t>(n)) + ")" : "";
+            while (!holder.empty() && (holder.back() == '\n'))
+                holder.pop_back();
+            return fail(ErrorCode::index_locked, "index is locked: another writer" + holder +
+                                                     " is updating " + dir.string());
+        }
+        const std::string pid = std::to_string(::getpid());
+        if (::ftruncate(fd, 0) == 0 && ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+            // The pid is only a hint for the error message above.
+        }
+        return WriteLock(fd);
+    }
+    WriteLock(WriteLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    WriteLock& operator=(WriteLock&&) = delete;
+    ~WriteLock() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+
+  private:
+    explicit WriteLock(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+Error xapian_error(const Xapian::Error& e, const std::string& what) {
+    if (std::string_view(e.get_type()) == "DatabaseLockError")
+        return {ErrorCode::index_locked, "index is locked: " + e.get_msg()};
+    if (std::string_view(e.get_type()) == "DatabaseOpeningError")
+        return {ErrorCode::index_unavailable, what + ": " + e.get_description()};
+    return {ErrorCode::io_error, what + ": " + e.get_description()};
+}
+
+// ---------------------------------------------------------------------------------- pipeline
+
+/// A record after analysis: public ones carry their document.
+struct Item {
+    std::string id_term;
+    std::optional<PreparedDocument> prepared;
+};
+
+/// Takes every distinct word of document `docid` out of the spelling table (words were added
+/// once per document, so one each comes off).
+void remove_spelling(Xapian::WritableDatabase& db, Xapian::docid docid) {
+    for (auto t = db.termlist_begin(docid); t != db.termlist_end(docid); ++t) {
+        const std::string term = *t;
+        if (!term.empty() && !(term[0] >= 'A' && term[0] <= 'Z'))
+            db.remove_spelling(term, 1);
+    }
+}
+
+std::optional<Xapian::docid> find_document(Xapian::WritableDatabase& db, const std::string& term) {
+    auto p = db.postlist_begin(term);
+    if (p == db.postlist_end(term))
+        return std::nullopt;
+    return *p;
+}
+
+void write_item(Xapian::WritableDatabase& db, Item& item, IndexReport& report) {
+    const auto existing = find_document(db, item.id_term);
+    if (existing)
+        remove_spelling(db, *existing);
+    if (!item.prepared) {
+        if (existing) {
+            db.delete_document(*existing);
+            ++report.removed;
+        } else {
+            ++report.hidden;
+        }
+        return;
+    }
+    if (existing)
+        db.replace_document(*existing, item.prepared->document);
+    else
+        db.add_document(item.prepared->document);
+    for (const std::string& word : item.prepared->spelling_words)
+        db.add_spelling(word, 1);
+    ++report.indexed;
+}
+
+class Pipeline {
+  public:
+    Pipeline(std::vector<std::unique_ptr<Source>> sources, const IndexOptions& options)
+        : sources_(std::move(sources)), options_(options), start_(Clock::now()) {
+        const unsigned n = std::max(1u, options.threads);
+        for (unsigned i = 0; i < n; ++i)
+            builders_.emplace_back(options.build);
+    }
+
+    /// Feeds every item to `write` in source order. Analysis of the next batch overlaps the
+    /// writing of this one when more than one thread is allowed.
+    Expected<void> run(const std::function<void(Item&)>& write, IndexReport& report) {
+        auto batch = read_batch(report);
+        if (!batch)
+            return std::unexpected(batch.error());
+        if (options_.threads <= 1) {
+            while (!batch->empty()) {
+                auto items = analyze(std::move(*batch));
+                for (Item& item : items)
+                    write(item);
+                batch = read_batch(report);
+                if (!batch)
+                    return std::unexpected(batch.error());
+            }
+            return {};
+        }
+        auto pending = std::async(std::launch::async, &Pipeline::analyze, this, std::move(*batch));
+        for (;;) {
+            auto items = pending.get();
+            if (items.empty())
+                return {};
+            batch = read_batch(report);
+            if (!batch)
+                return std::unexpected(batch.error());
+            pending = std::async(std::launch::async, &Pipeline::analyze, this, std::move(*batch));
+            for (Item& item : items)
+                write(item);
+        }
+    }
+
+  private:
+    static constexpr std::size_t batch_size = 256;
+
+    Expected<std::vector<Record>> read_batch(IndexReport& report) {
+        std::vector<Record> out;
+        while (out.size() < batch_size && current_ < sources_.size()) {
+            auto item = sources_[current_]->next();
+            if (!item) {
+                ++current_;
+                continue;
+            }
+            if (auto* problem = std::get_if<SourceProblem>(&*item)) {
+                ++report.skipped;
+                if (options_.on_problem)
+                    options_.on_problem(*problem);
+                if (options_.stop_on_error)
+                    return fail(ErrorCode::invalid_input, problem->where + ": " + problem->reason);
+                continue;
+            }
+            out.push_back(std::move(std::get<Record>(*item)));
+            ++read_;
+        }
+        report_progress();
+        return out;
+    }
+
+    std::vector<Item> analyze(std::vector<Record> records) {
+        std::vector<Item> items(records.size());
+        const unsigned n = static_cast<unsigned>(builders_.size());
+        auto work = [&](unsigned t) {
+            for (std::size_t i = t; i < records.size(); i += n) {
+                items[i].id_term = std::string(schema::id) + records[i].id;
+                if (is_public(records[i]))
+                    items[i].prepared = builders_[t].build(records[i]);
+            }
+        };
+        std::vector<std::thread> threads;
+        for (unsigned t = 1; t < n && t < records.size(); ++t)
+            threads.emplace_back(work, t);
+        work(0);
+        for (auto& th : threads)
+            th.join();
+        return items;
+    }
+
+    void report_progress() {
+        if (!options_.on_progress)
+            return;
+        const auto now = Clock::now();
+        if (now - last_progress_ < std::chrono::milliseconds(250) && current_ < sources_.size())
+            return;
+        last_progress_ = now;
+        double done = static_cast<double>(current_);
+        if (current_ < sources_.size() && sources_[current_]->total() > 0)
+            done += static_cast<double>(sources_[current_]->done()) /
+                    static_cast<double>(sources_[current_]->total());
+        Progress p;
+        p.documents = read_;
+        p.seconds = std::chrono::duration<double>(now - start_).count();
+        p.fraction = sources_.empty() ? 1.0 : done / static_cast<double>(sources_.size());
+        options_.on_progress(p);
+    }
+
+    std::vector<std::unique_ptr<Source>> sources_;
+    const IndexOptions& options_;
+    std::vector<DocumentBuilder> builders_;
+    std::size_t current_ = 0;
+    std::uint64_t read_ = 0;
+    Clock::time_point start_, last_progress_{};
+};
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string new_version_name() {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    return "v" + std::to_string(ns) + "-" + std::to_string(::getpid());
+}
+
+void sync_directory(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+/// Points `current` at versions/<name> with one rename(2), then drops every version but the
+/// new one and the one it replaced (a reader may still have that open).
+Expected<void> switch_current(const fs::path& dir, const std::string& name) {
+    std::error_code ec;
+    const fs::path previous = layout::resolve_database(dir).filename();
+    const fs::path tmp = dir / ("current.tmp." + std::to_string(::getpid()));
+    fs::remove(tmp, ec);
+    fs::create_directory_symlink(fs::path("versions") / name, tmp, ec);
+    if (!ec)
+        fs::rename(tmp, layout::current_link(dir), ec);
+    if (ec)
+        return fail(ErrorCode::io_error, "cannot switch " + layout::current_link(dir).string() +
+                                             ": " + ec.message());
+    sync_directory(dir);
+    for (const auto& entry : fs::directory_iterator(layout::versions_dir(dir), ec)) {
+        const fs::path f = entry.path().filename();
+        if (f != name && f != previous)
+            fs::remove_all(entry.path(), ec);
+    }
+    return {};
+}
+
+} // namespace
+
+// ------------------------------------------------------------------------------- public API
+
+Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_ptr<Source>> sources,
+                                  const IndexOptions& options) {
+    const auto start = Clock::now();
+    auto lock = WriteLock::acquire(dir);
+    if (!lock)
+        return std::unexpected(lock.error());
+    IndexReport report;
+    report.version = new_version_name();
+    const fs::path path = layout::versions_dir(dir) / report.version;
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec)
+        return fail(ErrorCode::io_error, "cannot create " + path.string() + ": " + ec.message());
+    try {
+        Xapian::WritableDatabase db(path.string(),
+                                    Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+        Pipeline pipeline(std::move(sources), options);
+        auto ran = pipeline.run([&](Item& item) { write_item(db, item, report); }, report);
+        if (!ran) {
+            db.close();
+            fs::remove_all(path, ec);
+            return std::unexpected(ran.error());
+        }
+        db.commit();
+        report.documents = db.get_doccount();
+        db.close();
+    } catch (const Xapian::Error& e) {
+        fs::remove_all(path, ec);
+        return std::unexpected(xapian_error(e, "cannot build " + path.string()));
+    }
+    if (auto switched = switch_current(dir, report.version); !switched)
+        return std::unexpected(switched.error());
+    report.seconds = seconds_since(start);
+    return report;
+}
+
+namespace {
+
+Expected<Xapian::WritableDatabase> open_current_for_writing(const fs::path& dir) {
+    const fs::path path = layout::resolve_database(dir);
+    if (path.empty())
+        return fail(ErrorCode::not_found,
+                    "no index at " + dir.string() + " (run `mixi-search index build` first)");
+    try {
+        return Xapian::WritableDatabase(path.string(), Xapian::DB_OPEN);
+    } catch (const Xapian::Error& e) {
+        return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+    }
+}
+
+} // namespace
+
+Expected<IndexReport> update_index(const fs::path& dir, std::vector<std::unique_ptr<Source>> sources,
+                                   const IndexOptions& options) {
+    const auto start = Clock::now();
+    auto lock = WriteLock::acquire(dir);
+    if (!lock)
+        return std::unexpected(lock.error());
+    auto db = open_current_for_writing(dir);
+    if (!db)
+        return std::unexpected(db.error());
+    IndexReport report;
+    report.version = layout::resolve_database(dir).filename().string();
+    try {
+        // With stop_on_error the whole update is one transaction, so a bad record leaves the
+        // index exactly as it was.
+        if (options.stop_on_error)
+            db->begin_transaction();
+        Pipeline pipeline(std::move(sources), options);
+        auto ran = pipeline.run([&](Item& item) { write_item(*db, item, report); }, report);
+        if (!ran) {
+            if (options.stop_on_error)
+                db->cancel_transaction();
+            return std::unexpected(ran.error());
+        }
+        if (options.stop_on_error)
+            db->commit_transaction();
+        db->commit();
+        report.documents = db->get_doccount();
+    } catch (const Xapian::Error& e) {
+        return std::unexpected(xapian_error(e, "cannot update " + dir.string()));
+    }
+    report.seconds = seconds_since(start);
+    return report;
+}
+
+Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<std::string>& ids) {
+    auto lock = WriteLock::acquire(dir);
+    if (!lock)
+        return std::unexpected(lock.error());
+    auto db = open_current_for_writing(dir);
+    if (!db)
+        return std::unexpected(db.error());
+    DeleteReport report;
+    try {
+        for (const std::string& id : ids) {
+            const auto docid = find_document(*db, schema::id + id);
+            if (!docid) {
+                report.not_found.push_back(id);
+                continue;
+            }
+            remove_spelling(*db, *docid);
+            db->delete_document(*docid);
+            report.deleted.push_back(id);
+        }
+        db->commit();
+    } catch (const Xapian::Error& e) {
+        return std::unexpected(xapian_error(e, "cannot delete from " + dir.string()));
+    }
+    return report;
+}
+
+Expected<IndexStats> index_stats(const fs::path& dir) {
+    const fs::path path = layout::resolve_database(dir);
+    if (path.empty())
+        return fail(ErrorCode::not_found, "no index at " + dir.string());
+    IndexStats stats;
+    stats.database = path.string();
+    try {
+        Xapian::Database db(path.string());
+        stats.documents = db.get_doccount();
+        stats.revision = db.get_revision();
+        stats.average_length = db.get_avlength();
+        auto count_prefix = [&](const std::string& prefix, std::map<std::string, std::uint64_t>& out) {
+            for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t)
+                out[(*t).substr(prefix.size())] = t.get_termfreq();
+        };
+        count_prefix(schema::type, stats.by_type);
+        count_prefix(schema::lang, stats.by_lang);
+    } catch (const Xapian::Error& e) {
+        return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+    }
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(path, ec))
+        if (entry.is_regular_file(ec))
+            stats.bytes_on_disk += entry.file_size(ec);
+    return stats;
+}
+
+} // namespace mixi::indexer

@@ -1,0 +1,381 @@
+#include "indexer/sources.h"
+
+#include "analyzers/language.h"
+#include "common/dates.h"
+#include "common/utf8.h"
+
+#include <boost/json.hpp>
+#include <gumbo.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <sstream>
+#include <unordered_set>
+
+namespace mixi::indexer {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+bool is_known_type(const std::string& type) {
+    return type == "article" || type == "photo" || type == "video" || type == "comment";
+}
+
+// ---------------------------------------------------------------------------------- NDJSON
+
+namespace {
+
+// Reads an optional string field; a number is accepted for ids, anything else is an error.
+bool read_string(const json::object& obj, const char* key, std::string& out, std::string& error,
+                 bool allow_number = false) {
+    const json::value* v = obj.if_contains(key);
+    if (!v || v->is_null())
+        return true;
+    if (v->is_string()) {
+        out.assign(v->get_string().data(), v->get_string().size());
+        return true;
+    }
+    if (allow_number && (v->is_int64() || v->is_uint64())) {
+        out = json::serialize(*v);
+        return true;
+    }
+    error = std::string("field \"") + key + "\" must be a string";
+    return false;
+}
+
+std::string trim(std::string s) {
+    const auto not_space = [](unsigned char c) { return !std::isspace(c); };
+    s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+    s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+    return s;
+}
+
+} // namespace
+
+std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
+    boost::system::error_code ec;
+    const std::string repaired = repair_utf8(line);
+    json::value value = json::parse(repaired, ec);
+    if (ec)
+        return "malformed JSON: " + ec.message();
+    if (!value.is_object())
+        return std::string("not a JSON object");
+    const json::object& obj = value.get_object();
+    Record r;
+    std::string error;
+    std::string visibility;
+    if (!read_string(obj, "id", r.id, error, true) || !read_string(obj, "url", r.url, error) ||
+        !read_string(obj, "title", r.title, error) || !read_string(obj, "body", r.body, error) ||
+        !read_string(obj, "type", r.type, error) || !read_string(obj, "lang", r.lang, error) ||
+        !read_string(obj, "published", r.published, error) ||
+        !read_string(obj, "author", r.author, error) ||
+        !read_string(obj, "visibility", visibility, error))
+        return error;
+    r.id = trim(r.id);
+    if (r.id.empty())
+        return std::string("missing \"id\"");
+    if (r.type.empty())
+        r.type = "article";
+    if (!is_known_type(r.type))
+        return "unknown type \"" + r.type + "\" (article, photo, video or comment)";
+    if (!r.lang.empty()) {
+        const std::string lang = analyzers::primary_language(r.lang);
+        if (lang.empty())
+            return "lang \"" + r.lang + "\" is not a language tag";
+        r.lang = lang;
+    }
+    if (!r.published.empty() && !parse_date(r.published))
+        return "published \"" + r.published + "\" is not an ISO 8601 date";
+    if (!visibility.empty())
+        r.visibility = visibility;
+    if (const json::value* tags = obj.if_contains("tags"); tags && !tags->is_null()) {
+        if (!tags->is_array())
+            return std::string("field \"tags\" must be an array of strings");
+        for (const json::value& t : tags->get_array()) {
+            if (!t.is_string())
+                return std::string("field \"tags\" must be an array of strings");
+            r.tags.emplace_back(t.get_string().data(), t.get_string().size());
+        }
+    }
+    return r;
+}
+
+NdjsonSource::NdjsonSource(fs::path path) : path_(std::move(path)), in_(path_, std::ios::binary) {
+    std::error_code ec;
+    total_ = fs::file_size(path_, ec);
+    if (ec)
+        total_ = 0;
+}
+
+std::optional<SourceItem> NdjsonSource::next() {
+    if (!in_) {
+        if (open_failed_reported_ || in_.eof())
+            return std::nullopt;
+        open_failed_reported_ = true;
+        return SourceProblem{path_.string(), std::string("cannot read: ") + std::strerror(errno)};
+    }
+    std::string line;
+    while (std::getline(in_, line)) {
+        ++line_no_;
+        done_ += line.size() + 1;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos)
+            continue;
+        auto parsed = parse_ndjson_record(line);
+        if (auto* problem = std::get_if<std::string>(&parsed))
+            return SourceProblem{path_.string() + ":" + std::to_string(line_no_),
+                                 std::move(*problem)};
+        return std::move(std::get<Record>(parsed));
+    }
+    if (in_.bad() && !open_failed_reported_) {
+        open_failed_reported_ = true;
+        return SourceProblem{path_.string() + ":" + std::to_string(line_no_ + 1),
+                             "read error: " + std::string(std::strerror(errno))};
+    }
+    return std::nullopt;
+}
+
+// ------------------------------------------------------------------------------------ HTML
+
+namespace {
+
+bool is_skipped(const GumboElement& el) {
+    switch (el.tag) {
+    case GUMBO_TAG_SCRIPT:
+    case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_TEMPLATE:
+    case GUMBO_TAG_NAV:
+    case GUMBO_TAG_HEAD:
+    case GUMBO_TAG_IFRAME:
+    case GUMBO_TAG_SVG:
+    case GUMBO_TAG_BUTTON:
+    case GUMBO_TAG_SELECT:
+        return true;
+    default:
+        break;
+    }
+    if (const GumboAttribute* role = gumbo_get_attribute(&el.attributes, "role"))
+        if (std::strcmp(role->value, "navigation") == 0)
+            return true;
+    // DocBook's generated navigation bars carry no content of the page.
+    if (const GumboAttribute* cls = gumbo_get_attribute(&el.attributes, "class"))
+        if (std::strstr(cls->value, "navheader") || std::strstr(cls->value, "navfooter"))
+            return true;
+    return false;
+}
+
+bool is_block(GumboTag tag) {
+    switch (tag) {
+    case GUMBO_TAG_SPAN:
+    case GUMBO_TAG_A:
+    case GUMBO_TAG_B:
+    case GUMBO_TAG_I:
+    case GUMBO_TAG_EM:
+    case GUMBO_TAG_STRONG:
+    case GUMBO_TAG_CODE:
+    case GUMBO_TAG_SMALL:
+    case GUMBO_TAG_SUB:
+    case GUMBO_TAG_SUP:
+    case GUMBO_TAG_ABBR:
+    case GUMBO_TAG_MARK:
+    case GUMBO_TAG_RUBY:
+    case GUMBO_TAG_RB:
+    case GUMBO_TAG_U:
+    case GUMBO_TAG_S:
+    case GUMBO_TAG_Q:
+    case GUMBO_TAG_CITE:
+    case GUMBO_TAG_KBD:
+    case GUMBO_TAG_VAR:
+    case GUMBO_TAG_SAMP:
+    case GUMBO_TAG_TIME:
+    case GUMBO_TAG_LABEL:
+        return false;
+    default:
+        return true;
+    }
+}
+
+// Appends text, collapsing every run of white space to one space.
+void append_text(std::string& out, const char* text) {
+    for (const char* p = text; *p; ++p) {
+        const auto c = static_cast<unsigned char>(*p);
+        if (std::isspace(c)) {
+            if (!out.empty() && out.back() != ' ')
+                out += ' ';
+        } else {
+            out += *p;
+        }
+    }
+}
+
+void separate(std::string& out) {
+    if (!out.empty() && out.back() != ' ')
+        out += ' ';
+}
+
+struct Walker {
+    HtmlPage& page;
+    std::string published;
+
+    void head(const GumboNode* node) {
+        if (node->type != GUMBO_NODE_ELEMENT)
+            return;
+        const GumboElement& el = node->v.element;
+        if (el.tag == GUMBO_TAG_TITLE && page.title.empty()) {
+            for (unsigned i = 0; i < el.children.length; ++i) {
+                const auto* child = static_cast<const GumboNode*>(el.children.data[i]);
+                if (child->type == GUMBO_NODE_TEXT)
+                    append_text(page.title, child->v.text.text);
+            }
+            return;
+        }
+        if (el.tag == GUMBO_TAG_META) {
+            const GumboAttribute* name = gumbo_get_attribute(&el.attributes, "name");
+            if (!name)
+                name = gumbo_get_attribute(&el.attributes, "property");
+            const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
+            if (name && content && strcasecmp(name->value, "description") == 0)
+                append_text(page.description, content->value);
+        }
+        for (unsigned i = 0; i < el.children.length; ++i)
+            head(static_cast<const GumboNode*>(el.children.data[i]));
+    }
+
+    void body(const GumboNode* node) {
+        switch (node->type) {
+        case GUMBO_NODE_TEXT:
+        case GUMBO_NODE_CDATA:
+        case GUMBO_NODE_WHITESPACE:
+            append_text(page.text, node->v.text.text);
+            return;
+        case GUMBO_NODE_ELEMENT:
+        case GUMBO_NODE_TEMPLATE:
+            break;
+        default:
+            return;
+        }
+        const GumboElement& el = node->v.element;
+        if (el.tag == GUMBO_TAG_HEAD) {
+            head(node);
+            return;
+        }
+        if (is_skipped(el))
+            return;
+        const bool block = is_block(el.tag);
+        if (block)
+            separate(page.text);
+        for (unsigned i = 0; i < el.children.length; ++i)
+            body(static_cast<const GumboNode*>(el.children.data[i]));
+        if (block)
+            separate(page.text);
+    }
+};
+
+std::string trim_spaces(std::string s) {
+    while (!s.empty() && s.back() == ' ')
+        s.pop_back();
+    std::size_t start = 0;
+    while (start < s.size() && s[start] == ' ')
+        ++start;
+    return s.substr(start);
+}
+
+// A folder named like a language ("ja", "zh-cn", "pt_BR") in a page's relative path.
+std::string language_from_path(const fs::path& relative) {
+    static const std::unordered_set<std::string> known = {
+        "ar", "cs", "da", "de", "el", "en", "es", "fi", "fr", "he", "hu", "id", "it", "ja", "ko",
+        "nl", "no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh"};
+    for (const auto& part : relative.parent_path()) {
+        const std::string s = part.string();
+        if (s.size() != 2 && !(s.size() >= 5 && s.size() <= 7 && (s[2] == '-' || s[2] == '_')))
+            continue;
+        const std::string lang = analyzers::primary_language(s);
+        if (known.contains(lang))
+            return lang;
+    }
+    return "";
+}
+
+} // namespace
+
+HtmlPage parse_html(std::string_view html) {
+    HtmlPage page;
+    const std::string repaired = repair_utf8(html);
+    GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, repaired.data(),
+                                                repaired.size());
+    if (out->root->type == GUMBO_NODE_ELEMENT) {
+        if (const GumboAttribute* lang =
+                gumbo_get_attribute(&out->root->v.element.attributes, "lang"))
+            page.lang = lang->value;
+        else if (const GumboAttribute* xml_lang =
+                     gumbo_get_attribute(&out->root->v.element.attributes, "xml:lang"))
+            page.lang = xml_lang->value;
+    }
+    Walker walker{page, {}};
+    walker.body(out->root);
+    gumbo_destroy_output(&kGumboDefaultOptions, out);
+    page.title = trim_spaces(std::move(page.title));
+    page.description = trim_spaces(std::move(page.description));
+    page.text = trim_spaces(std::move(page.text));
+    return page;
+}
+
+HtmlFolderSource::HtmlFolderSource(fs::path root, std::string url_prefix)
+    : root_(std::move(root)), url_prefix_(std::move(url_prefix)) {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+        listing_problem_ = SourceProblem{root_.string(), "cannot list folder: " + ec.message()};
+        return;
+    }
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec)
+            break;
+        const auto ext = it->path().extension();
+        if ((ext == ".html" || ext == ".htm") && it->is_regular_file(ec))
+            files_.push_back(it->path());
+    }
+    if (ec)
+        listing_problem_ = SourceProblem{root_.string(), "cannot list folder: " + ec.message()};
+    std::sort(files_.begin(), files_.end());
+}
+
+std::optional<SourceItem> HtmlFolderSource::next() {
+    if (listing_problem_) {
+        auto problem = std::move(*listing_problem_);
+        listing_problem_.reset();
+        return problem;
+    }
+    if (next_ >= files_.size())
+        return std::nullopt;
+    const fs::path& file = files_[next_++];
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream bytes;
+    if (!in || !(bytes << in.rdbuf()))
+        return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
+    HtmlPage page = parse_html(bytes.view());
+    const fs::path relative = file.lexically_relative(root_);
+    Record r;
+    r.id = relative.generic_string();
+    r.url = url_prefix_ + r.id;
+    r.title = page.title.empty() ? file.stem().string() : std::move(page.title);
+    r.lang = analyzers::primary_language(page.lang);
+    if (r.lang.empty())
+        r.lang = language_from_path(relative);
+    r.body = std::move(page.text);
+    if (!page.description.empty() && r.body.find(page.description) == std::string::npos)
+        r.body = page.description + " " + r.body;
+    return r;
+}
+
+std::unique_ptr<Source> open_source(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        return std::make_unique<HtmlFolderSource>(path);
+    return std::make_unique<NdjsonSource>(path);
+}
+
+} // namespace mixi::indexer

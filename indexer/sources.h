@@ -1,0 +1,98 @@
+// Sources of records: NDJSON files and folders of HTML pages.
+#pragma once
+
+#include "indexer/record.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mixi::indexer {
+
+/// What a source yields next: a record, or a problem that was skipped.
+using SourceItem = std::variant<Record, SourceProblem>;
+
+/// A stream of records. `next()` returns nothing at the end.
+class Source {
+  public:
+    virtual ~Source() = default;
+    virtual std::optional<SourceItem> next() = 0;
+    /// Work done and total work in the source's own unit (bytes or files), for progress.
+    virtual std::uint64_t done() const = 0;
+    virtual std::uint64_t total() const = 0;
+};
+
+/// One JSON object per line. Lines that are not objects, lack an id, or have fields of the
+/// wrong type are reported as problems and skipped; blank lines are ignored. Invalid UTF-8 is
+/// repaired (U+FFFD) rather than losing the record.
+class NdjsonSource final : public Source {
+  public:
+    explicit NdjsonSource(std::filesystem::path path);
+    std::optional<SourceItem> next() override;
+    std::uint64_t done() const override { return done_; }
+    std::uint64_t total() const override { return total_; }
+
+  private:
+    std::filesystem::path path_;
+    std::ifstream in_;
+    bool open_failed_reported_ = false;
+    std::uint64_t line_no_ = 0, done_ = 0, total_ = 0;
+};
+
+/// Parses one JSON line into a record (exposed for tests and fuzzing).
+std::variant<Record, std::string> parse_ndjson_record(std::string_view line);
+
+/// Every *.html / *.htm file under a folder, in path order. The id is the path relative to the
+/// folder; the language comes from <html lang>, else from a language-named folder in the path
+/// ("ja/book/page.html"), else from the text's script.
+class HtmlFolderSource final : public Source {
+  public:
+    explicit HtmlFolderSource(std::filesystem::path root, std::string url_prefix = "/");
+    std::optional<SourceItem> next() override;
+    std::uint64_t done() const override { return next_; }
+    std::uint64_t total() const override { return files_.size(); }
+
+  private:
+    std::filesystem::path root_;
+    std::string url_prefix_;
+    std::vector<std::filesystem::path> files_;
+    std::optional<SourceProblem> listing_problem_;
+    std::size_t next_ = 0;
+};
+
+/// What an HTML page yields: title, meta description, language and visible text (without
+/// script, style, template, noscript and navigation).
+struct HtmlPage {
+    std::string title;
+    std::string description;
+    std::string lang; ///< from <html lang>, as written
+    std::string text;
+};
+HtmlPage parse_html(std::string_view html);
+
+/// Records already in memory (tests, evaluation).
+class RecordsSource final : public Source {
+  public:
+    explicit RecordsSource(std::vector<Record> records) : records_(std::move(records)) {}
+    std::optional<SourceItem> next() override {
+        if (next_ >= records_.size())
+            return std::nullopt;
+        return std::move(records_[next_++]);
+    }
+    std::uint64_t done() const override { return next_; }
+    std::uint64_t total() const override { return records_.size(); }
+
+  private:
+    std::vector<Record> records_;
+    std::size_t next_ = 0;
+};
+
+/// A source for a path: a directory is an HTML folder, anything else NDJSON.
+std::unique_ptr<Source> open_source(const std::filesystem::path& path);
+
+} // namespace mixi::indexer

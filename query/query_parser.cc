@@ -1,0 +1,349 @@
+#include "query/query_parser.h"
+
+#include "analyzers/language.h"
+#include "common/dates.h"
+#include "common/schema.h"
+#include "common/utf8.h"
+
+#include <xapian.h>
+
+namespace mixi::query {
+
+namespace {
+
+using analyzers::Token;
+using analyzers::TokenKind;
+
+enum class UnitKind { word, phrase, field, op_or };
+
+/// One piece of the query syntax, before analysis.
+struct Unit {
+    UnitKind kind = UnitKind::word;
+    std::string text;  ///< word, phrase content or field value
+    std::string field; ///< for fields
+    bool negated = false;
+    std::size_t begin = 0, end = 0;
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+bool is_field(std::string_view name) {
+    return name == "type" || name == "lang" || name == "tag" || name == "author" ||
+           name == "title" || name == "date" || name == "published";
+}
+
+/// Splits the query into units; nothing when the syntax is broken (the caller then reads
+/// plain words).
+std::optional<std::vector<Unit>> split_syntax(std::string_view s) {
+    std::vector<Unit> units;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (is_space(s[i])) {
+            ++i;
+            continue;
+        }
+        Unit u;
+        u.begin = i;
+        if (s[i] == '-' && i + 1 < s.size() && !is_space(s[i + 1]) && s[i + 1] != '-') {
+            u.negated = true;
+            ++i;
+        }
+        if (s[i] == '"') {
+            const std::size_t close = s.find('"', i + 1);
+            if (close == std::string_view::npos)
+                return std::nullopt;
+            u.kind = UnitKind::phrase;
+            u.text = s.substr(i + 1, close - i - 1);
+            i = close + 1;
+        } else {
+            std::size_t end = i;
+            while (end < s.size() && !is_space(s[end]) && s[end] != '"')
+                ++end;
+            u.text = s.substr(i, end - i);
+            i = end;
+            const std::size_t colon = u.text.find(':');
+            if (!u.negated && u.text == "OR") {
+                u.kind = UnitKind::op_or;
+            } else if (colon != std::string::npos && is_field(u.text.substr(0, colon))) {
+                u.field = u.text.substr(0, colon);
+                u.text = u.text.substr(colon + 1);
+                // A quoted value: tag:"new york".
+                if (u.text.empty() && i < s.size() && s[i] == '"') {
+                    const std::size_t close = s.find('"', i + 1);
+                    if (close == std::string_view::npos)
+                        return std::nullopt;
+                    u.text = s.substr(i + 1, close - i - 1);
+                    i = close + 1;
+                }
+                if (u.text.empty())
+                    return std::nullopt;
+                u.kind = UnitKind::field;
+            }
+        }
+        u.end = i;
+        units.push_back(std::move(u));
+    }
+    // OR needs a word on each side.
+    for (std::size_t k = 0; k < units.size(); ++k) {
+        if (units[k].kind != UnitKind::op_or)
+            continue;
+        if (k == 0 || k + 1 == units.size() || units[k - 1].kind == UnitKind::op_or ||
+            units[k + 1].kind == UnitKind::op_or)
+            return std::nullopt;
+    }
+    return units;
+}
+
+/// Plain words: every syntax character is read as a separator.
+std::vector<Unit> plain_words(std::string_view s) {
+    std::vector<Unit> units;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && (is_space(s[i]) || s[i] == '"'))
+            ++i;
+        std::size_t end = i;
+        while (end < s.size() && !is_space(s[end]) && s[end] != '"')
+            ++end;
+        if (end > i)
+            units.push_back(Unit{UnitKind::word, std::string(s.substr(i, end - i)), "", false, i, end});
+        i = end;
+    }
+    return units;
+}
+
+class Builder {
+  public:
+    Builder(analyzers::Analyzer& analyzer, const ParseOptions& options, ParsedQuery& out)
+        : analyzer_(analyzer), options_(options), out_(out) {}
+
+    /// The query for one analysed word: its stem and exact form, or for CJK the word and its
+    /// bigrams (which match text that was segmented differently).
+    Xapian::Query word_query(const Token& t, bool as_prefix) {
+        Xapian::Query q;
+        if (t.kind == TokenKind::cjk) {
+            q = Xapian::Query(t.term);
+            const auto grams = analyzers::cjk_bigrams(t.term);
+            if (!grams.empty()) {
+                std::vector<Xapian::Query> parts;
+                for (const auto& g : grams)
+                    parts.emplace_back(schema::bigram + g);
+                q = Xapian::Query(Xapian::Query::OP_OR, q,
+                                  Xapian::Query(options_.bigram_weight,
+                                                Xapian::Query(Xapian::Query::OP_AND, parts.begin(),
+                                                              parts.end())));
+            }
+        } else if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang)) {
+            const std::string stem = analyzer_.stem(t.term, out_.lang);
+            out_.highlight_stems.insert(stem);
+            q = Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(schema::stem + stem),
+                              Xapian::Query(options_.exact_weight, Xapian::Query(t.term)));
+        } else {
+            q = Xapian::Query(t.term);
+        }
+        out_.highlight_terms.insert(t.term);
+        if (as_prefix)
+            q = Xapian::Query(Xapian::Query::OP_OR, q,
+                              Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
+                                            options_.prefix_expansions,
+                                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
+        return q;
+    }
+
+    /// Every form of a word, for exclusion.
+    Xapian::Query any_form(const Token& t) {
+        if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang))
+            return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(t.term),
+                                 Xapian::Query(schema::stem + analyzer_.stem(t.term, out_.lang)));
+        return Xapian::Query(t.term);
+    }
+
+    Xapian::Query phrase(const std::vector<Token>& tokens) {
+        std::vector<Xapian::Query> terms;
+        for (const Token& t : tokens) {
+            terms.emplace_back(t.term);
+            out_.highlight_terms.insert(t.term);
+        }
+        if (terms.size() == 1)
+            return terms[0];
+        return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size());
+    }
+
+    /// The positive clauses of one word unit (several when it holds several words, as an
+    /// unspaced Japanese sentence does). Stop words are dropped unless nothing else is left.
+    std::vector<Xapian::Query> word_clauses(const Unit& u, bool last_is_prefix) {
+        std::vector<Token> tokens = analyzer_.tokenize(u.text);
+        std::vector<Xapian::Query> out;
+        std::vector<const Token*> kept;
+        for (const Token& t : tokens)
+            if (!analyzer_.is_stopword(t.term, out_.lang))
+                kept.push_back(&t);
+        if (kept.empty())
+            for (const Token& t : tokens)
+                kept.push_back(&t);
+        for (std::size_t k = 0; k < kept.size() && words_ < options_.max_words; ++k, ++words_) {
+            const Token& t = *kept[k];
+            const bool prefix = last_is_prefix && k + 1 == kept.size() && t.end == u.text.size();
+            out.push_back(word_query(t, prefix));
+            QueryWord w;
+            w.term = t.term;
+            w.begin = u.begin + t.begin;
+            w.end = u.begin + t.end;
+            w.correctable = t.kind == TokenKind::word && !u.negated && !prefix &&
+                            tokens.size() == 1;
+            out_.words.push_back(std::move(w));
+        }
+        return out;
+    }
+
+    Expected<void> add_field(const Unit& u) {
+        std::string value = analyzer_.fold(u.text);
+        Xapian::Query q;
+        if (u.field == "type") {
+            q = Xapian::Query(schema::type + value);
+        } else if (u.field == "lang") {
+            q = Xapian::Query(schema::lang + analyzers::primary_language(value));
+        } else if (u.field == "tag") {
+            q = Xapian::Query(schema::tag + value);
+        } else if (u.field == "author") {
+            q = Xapian::Query(schema::author + value);
+        } else if (u.field == "title") {
+            std::vector<Xapian::Query> parts;
+            for (const Token& t : analyzer_.tokenize(u.text)) {
+                parts.emplace_back(schema::title + t.term);
+                out_.highlight_terms.insert(t.term);
+            }
+            if (parts.empty())
+                return {};
+            q = Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+            positives_.push_back(q);
+            return {};
+        } else { // date / published: FROM..TO, either side optional, or one period
+            const std::size_t dots = value.find("..");
+            const std::string lo = dots == std::string::npos ? value : value.substr(0, dots);
+            const std::string hi = dots == std::string::npos ? value : value.substr(dots + 2);
+            if (!lo.empty()) {
+                auto from = parse_date(lo);
+                if (!from)
+                    return fail(ErrorCode::invalid_query, "\"" + lo + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
+                out_.from = out_.from ? std::max(*out_.from, *from) : *from;
+            }
+            if (!hi.empty()) {
+                auto to = parse_date_end(hi);
+                if (!to)
+                    return fail(ErrorCode::invalid_query, "\"" + hi + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
+                out_.to = out_.to ? std::min(*out_.to, *to) : *to;
+            }
+            return {};
+        }
+        if (u.negated)
+            negatives_.push_back(q);
+        else
+            filters_[u.field].push_back(q);
+        return {};
+    }
+
+    Expected<void> build(const std::vector<Unit>& units, bool last_is_prefix) {
+        // Groups of positive clauses; `a OR b` joins its neighbours into one group.
+        std::vector<std::vector<Xapian::Query>> groups;
+        bool join_next = false;
+        for (std::size_t k = 0; k < units.size(); ++k) {
+            const Unit& u = units[k];
+            const bool is_last = k + 1 == units.size();
+            if (u.kind == UnitKind::op_or) {
+                join_next = true;
+                continue;
+            }
+            if (u.kind == UnitKind::field) {
+                if (auto added = add_field(u); !added)
+                    return added;
+                continue;
+            }
+            std::vector<Xapian::Query> clauses;
+            if (u.kind == UnitKind::phrase) {
+                auto tokens = analyzer_.tokenize(u.text);
+                if (tokens.empty())
+                    continue;
+                if (u.negated)
+                    negatives_.push_back(phrase(tokens));
+                else
+                    clauses.push_back(phrase(tokens));
+            } else if (u.negated) {
+                for (const Token& t : analyzer_.tokenize(u.text))
+                    negatives_.push_back(any_form(t));
+                continue;
+            } else {
+                clauses = word_clauses(u, last_is_prefix && is_last);
+            }
+            if (clauses.empty())
+                continue;
+            if (join_next && !groups.empty()) {
+                groups.back().insert(groups.back().end(), clauses.begin(), clauses.end());
+            } else if (clauses.size() > 1 && !options_.match_all) {
+                groups.push_back(std::move(clauses));
+            } else {
+                for (auto& c : clauses)
+                    groups.push_back({std::move(c)});
+            }
+            join_next = false;
+        }
+        std::vector<Xapian::Query> group_queries;
+        for (auto& g : groups)
+            group_queries.emplace_back(Xapian::Query::OP_OR, g.begin(), g.end());
+        group_queries.insert(group_queries.end(), positives_.begin(), positives_.end());
+        if (group_queries.empty() && negatives_.empty() && filters_.empty() && !out_.from &&
+            !out_.to)
+            return fail(ErrorCode::invalid_query, "query has no words to search for");
+        const auto op = options_.match_all ? Xapian::Query::OP_AND : Xapian::Query::OP_OR;
+        Xapian::Query q = group_queries.empty()
+                              ? Xapian::Query::MatchAll
+                              : Xapian::Query(op, group_queries.begin(), group_queries.end());
+        if (!negatives_.empty())
+            q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
+                              Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(),
+                                            negatives_.end()));
+        out_.query = q;
+        // Values of one field are alternatives; different fields must all hold.
+        std::vector<Xapian::Query> fields;
+        for (auto& [name, alternatives] : filters_)
+            fields.emplace_back(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+        if (!fields.empty())
+            out_.filter = Xapian::Query(Xapian::Query::OP_AND, fields.begin(), fields.end());
+        return {};
+    }
+
+  private:
+    analyzers::Analyzer& analyzer_;
+    const ParseOptions& options_;
+    ParsedQuery& out_;
+    std::vector<Xapian::Query> positives_, negatives_;
+    std::map<std::string, std::vector<Xapian::Query>> filters_;
+    unsigned words_ = 0;
+};
+
+} // namespace
+
+Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,
+                                  const ParseOptions& options) {
+    if (raw.size() > options.max_query_bytes)
+        return fail(ErrorCode::invalid_query, "query is longer than " +
+                                                  std::to_string(options.max_query_bytes) +
+                                                  " bytes");
+    const std::string text = repair_utf8(raw);
+    if (text.find_first_not_of(" \t\r\n\f") == std::string::npos)
+        return fail(ErrorCode::invalid_query, "query is empty");
+    ParsedQuery out;
+    out.lang = options.lang.empty() ? analyzers::detect_language(text) : options.lang;
+    const bool prefix = options.prefix && !is_space(text.back());
+    auto units = split_syntax(text);
+    Builder builder(analyzer, options, out);
+    if (units) {
+        if (auto built = builder.build(*units, prefix); !built)
+            return std::unexpected(built.error());
+    } else if (auto built = Builder(analyzer, options, out).build(plain_words(text), prefix);
+               !built) {
+        return std::unexpected(built.error());
+    }
+    return out;
+}
+
+} // namespace mixi::query

@@ -1,0 +1,52 @@
+// The syntax a site's users type, turned into a Xapian query with the same analyzers as the
+// index: words, "phrases", -exclusion, OR, type:photo, lang:ja, tag:x, author:x, title:x,
+// date:2023..2024-06. Input that is not valid syntax (an unclosed quote, a dangling OR) is
+// read as plain words.
+#pragma once
+
+#include "analyzers/analyzer.h"
+#include "common/error.h"
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+#include <xapian.h>
+
+namespace mixi::query {
+
+struct ParseOptions {
+    std::string lang;               ///< language for stemming and stop words; "" = detect
+    bool match_all = false;         ///< words are ANDed instead of ORed
+    bool prefix = false;            ///< the last word is incomplete (search-as-you-type)
+    double exact_weight = 0.5;      ///< weight of the unstemmed form beside the stem
+    double bigram_weight = 0.5;     ///< weight of CJK bigrams beside the segmented word
+    unsigned prefix_expansions = 50;///< terms a prefix may expand to (most frequent first)
+    std::size_t max_query_bytes = 2048;
+    unsigned max_words = 64;
+};
+
+/// A word of the query the user typed, for spelling correction.
+struct QueryWord {
+    std::string term;         ///< folded
+    std::size_t begin = 0;    ///< byte range in the query text
+    std::size_t end = 0;
+    bool correctable = false; ///< a plain word of letters, not in a phrase, not negated
+};
+
+struct ParsedQuery {
+    Xapian::Query query;            ///< text part (MatchAll when only filters were given)
+    Xapian::Query filter;           ///< field filters from the syntax; empty Query when none
+    std::optional<std::int64_t> from, to; ///< date range from the syntax (to is exclusive)
+    std::string lang;               ///< language used
+    std::vector<QueryWord> words;
+    std::set<std::string> highlight_terms;  ///< folded words to mark in snippets
+    std::set<std::string> highlight_stems;  ///< their stems (in `lang`)
+};
+
+/// Parses `text`. Fails with invalid_query for empty or over-long input.
+Expected<ParsedQuery> parse_query(std::string_view text, analyzers::Analyzer& analyzer,
+                                  const ParseOptions& options);
+
+} // namespace mixi::query

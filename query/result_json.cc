@@ -1,0 +1,42 @@
+#include "query/result_json.h"
+
+#include <boost/json.hpp>
+
+namespace mixi::query {
+
+namespace json = boost::json;
+
+json::object to_json(const SearchResult& r) {
+    json::object out;
+    out["total"] = r.total;
+    out["page"] = r.page;
+    out["per_page"] = r.per_page;
+    json::array hits;
+    for (const Hit& h : r.hits) {
+        json::object o;
+        o["id"] = h.id;
+        o["url"] = h.url;
+        o["title"] = h.title;
+        o["snippet"] = h.snippet;
+        o["type"] = h.type;
+        o["lang"] = h.lang;
+        if (!h.published.empty())
+            o["published"] = h.published;
+        o["score"] = h.score;
+        hits.push_back(std::move(o));
+    }
+    out["hits"] = std::move(hits);
+    json::object facets, types, langs;
+    for (const auto& [k, v] : r.type_facets)
+        types[k] = v;
+    for (const auto& [k, v] : r.lang_facets)
+        langs[k] = v;
+    facets["type"] = std::move(types);
+    facets["lang"] = std::move(langs);
+    out["facets"] = std::move(facets);
+    if (r.did_you_mean)
+        out["did_you_mean"] = *r.did_you_mean;
+    return out;
+}
+
+} // namespace mixi::query

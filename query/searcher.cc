@@ -1,0 +1,236 @@
+#include "query/searcher.h"
+
+#include "common/dates.h"
+#include "common/index_layout.h"
+#include "common/schema.h"
+#include "query/snippet.h"
+
+#include <boost/json.hpp>
+#include <xapian.h>
+
+namespace mixi::query {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+struct Searcher::State {
+    fs::path dir;
+    fs::path db_path;
+    SearchOptions options;
+    Xapian::Database db;
+    analyzers::Analyzer analyzer;
+};
+
+namespace {
+
+Expected<Xapian::Database> open_database(const fs::path& dir, fs::path& db_path) {
+    db_path = layout::resolve_database(dir);
+    if (db_path.empty())
+        return fail(ErrorCode::index_unavailable, "no index at " + dir.string());
+    try {
+        return Xapian::Database(db_path.string());
+    } catch (const Xapian::Error& e) {
+        return fail(ErrorCode::index_unavailable,
+                    "cannot open index " + db_path.string() + ": " + e.get_description());
+    }
+}
+
+std::string string_field(const json::object& o, const char* key) {
+    if (const json::value* v = o.if_contains(key); v && v->is_string())
+        return std::string(v->get_string());
+    return "";
+}
+
+Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values) {
+    std::vector<Xapian::Query> parts;
+    for (const auto& v : values)
+        parts.emplace_back(prefix + v);
+    return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
+}
+
+} // namespace
+
+Searcher::Searcher(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Searcher::Searcher(Searcher&&) noexcept = default;
+Searcher& Searcher::operator=(Searcher&&) noexcept = default;
+Searcher::~Searcher() = default;
+
+Expected<Searcher> Searcher::open(const fs::path& index_dir, SearchOptions options) {
+    auto state = std::make_unique<State>();
+    state->dir = index_dir;
+    state->options = options;
+    auto db = open_database(index_dir, state->db_path);
+    if (!db)
+        return std::unexpected(db.error());
+    state->db = std::move(*db);
+    return Searcher(std::move(state));
+}
+
+Expected<bool> Searcher::reopen() {
+    try {
+        if (layout::resolve_database(state_->dir) != state_->db_path) {
+            fs::path path;
+            auto db = open_database(state_->dir, path);
+            if (!db)
+                return std::unexpected(db.error());
+            state_->db = std::move(*db);
+            state_->db_path = path;
+            return true;
+        }
+        return state_->db.reopen();
+    } catch (const Xapian::Error& e) {
+        return fail(ErrorCode::index_unavailable, "cannot reopen index: " + e.get_description());
+    }
+}
+
+std::uint64_t Searcher::document_count() const { return state_->db.get_doccount(); }
+std::uint64_t Searcher::revision() const { return state_->db.get_revision(); }
+const fs::path& Searcher::database_path() const { return state_->db_path; }
+
+Expected<SearchResult> Searcher::search(const SearchRequest& request) {
+    const SearchOptions& o = state_->options;
+    if (request.per_page < 1 || request.per_page > o.max_per_page)
+        return fail(ErrorCode::invalid_argument,
+                    "per_page must be between 1 and " + std::to_string(o.max_per_page));
+    if (request.page < 1 || request.page > o.max_page)
+        return fail(ErrorCode::invalid_argument,
+                    "page must be between 1 and " + std::to_string(o.max_page));
+    // Xapian databases can change under a reader; reopen and try once more.
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return run(request);
+        } catch (const Xapian::DatabaseModifiedError& e) {
+            if (attempt > 0)
+                return fail(ErrorCode::index_unavailable, e.get_description());
+            if (auto r = reopen(); !r)
+                return std::unexpected(r.error());
+        } catch (const Xapian::Error& e) {
+            return fail(ErrorCode::index_unavailable, "search failed: " + e.get_description());
+        }
+    }
+}
+
+Expected<SearchResult> Searcher::run(const SearchRequest& request) {
+    State& s = *state_;
+    const SearchOptions& o = s.options;
+    ParseOptions po;
+    po.lang = request.lang;
+    po.match_all = request.match_all;
+    po.prefix = request.prefix;
+    po.exact_weight = o.exact_weight;
+    po.bigram_weight = o.bigram_weight;
+    po.max_query_bytes = o.max_query_bytes;
+    auto parsed = parse_query(request.q, s.analyzer, po);
+    if (!parsed)
+        return std::unexpected(parsed.error());
+
+    // Filters: from the request and from the query syntax; none of them adds to the score.
+    std::vector<Xapian::Query> filters;
+    if (!request.types.empty())
+        filters.push_back(any_of(schema::type, request.types));
+    if (!request.langs.empty())
+        filters.push_back(any_of(schema::lang, request.langs));
+    if (!parsed->filter.empty())
+        filters.push_back(parsed->filter);
+    std::optional<std::int64_t> from = parsed->from, to = parsed->to;
+    if (!request.from.empty()) {
+        auto d = parse_date(request.from);
+        if (!d)
+            return fail(ErrorCode::invalid_argument, "from: \"" + request.from + "\" is not a date");
+        from = from ? std::max(*from, *d) : *d;
+    }
+    if (!request.to.empty()) {
+        auto d = parse_date_end(request.to);
+        if (!d)
+            return fail(ErrorCode::invalid_argument, "to: \"" + request.to + "\" is not a date");
+        to = to ? std::min(*to, *d) : *d;
+    }
+    if (from || to) {
+        const double lo = from ? static_cast<double>(*from) : -1e18;
+        const double hi = to ? static_cast<double>(*to - 1) : 1e18;
+        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::slot_published,
+                             Xapian::sortable_serialise(lo), Xapian::sortable_serialise(hi));
+    }
+    auto filtered = [&](const Xapian::Query& q) {
+        if (filters.empty())
+            return q;
+        return Xapian::Query(Xapian::Query::OP_FILTER, q,
+                             Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
+    };
+
+    Xapian::Enquire enquire(s.db);
+    enquire.set_query(filtered(parsed->query));
+    enquire.set_weighting_scheme(Xapian::BM25Weight(o.k1, 0, 1, o.b, 0.5));
+    if (request.sort == Sort::date)
+        enquire.set_sort_by_value_then_relevance(schema::slot_published, true);
+    Xapian::ValueCountMatchSpy type_spy(schema::slot_type), lang_spy(schema::slot_lang);
+    if (request.facets) {
+        enquire.add_matchspy(&type_spy);
+        enquire.add_matchspy(&lang_spy);
+    }
+    const Xapian::doccount first = (request.page - 1) * request.per_page;
+    // Facets count every match, so the matcher must look at all of them.
+    const Xapian::doccount check = request.facets ? s.db.get_doccount() : 0;
+    const Xapian::MSet mset = enquire.get_mset(first, request.per_page, check);
+
+    SearchResult result;
+    result.page = request.page;
+    result.per_page = request.per_page;
+    result.total = mset.get_matches_estimated();
+    const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
+                                     parsed->lang};
+    for (auto m = mset.begin(); m != mset.end(); ++m) {
+        Hit hit;
+        hit.score = m.get_weight();
+        boost::system::error_code ec;
+        const json::value data = json::parse(m.get_document().get_data(), ec);
+        if (!ec && data.is_object()) {
+            const json::object& obj = data.get_object();
+            hit.id = string_field(obj, "id");
+            hit.url = string_field(obj, "url");
+            hit.title = string_field(obj, "title");
+            hit.type = string_field(obj, "type");
+            hit.lang = string_field(obj, "lang");
+            hit.published = string_field(obj, "published");
+            if (request.snippets)
+                hit.snippet = make_snippet(string_field(obj, "body"), snippet_terms, s.analyzer,
+                                           o.snippet_bytes);
+        }
+        result.hits.push_back(std::move(hit));
+    }
+    if (request.facets) {
+        for (auto v = type_spy.values_begin(); v != type_spy.values_end(); ++v)
+            result.type_facets[*v] = v.get_termfreq();
+        for (auto v = lang_spy.values_begin(); v != lang_spy.values_end(); ++v)
+            result.lang_facets[*v] = v.get_termfreq();
+    }
+
+    // "Did you mean": correct words the index does not have, and offer the correction only
+    // when it would find more.
+    if (request.spelling) {
+        std::string corrected = request.q;
+        bool changed = false;
+        for (auto w = parsed->words.rbegin(); w != parsed->words.rend(); ++w) {
+            if (!w->correctable || s.db.get_termfreq(w->term) > 0)
+                continue;
+            const std::string suggestion = s.db.get_spelling_suggestion(w->term);
+            if (suggestion.empty() || suggestion == w->term)
+                continue;
+            corrected.replace(w->begin, w->end - w->begin, suggestion);
+            changed = true;
+        }
+        if (changed) {
+            auto reparsed = parse_query(corrected, s.analyzer, po);
+            if (reparsed) {
+                Xapian::Enquire count(s.db);
+                count.set_query(filtered(reparsed->query));
+                const auto found = count.get_mset(0, 0, s.db.get_doccount()).get_matches_estimated();
+                if (found > result.total)
+                    result.did_you_mean = corrected;
+            }
+        }
+    }
+    return result;
+}
+
+} // namespace mixi::query

@@ -1,0 +1,88 @@
+// Searching one index: a request struct in, hits, facets and a spelling suggestion out.
+#pragma once
+
+#include "analyzers/analyzer.h"
+#include "common/error.h"
+#include "query/query_parser.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mixi::query {
+
+/// Ranking and limits; plain values, filled from configuration by the caller.
+struct SearchOptions {
+    double k1 = 0.9;              ///< BM25 term frequency saturation
+    double b = 0.4;               ///< BM25 length normalisation
+    double exact_weight = 0.5;    ///< see ParseOptions
+    double bigram_weight = 0.5;   ///< see ParseOptions
+    unsigned max_per_page = 100;
+    unsigned max_page = 1000;
+    std::size_t snippet_bytes = 240;
+    std::size_t max_query_bytes = 2048;
+};
+
+enum class Sort { relevance, date };
+
+struct SearchRequest {
+    std::string q;
+    unsigned page = 1;       ///< 1-based
+    unsigned per_page = 10;
+    std::vector<std::string> types; ///< any of these (as type: in the query)
+    std::vector<std::string> langs; ///< any of these
+    std::string from, to;    ///< published date range, inclusive ("2024", "2024-05-01")
+    Sort sort = Sort::relevance;
+    bool prefix = false;     ///< the last word is still being typed
+    bool match_all = false;  ///< every word must match
+    std::string lang;        ///< the searcher's language; "" = detect from the query
+    bool facets = true;
+    bool spelling = true;
+    bool snippets = true;
+};
+
+struct Hit {
+    std::string id, url, title, snippet, type, lang, published;
+    double score = 0;
+};
+
+struct SearchResult {
+    std::uint64_t total = 0; ///< estimated number of matches
+    unsigned page = 1, per_page = 10;
+    std::vector<Hit> hits;
+    std::map<std::string, std::uint64_t> type_facets, lang_facets;
+    std::optional<std::string> did_you_mean; ///< a corrected query that finds more
+};
+
+/// One reader of an index directory. Holds a Xapian::Database and an Analyzer, neither of
+/// which takes locks: use one Searcher per thread.
+class Searcher {
+  public:
+    /// Opens the `current` version of `index_dir` (or a plain Xapian database).
+    static Expected<Searcher> open(const std::filesystem::path& index_dir, SearchOptions options = {});
+
+    Searcher(Searcher&&) noexcept;
+    Searcher& operator=(Searcher&&) noexcept;
+    ~Searcher();
+
+    Expected<SearchResult> search(const SearchRequest& request);
+
+    /// Picks up a new revision or a new `current` version; true when something changed.
+    Expected<bool> reopen();
+
+    std::uint64_t document_count() const;
+    std::uint64_t revision() const;
+    const std::filesystem::path& database_path() const;
+
+  private:
+    struct State;
+    explicit Searcher(std::unique_ptr<State> state);
+    Expected<SearchResult> run(const SearchRequest& request);
+    std::unique_ptr<State> state_;
+};
+
+} // namespace mixi::query

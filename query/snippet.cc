@@ -1,0 +1,139 @@
+#include "query/snippet.h"
+
+#include "common/utf8.h"
+
+#include <algorithm>
+#include <map>
+
+namespace mixi::query {
+
+using analyzers::Token;
+using analyzers::TokenKind;
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 8);
+    for (char c : s) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// Which query word a text token matches, or nothing. CJK words also match inside each other,
+// since the text may be segmented differently from the query.
+const std::string* match(const Token& t, const SnippetTerms& q, analyzers::Analyzer& analyzer) {
+    if (auto it = q.terms->find(t.term); it != q.terms->end())
+        return &*it;
+    if (t.kind == TokenKind::word && !q.stems->empty()) {
+        const std::string stem = analyzer.stem(t.term, q.lang);
+        if (auto it = q.stems->find(stem); it != q.stems->end())
+            return &*it;
+    }
+    if (t.kind == TokenKind::cjk && t.term.size() > 3) // more than one character
+        for (const std::string& term : *q.terms)
+            if (term.size() > 3 && (term.find(t.term) != std::string::npos ||
+                                    t.term.find(term) != std::string::npos))
+                return &term;
+    return nullptr;
+}
+
+} // namespace
+
+std::string make_snippet(std::string_view raw, const SnippetTerms& query,
+                         analyzers::Analyzer& analyzer, std::size_t max_bytes) {
+    // Scanning the first part of a long page is enough to find a good passage quickly.
+    const std::string_view text = utf8_prefix(raw, 32 * 1024);
+    const std::vector<Token> tokens = analyzer.tokenize(text);
+    struct Hit {
+        std::size_t token;
+        const std::string* word;
+    };
+    std::vector<Hit> hits;
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        if (const std::string* w = match(tokens[i], query, analyzer))
+            hits.push_back({i, w});
+
+    // The window of hits spanning at most max_bytes with the most distinct words, then the
+    // most hits.
+    std::size_t best_first = 0, best_last = 0, best_distinct = 0, best_count = 0;
+    std::map<const std::string*, int> in_window;
+    for (std::size_t lo = 0, hi = 0; hi < hits.size(); ++hi) {
+        ++in_window[hits[hi].word];
+        while (tokens[hits[hi].token].end - tokens[hits[lo].token].begin > max_bytes) {
+            if (--in_window[hits[lo].word] == 0)
+                in_window.erase(hits[lo].word);
+            ++lo;
+        }
+        const std::size_t count = hi - lo + 1;
+        if (in_window.size() > best_distinct ||
+            (in_window.size() == best_distinct && count > best_count)) {
+            best_distinct = in_window.size();
+            best_count = count;
+            best_first = lo;
+            best_last = hi;
+        }
+    }
+
+    // Centre the window on its hits, then widen it to word boundaries.
+    std::size_t begin = 0, end = utf8_prefix(text, max_bytes).size();
+    if (!hits.empty()) {
+        const std::size_t a = tokens[hits[best_first].token].begin;
+        const std::size_t b = tokens[hits[best_last].token].end;
+        const std::size_t slack = max_bytes > b - a ? (max_bytes - (b - a)) / 2 : 0;
+        begin = a > slack ? a - slack : 0;
+        end = std::min(text.size(), std::max(b, begin + max_bytes));
+    }
+    // Snap to token starts/ends so no word (or UTF-8 sequence) is cut.
+    auto first_tok = std::lower_bound(tokens.begin(), tokens.end(), begin,
+                                      [](const Token& t, std::size_t pos) { return t.begin < pos; });
+    if (begin > 0 && first_tok != tokens.end())
+        begin = first_tok->begin;
+    auto last_tok = std::upper_bound(tokens.begin(), tokens.end(), end,
+                                     [](std::size_t pos, const Token& t) { return pos < t.end; });
+    if (end < text.size() && last_tok != tokens.begin())
+        end = std::prev(last_tok)->end;
+    if (end < begin)
+        end = begin;
+
+    std::string out;
+    if (begin > 0)
+        out += "…";
+    std::size_t pos = begin;
+    std::size_t h = 0;
+    while (h < hits.size() && tokens[hits[h].token].begin < begin)
+        ++h;
+    for (; h < hits.size() && tokens[hits[h].token].end <= end; ++h) {
+        const Token& t = tokens[hits[h].token];
+        out += html_escape(repair_utf8(text.substr(pos, t.begin - pos)));
+        out += "<mark>";
+        out += html_escape(repair_utf8(text.substr(t.begin, t.end - t.begin)));
+        out += "</mark>";
+        pos = t.end;
+    }
+    out += html_escape(repair_utf8(text.substr(pos, end - pos)));
+    if (end < raw.size())
+        out += "…";
+    return out;
+}
+
+} // namespace mixi::query
