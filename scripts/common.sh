@@ -1,0 +1,38 @@
+# Shared by demo.sh and test.sh: install missing Debian packages, configure and build.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${MIXI_BUILD_DIR:-$ROOT/build}"
+
+# Debian 12 packages the build and the tests need.
+PACKAGES=(
+    g++ cmake make pkg-config
+    libxapian-dev libicu-dev libgumbo-dev zlib1g-dev
+    libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+    libgtest-dev libbenchmark-dev
+)
+
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "mixi-search: these Debian packages are missing: ${missing[*]}" >&2
+        echo "Install them as root (sudo apt-get install ${missing[*]}) or run this script as root." >&2
+        exit 1
+    fi
+    echo "== installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+    ensure_packages "${PACKAGES[@]}"
+    if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "$@"
+    fi
+    cmake --build "$BUILD" -j2
+}
