@@ -11,6 +11,8 @@
 #include <cstring>
 #include <future>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <xapian.h>
 
 namespace mixi::indexer {
@@ -96,27 +98,53 @@ std::optional<Xapian::docid> find_document(Xapian::WritableDatabase& db, const s
     return *p;
 }
 
-void write_item(Xapian::WritableDatabase& db, Item& item, IndexReport& report) {
-    const auto existing = find_document(db, item.id_term);
-    if (existing)
-        remove_spelling(db, *existing);
-    if (!item.prepared) {
-        if (existing) {
-            db.delete_document(*existing);
-            ++report.removed;
-        } else {
-            ++report.hidden;
+/// Writes analysed items to one database.
+class Writer {
+  public:
+    /// `fresh`: the database started empty in this run, so only ids seen in this run can
+    /// already be in it (saves a lookup per document in a full build).
+    Writer(Xapian::WritableDatabase& db, IndexReport& report, bool fresh)
+        : db_(db), report_(report), fresh_(fresh) {}
+
+    void write(Item& item) {
+        std::optional<Xapian::docid> existing;
+        if (!fresh_ || !seen_.insert(item.id_term).second)
+            existing = find_document(db_, item.id_term);
+        if (existing)
+            remove_spelling(db_, *existing);
+        if (!item.prepared) {
+            if (existing) {
+                db_.delete_document(*existing);
+                ++report_.removed;
+            } else {
+                ++report_.hidden;
+            }
+            return;
         }
-        return;
+        if (existing)
+            db_.replace_document(*existing, item.prepared->document);
+        else
+            db_.add_document(item.prepared->document);
+        for (std::string& word : item.prepared->spelling_words)
+            ++spelling_[std::move(word)];
+        ++report_.indexed;
     }
-    if (existing)
-        db.replace_document(*existing, item.prepared->document);
-    else
-        db.add_document(item.prepared->document);
-    for (const std::string& word : item.prepared->spelling_words)
-        db.add_spelling(word, 1);
-    ++report.indexed;
-}
+
+    /// Hands the words of the batch to Xapian once each: far fewer calls into its spelling
+    /// table than one per word per document.
+    void flush_spelling() {
+        for (const auto& [word, count] : spelling_)
+            db_.add_spelling(word, count);
+        spelling_.clear();
+    }
+
+  private:
+    Xapian::WritableDatabase& db_;
+    IndexReport& report_;
+    bool fresh_;
+    std::unordered_set<std::string> seen_;
+    std::unordered_map<std::string, Xapian::termcount> spelling_;
+};
 
 class Pipeline {
   public:
@@ -129,7 +157,7 @@ class Pipeline {
 
     /// Feeds every item to `write` in source order. Analysis of the next batch overlaps the
     /// writing of this one when more than one thread is allowed.
-    Expected<void> run(const std::function<void(Item&)>& write, IndexReport& report) {
+    Expected<void> run(Writer& writer, IndexReport& report) {
         auto batch = read_batch(report);
         if (!batch)
             return std::unexpected(batch.error());
@@ -137,7 +165,8 @@ class Pipeline {
             while (!batch->empty()) {
                 auto items = analyze(std::move(*batch));
                 for (Item& item : items)
-                    write(item);
+                    writer.write(item);
+                writer.flush_spelling();
                 batch = read_batch(report);
                 if (!batch)
                     return std::unexpected(batch.error());
@@ -154,7 +183,8 @@ class Pipeline {
                 return std::unexpected(batch.error());
             pending = std::async(std::launch::async, &Pipeline::analyze, this, std::move(*batch));
             for (Item& item : items)
-                write(item);
+                writer.write(item);
+            writer.flush_spelling();
         }
     }
 
@@ -291,7 +321,8 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
         Xapian::WritableDatabase db(path.string(),
                                     Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
         Pipeline pipeline(std::move(sources), options);
-        auto ran = pipeline.run([&](Item& item) { write_item(db, item, report); }, report);
+        Writer writer(db, report, true);
+        auto ran = pipeline.run(writer, report);
         if (!ran) {
             db.close();
             fs::remove_all(path, ec);
@@ -343,7 +374,8 @@ Expected<IndexReport> update_index(const fs::path& dir, std::vector<std::unique_
         if (options.stop_on_error)
             db->begin_transaction();
         Pipeline pipeline(std::move(sources), options);
-        auto ran = pipeline.run([&](Item& item) { write_item(*db, item, report); }, report);
+        Writer writer(*db, report, false);
+        auto ran = pipeline.run(writer, report);
         if (!ran) {
             if (options.stop_on_error)
                 db->cancel_transaction();
