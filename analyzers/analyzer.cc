@@ -46,6 +46,15 @@ bool is_ascii(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
 }
 
+// Katakana loanwords are written with and without a final long-vowel mark (ユーザー / ユーザ,
+// コンピューター / コンピュータ); Japanese search engines treat both as one word. Words of
+// three characters or fewer keep it (ルー, ソー).
+void strip_prolonged_sound_mark(std::string& term) {
+    static constexpr std::string_view mark = "\xE3\x83\xBC"; // U+30FC
+    if (term.size() >= 4 * 3 && term.ends_with(mark))
+        term.resize(term.size() - mark.size());
+}
+
 } // namespace
 
 struct Analyzer::Icu {
@@ -122,6 +131,8 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
             token.kind = TokenKind::cjk;
         else if (rule < UBRK_WORD_NUMBER_LIMIT)
             token.kind = TokenKind::number;
+        if (token.kind == TokenKind::cjk)
+            strip_prolonged_sound_mark(token.term);
         if (token.kind == TokenKind::cjk && !tokens.empty()) {
             const Token& prev = tokens.back();
             token.joins_previous = prev.kind == TokenKind::cjk && prev.end == token.begin;

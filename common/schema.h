@@ -2,6 +2,8 @@
 // writes this layout and the query library reads it; nothing else should know it.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <xapian.h>
 
 namespace mixi::schema {
@@ -20,6 +22,14 @@ inline constexpr const char* bigram = "XB";  ///< CJK character bigram of title 
 inline constexpr Xapian::valueno slot_published = 0; ///< sortable_serialise(unix seconds)
 inline constexpr Xapian::valueno slot_type = 1;      ///< type name, for facets
 inline constexpr Xapian::valueno slot_lang = 2;      ///< language subtag, for facets
+
+/// A prefixed term: `prefix` followed by `value`.
+inline std::string term(std::string_view prefix, std::string_view value) {
+    std::string t;
+    t.reserve(prefix.size() + value.size());
+    t.append(prefix).append(value);
+    return t;
+}
 
 /// Positions of body words start here, so a phrase never spans title and body.
 inline constexpr Xapian::termpos body_position_offset = 1000;

@@ -32,19 +32,19 @@ void DocumentBuilder::index_text(std::string_view text, const std::string& lang,
     for (const analyzers::Token& t : tokens) {
         doc.add_posting(t.term, ++pos, wdf);
         if (title)
-            doc.add_term(schema::title + t.term);
+            doc.add_term(schema::term(schema::title, t.term));
         if (stems && t.kind == analyzers::TokenKind::word)
-            doc.add_term(schema::stem + analyzer_.stem(t.term, lang), wdf);
+            doc.add_term(schema::term(schema::stem, analyzer_.stem(t.term, lang)), wdf);
         if (is_spelling_word(t))
             out.spelling_words.push_back(t.term);
     }
     for (const std::string& gram : analyzers::cjk_bigrams(tokens))
-        doc.add_term(schema::bigram + gram, wdf);
+        doc.add_term(schema::term(schema::bigram, gram), wdf);
 }
 
 PreparedDocument DocumentBuilder::build(const Record& r) {
     PreparedDocument out;
-    out.id_term = schema::id + r.id;
+    out.id_term = schema::term(schema::id, r.id);
     Xapian::Document& doc = out.document;
 
     const std::string title = repair_utf8(r.title);
@@ -63,17 +63,17 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
                              out.spelling_words.end());
 
     doc.add_boolean_term(out.id_term);
-    doc.add_boolean_term(schema::type + r.type);
-    doc.add_boolean_term(schema::lang + lang);
+    doc.add_boolean_term(schema::term(schema::type, r.type));
+    doc.add_boolean_term(schema::term(schema::lang, lang));
     for (const std::string& tag : r.tags) {
         const std::string folded = analyzer_.fold(repair_utf8(tag));
         if (!folded.empty() && folded.size() < 200)
-            doc.add_boolean_term(schema::tag + folded);
+            doc.add_boolean_term(schema::term(schema::tag, folded));
     }
     if (!r.author.empty()) {
         const std::string folded = analyzer_.fold(repair_utf8(r.author));
         if (folded.size() < 200)
-            doc.add_boolean_term(schema::author + folded);
+            doc.add_boolean_term(schema::term(schema::author, folded));
     }
 
     doc.add_value(schema::slot_type, r.type);

@@ -219,7 +219,7 @@ class Pipeline {
         const unsigned n = static_cast<unsigned>(builders_.size());
         auto work = [&](unsigned t) {
             for (std::size_t i = t; i < records.size(); i += n) {
-                items[i].id_term = std::string(schema::id) + records[i].id;
+                items[i].id_term = schema::term(schema::id, records[i].id);
                 if (is_public(records[i]))
                     items[i].prepared = builders_[t].build(records[i]);
             }
@@ -402,7 +402,7 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
     DeleteReport report;
     try {
         for (const std::string& id : ids) {
-            const auto docid = find_document(*db, schema::id + id);
+            const auto docid = find_document(*db, schema::term(schema::id, id));
             if (!docid) {
                 report.not_found.push_back(id);
                 continue;

@@ -126,7 +126,7 @@ class Builder {
             if (!grams.empty()) {
                 std::vector<Xapian::Query> parts;
                 for (const auto& g : grams)
-                    parts.emplace_back(schema::bigram + g);
+                    parts.emplace_back(schema::term(schema::bigram, g));
                 q = Xapian::Query(Xapian::Query::OP_OR, q,
                                   Xapian::Query(options_.bigram_weight,
                                                 Xapian::Query(Xapian::Query::OP_AND, parts.begin(),
@@ -135,7 +135,7 @@ class Builder {
         } else if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang)) {
             const std::string stem = analyzer_.stem(t.term, out_.lang);
             out_.highlight_stems.insert(stem);
-            q = Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(schema::stem + stem),
+            q = Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(schema::term(schema::stem, stem)),
                               Xapian::Query(options_.exact_weight, Xapian::Query(t.term)));
         } else {
             q = Xapian::Query(t.term);
@@ -153,7 +153,7 @@ class Builder {
     Xapian::Query any_form(const Token& t) {
         if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang))
             return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(t.term),
-                                 Xapian::Query(schema::stem + analyzer_.stem(t.term, out_.lang)));
+                                 Xapian::Query(schema::term(schema::stem, analyzer_.stem(t.term, out_.lang))));
         return Xapian::Query(t.term);
     }
 
@@ -199,17 +199,17 @@ class Builder {
         std::string value = analyzer_.fold(u.text);
         Xapian::Query q;
         if (u.field == "type") {
-            q = Xapian::Query(schema::type + value);
+            q = Xapian::Query(schema::term(schema::type, value));
         } else if (u.field == "lang") {
-            q = Xapian::Query(schema::lang + analyzers::primary_language(value));
+            q = Xapian::Query(schema::term(schema::lang, analyzers::primary_language(value)));
         } else if (u.field == "tag") {
-            q = Xapian::Query(schema::tag + value);
+            q = Xapian::Query(schema::term(schema::tag, value));
         } else if (u.field == "author") {
-            q = Xapian::Query(schema::author + value);
+            q = Xapian::Query(schema::term(schema::author, value));
         } else if (u.field == "title") {
             std::vector<Xapian::Query> parts;
             for (const Token& t : analyzer_.tokenize(u.text)) {
-                parts.emplace_back(schema::title + t.term);
+                parts.emplace_back(schema::term(schema::title, t.term));
                 out_.highlight_terms.insert(t.term);
             }
             if (parts.empty())

@@ -44,7 +44,7 @@ std::string string_field(const json::object& o, const char* key) {
 Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values) {
     std::vector<Xapian::Query> parts;
     for (const auto& v : values)
-        parts.emplace_back(prefix + v);
+        parts.emplace_back(schema::term(prefix, v));
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 

@@ -1,0 +1,277 @@
+#include "analyzers/analyzer.h"
+#include "fixture_index.h"
+#include "query/metrics.h"
+#include "query/searcher.h"
+#include "query/snippet.h"
+
+#include <cmath>
+#include <numeric>
+#include <xapian.h>
+
+namespace mixi::query {
+namespace {
+
+using testing::fixture_index;
+
+Searcher open_fixture() {
+    auto s = Searcher::open(fixture_index());
+    if (!s)
+        throw std::runtime_error(s.error().message);
+    return std::move(*s);
+}
+
+SearchResult search(Searcher& s, SearchRequest req) {
+    auto r = s.search(req);
+    if (!r)
+        throw std::runtime_error(r.error().message);
+    return std::move(*r);
+}
+
+SearchResult search(Searcher& s, const std::string& q) {
+    SearchRequest req;
+    req.q = q;
+    return search(s, req);
+}
+
+std::vector<std::string> ids(const SearchResult& r) {
+    std::vector<std::string> out;
+    for (const auto& h : r.hits)
+        out.push_back(h.id);
+    return out;
+}
+
+TEST(Searcher, EmptyAndUnsearchableQueriesAreErrors) {
+    Searcher s = open_fixture();
+    for (const char* q : {"", "   ", "!!! ??"}) {
+        SearchRequest req;
+        req.q = q;
+        auto r = s.search(req);
+        ASSERT_FALSE(r) << q;
+        EXPECT_EQ(r.error().code, ErrorCode::invalid_query);
+    }
+    SearchRequest huge;
+    huge.q = std::string(5000, 'a');
+    auto r = s.search(huge);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_query);
+}
+
+TEST(Searcher, PagingLimits) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "the";
+    req.per_page = 101;
+    auto r = s.search(req);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::invalid_argument);
+    req.per_page = 0;
+    EXPECT_FALSE(s.search(req));
+    req.per_page = 3;
+    req.page = 0;
+    EXPECT_FALSE(s.search(req));
+
+    // Pages do not overlap and together give the first hits of one long page.
+    req.q = "debian";
+    req.page = 1;
+    const auto p1 = ids(search(s, req));
+    req.page = 2;
+    const auto p2 = ids(search(s, req));
+    req.page = 1;
+    req.per_page = 6;
+    const auto both = ids(search(s, req));
+    ASSERT_EQ(p1.size(), 3u);
+    ASSERT_EQ(p2.size(), 3u);
+    std::vector<std::string> joined = p1;
+    joined.insert(joined.end(), p2.begin(), p2.end());
+    EXPECT_EQ(joined, both);
+}
+
+TEST(Searcher, FacetsCountEveryMatchNotJustThePage) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "date:2023..2026";
+    req.per_page = 1;
+    const auto r = search(s, req);
+    ASSERT_EQ(r.hits.size(), 1u);
+    const auto sum = [](const auto& m) {
+        return std::accumulate(m.begin(), m.end(), std::uint64_t{0},
+                               [](auto a, const auto& kv) { return a + kv.second; });
+    };
+    EXPECT_GT(r.total, 20u);
+    EXPECT_EQ(sum(r.type_facets), r.total);
+    EXPECT_EQ(sum(r.lang_facets), r.total);
+    EXPECT_EQ(r.type_facets.size(), 4u); // article, photo, video, comment
+}
+
+TEST(Searcher, FiltersFromRequestAndSyntaxAgree) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "富士山";
+    req.types = {"photo"};
+    const auto a = ids(search(s, req));
+    const auto b = ids(search(s, "富士山 type:photo"));
+    EXPECT_EQ(a, b);
+    ASSERT_FALSE(a.empty());
+    for (const auto& h : search(s, req).hits)
+        EXPECT_EQ(h.type, "photo");
+}
+
+TEST(Searcher, SortByDateIsNewestFirst) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "date:2023..2026";
+    req.sort = Sort::date;
+    req.per_page = 50;
+    const auto r = search(s, req);
+    ASSERT_GT(r.hits.size(), 5u);
+    for (std::size_t i = 1; i < r.hits.size(); ++i)
+        EXPECT_GE(r.hits[i - 1].published.substr(0, 10), r.hits[i].published.substr(0, 10));
+}
+
+TEST(Searcher, ExclusionAndPhrase) {
+    Searcher s = open_fixture();
+    const auto all = ids(search(s, "camera"));
+    const auto without = ids(search(s, "camera -mirrorless"));
+    EXPECT_NE(std::find(all.begin(), all.end(), "v-002"), all.end());
+    EXPECT_EQ(std::find(without.begin(), without.end(), "v-002"), without.end());
+    EXPECT_EQ(without.size() + 1, all.size());
+    // Words in another order are not the phrase.
+    EXPECT_EQ(search(s, "\"tips photography\"").total, 0u);
+    EXPECT_EQ(search(s, "\"photography tips\"").total, 1u);
+}
+
+TEST(Searcher, BrokenSyntaxFallsBackToWords) {
+    Searcher s = open_fixture();
+    EXPECT_EQ(ids(search(s, "\"photography tips")), ids(search(s, "photography tips")));
+    EXPECT_FALSE(search(s, "OR hiking").hits.empty());
+    EXPECT_FALSE(search(s, "type: hiking").hits.empty());
+}
+
+TEST(Searcher, DidYouMeanOnlyWhenItFindsMore) {
+    Searcher s = open_fixture();
+    const auto r = search(s, "photgraphy");
+    EXPECT_EQ(r.total, 0u);
+    ASSERT_TRUE(r.did_you_mean);
+    EXPECT_EQ(*r.did_you_mean, "photography");
+    EXPECT_FALSE(search(s, "photography").did_you_mean);
+}
+
+TEST(Searcher, SnippetsMarkMatchesAndEscape) {
+    Searcher s = open_fixture();
+    const auto r = search(s, "mirrorless");
+    ASSERT_FALSE(r.hits.empty());
+    EXPECT_NE(r.hits[0].snippet.find("<mark>mirrorless</mark>"), std::string::npos)
+        << r.hits[0].snippet;
+    const auto ja = search(s, "富士山");
+    ASSERT_FALSE(ja.hits.empty());
+    EXPECT_NE(ja.hits[0].snippet.find("<mark>富士山</mark>"), std::string::npos)
+        << ja.hits[0].snippet;
+}
+
+TEST(Snippet, EscapesEverythingButMarks) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"alert"}, stems;
+    const std::string text = "<script>alert('x & y')</script> \"quoted\"";
+    const std::string snip = make_snippet(text, {&terms, &stems, "en"}, analyzer);
+    EXPECT_EQ(snip, "&lt;script&gt;<mark>alert</mark>(&#39;x &amp; y&#39;)&lt;/script&gt; "
+                    "&quot;quoted&quot;");
+}
+
+TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
+    analyzers::Analyzer analyzer;
+    std::string text;
+    for (int i = 0; i < 100; ++i)
+        text += "filler words here. ";
+    text += "The red fox jumps over the lazy dog. ";
+    for (int i = 0; i < 100; ++i)
+        text += "more filler text. ";
+    const std::set<std::string> terms = {"fox", "dog"}, stems;
+    const std::string snip = make_snippet(text, {&terms, &stems, "en"}, analyzer, 80);
+    EXPECT_NE(snip.find("<mark>fox</mark>"), std::string::npos) << snip;
+    EXPECT_NE(snip.find("<mark>dog</mark>"), std::string::npos) << snip;
+    EXPECT_TRUE(snip.starts_with("…"));
+    EXPECT_TRUE(snip.ends_with("…"));
+    EXPECT_LT(snip.size(), 80u + 40u);
+}
+
+TEST(Searcher, EveryWordOfAJapaneseTitleFindsItsPage) {
+    Searcher s = open_fixture();
+    analyzers::Analyzer analyzer;
+    SearchRequest all;
+    all.q = "lang:ja";
+    all.per_page = 100;
+    int checked = 0;
+    for (const auto& page : search(s, all).hits) {
+        for (const auto& t : analyzer.tokenize(page.title)) {
+            if (t.kind != analyzers::TokenKind::cjk || analyzer.is_stopword(t.term, "ja"))
+                continue;
+            SearchRequest req;
+            req.q = t.term;
+            req.per_page = 100;
+            const auto found = ids(search(s, req));
+            EXPECT_NE(std::find(found.begin(), found.end(), page.id), found.end())
+                << "title word " << t.term << " of " << page.id;
+            ++checked;
+        }
+    }
+    EXPECT_GT(checked, 30);
+}
+
+TEST(Searcher, JapaneseQuerySegmentedDifferentlyStillMatches) {
+    // The text has 東京都 (segmented as 東京 / 都); a query for 京都 shares only the
+    // bigram, and 東京都で as one unspaced query still finds the photo.
+    Searcher s = open_fixture();
+    const auto r = ids(search(s, "東京都で"));
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(r[0], "p-001");
+    const auto kyoto = ids(search(s, "京都"));
+    EXPECT_NE(std::find(kyoto.begin(), kyoto.end(), "a-003"), kyoto.end());
+}
+
+TEST(Searcher, ReopenSeesANewVersion) {
+    testing::TempDir dir;
+    auto build = [&](std::vector<indexer::Record> records) {
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+        ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    };
+    auto record = [](std::string id, std::string title) {
+        indexer::Record r;
+        r.id = std::move(id);
+        r.title = std::move(title);
+        return r;
+    };
+    build({record("one", "first version")});
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    EXPECT_EQ(search(*s, "second").total, 0u);
+    build({record("two", "second version")});
+    auto changed = s->reopen();
+    ASSERT_TRUE(changed);
+    EXPECT_TRUE(*changed);
+    EXPECT_EQ(ids(search(*s, "second")), std::vector<std::string>{"two"});
+    EXPECT_FALSE(*s->reopen());
+}
+
+TEST(Searcher, MissingIndexIsUnavailable) {
+    testing::TempDir dir;
+    auto s = Searcher::open(dir.path() / "nothing");
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::index_unavailable);
+}
+
+TEST(Metrics, MatchHandComputedValues) {
+    const Judgments judged = {{"a", 1}, {"b", 1}, {"z", 0}};
+    const std::vector<std::string> ranked = {"x", "a", "y", "b"};
+    // DCG = 1/log2(3) + 1/log2(5); IDCG = 1 + 1/log2(3).
+    const double dcg = 1 / std::log2(3.0) + 1 / std::log2(5.0);
+    EXPECT_NEAR(ndcg_at(ranked, judged, 10), dcg / (1 + 1 / std::log2(3.0)), 1e-12);
+    EXPECT_NEAR(ndcg_at(ranked, judged, 1), 0.0, 1e-12);
+    EXPECT_DOUBLE_EQ(recall_at(ranked, judged, 2), 0.5);
+    EXPECT_DOUBLE_EQ(recall_at(ranked, judged, 100), 1.0);
+    EXPECT_DOUBLE_EQ(mrr_at(ranked, judged, 10), 0.5);
+    EXPECT_DOUBLE_EQ(mrr_at(ranked, judged, 1), 0.0);
+}
+
+} // namespace
+} // namespace mixi::query
