@@ -1,0 +1,206 @@
+// The real mixi-search binary, run as a user runs it.
+#include "../unit/temp_dir.h"
+#include "query/searcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace mixi {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path source_dir = MIXI_SOURCE_DIR;
+
+struct Outcome {
+    int status = -1;
+    std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// Starts the binary with stdout and stderr going to files in `dir`.
+pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
+    std::vector<std::string> argv_s = {MIXI_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, (dir / "out").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (dir / "err").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = -1;
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
+        pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+}
+
+Outcome finish(pid_t pid, const fs::path& dir) {
+    Outcome r;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(dir / "out");
+    r.err = slurp(dir / "err");
+    return r;
+}
+
+Outcome run(const std::vector<std::string>& args, const fs::path& dir) {
+    return finish(spawn(args, dir), dir);
+}
+
+std::uint64_t doc_count(const fs::path& index) {
+    auto s = query::Searcher::open(index);
+    return s ? s->document_count() : 0;
+}
+
+class Cli : public ::testing::Test {
+  protected:
+    testing::TempDir tmp;
+    fs::path index() const { return tmp.path() / "index"; }
+    void write(const fs::path& name, const std::string& text) {
+        std::ofstream(tmp.path() / name) << text;
+    }
+};
+
+TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n"
+                       "{not json}\n"
+                       "\n"
+                       "{\"title\":\"no id\"}\n"
+                       "{\"id\":\"b\",\"title\":\"beta\",\"type\":\"podcast\"}\n"
+                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+    const fs::path in = tmp.path() / "in.ndjson";
+    const Outcome r = run({"index", "build", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(r.status, 3) << r.err; // done, but something was skipped
+    EXPECT_NE(r.err.find(in.string() + ":2: malformed JSON"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(in.string() + ":4: missing \"id\""), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(in.string() + ":5: unknown type \"podcast\""), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("2 indexed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("3 skipped"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find('\r'), std::string::npos) << "no progress display when not a terminal";
+    EXPECT_EQ(doc_count(index()), 2u);
+
+    // --strict stops at the first bad line and leaves the index as it was.
+    const Outcome strict = run({"index", "build", "--strict", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(strict.status, 1);
+    EXPECT_NE(strict.err.find(":2: malformed JSON"), std::string::npos) << strict.err;
+    EXPECT_EQ(doc_count(index()), 2u);
+}
+
+TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status, 0);
+    // Another writer holds the lock (as a running `index update` would).
+    const int fd = ::open((index() / "write.lock").c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+    for (const char* sub : {"build", "update"}) {
+        const Outcome r = run({"index", sub, "--index", index(), tmp.path() / "in.ndjson"}, tmp.path());
+        EXPECT_EQ(r.status, 1) << sub;
+        EXPECT_NE(r.err.find("index is locked"), std::string::npos) << r.err;
+    }
+    const Outcome d = run({"index", "delete", "--index", index(), "a"}, tmp.path());
+    EXPECT_NE(d.err.find("index is locked"), std::string::npos) << d.err;
+    ::close(fd);
+    EXPECT_EQ(run({"index", "delete", "--index", index(), "a"}, tmp.path()).status, 0);
+}
+
+TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
+    write("small.ndjson", "{\"id\":\"only\",\"title\":\"the one document\"}\n");
+    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status, 0);
+    {
+        std::ofstream big(tmp.path() / "big.ndjson");
+        for (int i = 0; i < 60000; ++i)
+            big << "{\"id\":\"d" << i << "\",\"title\":\"document number " << i
+                << "\",\"body\":\"some words to index for document " << i
+                << " with a few more words so that it takes a while\"}\n";
+    }
+    const fs::path current = fs::read_symlink(index() / "current");
+    for (int delay_ms : {50, 300, 700}) {
+        const pid_t pid = spawn({"index", "build", "--index", index(), tmp.path() / "big.ndjson"},
+                                tmp.path());
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the build finished before the kill";
+        ::kill(pid, SIGKILL);
+        finish(pid, tmp.path());
+        EXPECT_EQ(fs::read_symlink(index() / "current"), current);
+        EXPECT_EQ(doc_count(index()), 1u);
+    }
+    // The next build succeeds and clears the partial versions.
+    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status, 0);
+    int versions = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(index() / "versions"))
+        ++versions;
+    EXPECT_EQ(versions, 2); // the new one and the one it replaced
+}
+
+TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
+    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
+    write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\"}\n"
+                       "{\"id\":\"b\",\"title\":\"beta\",\"visibility\":\"private\"}\n"
+                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status, 0);
+    const Outcome r = run({"index", "update", "--index", index(), tmp.path() / "v2.ndjson"}, tmp.path());
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("2 indexed, 1 removed"), std::string::npos) << r.out;
+    const Outcome q = run({"query", "--index", index(), "beta"}, tmp.path());
+    EXPECT_EQ(q.status, 0);
+    EXPECT_NE(q.out.find("\"total\":0"), std::string::npos) << q.out;
+    const Outcome renamed = run({"query", "--index", index(), "renamed"}, tmp.path());
+    EXPECT_NE(renamed.out.find("\"id\":\"a\""), std::string::npos) << renamed.out;
+}
+
+TEST_F(Cli, QueryErrorsAreClear) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status, 0);
+    const Outcome empty = run({"query", "--index", index(), "  "}, tmp.path());
+    EXPECT_EQ(empty.status, 2);
+    EXPECT_NE(empty.err.find("query is empty"), std::string::npos) << empty.err;
+    const Outcome missing = run({"query", "--index", tmp.path() / "nope", "alpha"}, tmp.path());
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_NE(missing.err.find("no index at"), std::string::npos) << missing.err;
+    const Outcome bad_flag = run({"query", "--index", index(), "--per-page", "x", "alpha"}, tmp.path());
+    EXPECT_EQ(bad_flag.status, 2);
+    const Outcome table = run({"query", "--index", index(), "--format", "table", "alpha"}, tmp.path());
+    EXPECT_EQ(table.status, 0);
+    EXPECT_NE(table.out.find("1 matches"), std::string::npos) << table.out;
+}
+
+TEST_F(Cli, StatsAndHtmlFolders) {
+    const Outcome b = run({"index", "build", "--index", index(), source_dir / "tests/fixtures/site"},
+                      tmp.path());
+    EXPECT_EQ(b.status, 0) << b.err;
+    const Outcome s = run({"index", "stats", "--index", index()}, tmp.path());
+    EXPECT_EQ(s.status, 0);
+    EXPECT_NE(s.out.find("documents:      11"), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("lang ja: 2"), std::string::npos) << s.out;
+    const Outcome q = run({"query", "--index", index(), "visibleword"}, tmp.path());
+    EXPECT_NE(q.out.find("en/extra/nav-script.html"), std::string::npos) << q.out;
+    const Outcome nav = run({"query", "--index", index(), "navigationonly"}, tmp.path());
+    EXPECT_NE(nav.out.find("\"total\":0"), std::string::npos) << nav.out;
+}
+
+} // namespace
+} // namespace mixi
