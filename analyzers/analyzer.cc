@@ -1,12 +1,11 @@
 #include "analyzers/analyzer.h"
 
+#include <algorithm>
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 #include <unicode/utext.h>
 #include <unicode/utf8.h>
-
-#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -89,8 +88,8 @@ std::string Analyzer::fold(std::string_view text) const {
         return out;
     }
     UErrorCode status = U_ZERO_ERROR;
-    const icu::UnicodeString src =
-        icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+    const icu::UnicodeString src = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
     const icu::UnicodeString folded = icu_->nfkc_cf->normalize(src, status);
     if (U_FAILURE(status))
         return out;

@@ -19,9 +19,9 @@ enum class TokenKind : std::uint8_t {
 };
 
 struct Token {
-    std::string term;           ///< NFKC case-folded text of the word
-    std::uint32_t begin = 0;    ///< byte offset of the word in the analysed text
-    std::uint32_t end = 0;      ///< byte offset one past the word
+    std::string term;        ///< NFKC case-folded text of the word
+    std::uint32_t begin = 0; ///< byte offset of the word in the analysed text
+    std::uint32_t end = 0;   ///< byte offset one past the word
     TokenKind kind = TokenKind::word;
     bool joins_previous = false; ///< a CJK word that directly follows another CJK word
 };

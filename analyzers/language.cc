@@ -1,11 +1,10 @@
 #include "analyzers/language.h"
 
-#include <unicode/uscript.h>
-#include <unicode/utf8.h>
-
 #include <array>
 #include <cctype>
 #include <string>
+#include <unicode/uscript.h>
+#include <unicode/utf8.h>
 #include <unordered_set>
 
 namespace mixi::analyzers {

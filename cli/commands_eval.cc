@@ -65,10 +65,10 @@ int run_eval(const Args& args) {
     opts.add_options()("help,h", "show this help")(
         "beir", po::value(&beir), "BEIR folder: corpus.jsonl[.gz], queries.jsonl[.gz], qrels/")(
         "split", po::value(&split)->default_value("test"), "qrels split (qrels/SPLIT.tsv)")(
-        "threads", po::value(&threads)->default_value(threads), "indexing threads")(
-        "keep-index", po::value(&keep), "build the index here and keep it")(
-        "k1", po::value(&options.k1)->default_value(options.k1), "BM25 k1")(
-        "b", po::value(&options.b)->default_value(options.b), "BM25 b")(
+        "threads", po::value(&threads)->default_value(threads),
+        "indexing threads")("keep-index", po::value(&keep), "build the index here and keep it")(
+        "k1", po::value(&options.k1)->default_value(options.k1),
+        "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
         "exact-weight", po::value(&options.exact_weight)->default_value(options.exact_weight),
         "weight of the unstemmed word beside its stem")(
         "title-weight", po::value(&build.title_weight)->default_value(build.title_weight),
@@ -175,8 +175,8 @@ int run_eval(const Args& args) {
         return exit_error;
     }
     std::cout << "collection:  " << beir << " (" << corpus_size << " documents"
-              << (bad ? ", " + std::to_string(bad) + " unreadable lines" : "") << ", " << n
-              << " " << split << " queries)\n"
+              << (bad ? ", " + std::to_string(bad) + " unreadable lines" : "") << ", " << n << " "
+              << split << " queries)\n"
               << "indexing:    " << built->seconds << " s\n"
               << "nDCG@10:     " << ndcg / n << "\n"
               << "Recall@100:  " << recall / n << "\n"

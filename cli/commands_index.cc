@@ -2,13 +2,12 @@
 #include "cli/commands.h"
 #include "indexer/index_writer.h"
 
-#include <unistd.h>
-
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <unistd.h>
 
 namespace mixi::cli {
 
@@ -44,15 +43,14 @@ int write_command(const std::string& sub, const Args& args) {
     std::vector<std::string> paths;
     indexer::IndexOptions options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")(
-        "index", po::value(&dir)->default_value("index"), "index directory")(
+    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
+                                                   "index directory")(
         "threads", po::value(&options.threads)->default_value(1),
-        "analysis threads (0 = one per core)")(
-        "strict", po::bool_switch(&options.stop_on_error),
-        "stop at the first bad record and change nothing")(
-        "title-weight", po::value(&options.build.title_weight)->default_value(options.build.title_weight),
-        "how much a title word counts against a body word")(
-        "quiet,q", "no progress display");
+        "analysis threads (0 = one per core)")("strict", po::bool_switch(&options.stop_on_error),
+                                               "stop at the first bad record and change nothing")(
+        "title-weight",
+        po::value(&options.build.title_weight)->default_value(options.build.title_weight),
+        "how much a title word counts against a body word")("quiet,q", "no progress display");
     po::options_description hidden;
     hidden.add_options()("source", po::value(&paths)->composing());
     po::options_description all;
@@ -101,8 +99,8 @@ int delete_command(const Args& args) {
     std::string dir;
     std::vector<std::string> ids;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")(
-        "index", po::value(&dir)->default_value("index"), "index directory");
+    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
+                                                   "index directory");
     po::options_description all;
     all.add(opts).add_options()("id", po::value(&ids)->composing());
     po::positional_options_description positional;
@@ -129,8 +127,8 @@ int delete_command(const Args& args) {
 int stats_command(const Args& args) {
     std::string dir;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")(
-        "index", po::value(&dir)->default_value("index"), "index directory");
+    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
+                                                   "index directory");
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(opts).run(), vm);
     po::notify(vm);

@@ -30,8 +30,8 @@ void print_table(const query::SearchResult& r) {
     int rank = static_cast<int>((r.page - 1) * r.per_page);
     for (const auto& h : r.hits) {
         std::cout << std::setw(3) << ++rank << "  " << std::fixed << std::setprecision(3)
-                  << std::setw(7) << h.score << "  " << std::setw(7) << std::left << h.type
-                  << " " << std::setw(3) << h.lang << std::right << " " << h.id << "  "
+                  << std::setw(7) << h.score << "  " << std::setw(7) << std::left << h.type << " "
+                  << std::setw(3) << h.lang << std::right << " " << h.id << "  "
                   << shorten(h.title, 60) << "\n";
     }
     auto facet = [](const char* name, const std::map<std::string, std::uint64_t>& f) {
@@ -54,8 +54,8 @@ int run_query(const Args& args) {
     query::SearchRequest req;
     query::SearchOptions options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")(
-        "index", po::value(&dir)->default_value("index"), "index directory")(
+    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
+                                                   "index directory")(
         "page", po::value(&req.page)->default_value(1), "page (from 1)")(
         "per-page", po::value(&req.per_page)->default_value(10), "hits per page (1-100)")(
         "type", po::value(&req.types)->composing(), "only this type (repeatable)")(
@@ -66,9 +66,9 @@ int run_query(const Args& args) {
         "prefix", po::bool_switch(&req.prefix), "the last word is a prefix (as you type)")(
         "all", po::bool_switch(&req.match_all), "every word must match")(
         "user-lang", po::value(&req.lang), "the searcher's language (default: detect)")(
-        "format", po::value(&format)->default_value("json"), "json or table")(
-        "k1", po::value(&options.k1)->default_value(options.k1), "BM25 k1")(
-        "b", po::value(&options.b)->default_value(options.b), "BM25 b");
+        "format", po::value(&format)->default_value("json"),
+        "json or table")("k1", po::value(&options.k1)->default_value(options.k1),
+                         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b");
     po::options_description all;
     all.add(opts).add_options()("q", po::value(&words)->composing());
     po::positional_options_description positional;

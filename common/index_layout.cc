@@ -6,9 +6,15 @@ namespace mixi::layout {
 
 namespace fs = std::filesystem;
 
-fs::path current_link(const fs::path& dir) { return dir / "current"; }
-fs::path versions_dir(const fs::path& dir) { return dir / "versions"; }
-fs::path lock_file(const fs::path& dir) { return dir / "write.lock"; }
+fs::path current_link(const fs::path& dir) {
+    return dir / "current";
+}
+fs::path versions_dir(const fs::path& dir) {
+    return dir / "versions";
+}
+fs::path lock_file(const fs::path& dir) {
+    return dir / "write.lock";
+}
 
 fs::path resolve_database(const fs::path& dir) {
     std::error_code ec;

@@ -9,14 +9,14 @@
 namespace mixi::schema {
 
 // Term prefixes (Xapian conventions where one exists).
-inline constexpr const char* id = "Q";       ///< unique document id (boolean)
-inline constexpr const char* type = "XT";    ///< article | photo | video | comment (boolean)
-inline constexpr const char* lang = "L";     ///< primary language subtag (boolean)
-inline constexpr const char* tag = "K";      ///< case-folded tag (boolean)
-inline constexpr const char* author = "A";   ///< case-folded author (boolean)
-inline constexpr const char* title = "S";    ///< title words (probabilistic, positional)
-inline constexpr const char* stem = "Z";     ///< stemmed form of an unprefixed word
-inline constexpr const char* bigram = "XB";  ///< CJK character bigram of title or body
+inline constexpr const char* id = "Q";      ///< unique document id (boolean)
+inline constexpr const char* type = "XT";   ///< article | photo | video | comment (boolean)
+inline constexpr const char* lang = "L";    ///< primary language subtag (boolean)
+inline constexpr const char* tag = "K";     ///< case-folded tag (boolean)
+inline constexpr const char* author = "A";  ///< case-folded author (boolean)
+inline constexpr const char* title = "S";   ///< title words (probabilistic, positional)
+inline constexpr const char* stem = "Z";    ///< stemmed form of an unprefixed word
+inline constexpr const char* bigram = "XB"; ///< CJK character bigram of title or body
 
 // Value slots.
 inline constexpr Xapian::valueno slot_published = 0; ///< sortable_serialise(unix seconds)

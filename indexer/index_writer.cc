@@ -3,14 +3,13 @@
 #include "common/index_layout.h"
 #include "common/schema.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <future>
+#include <sys/file.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <xapian.h>
@@ -41,7 +40,8 @@ class WriteLock {
             char buf[32] = {};
             const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
             ::close(fd);
-            std::string holder = n > 0 ? " (pid " + std::string(buf, static_cast<std::size_t>(n)) + ")" : "";
+            std::string holder =
+                n > 0 ? " (pid " + std::string(buf, static_cast<std::size_t>(n)) + ")" : "";
             while (!holder.empty() && (holder.back() == '\n'))
                 holder.pop_back();
             return fail(ErrorCode::index_locked, "index is locked: another writer" + holder +
@@ -289,8 +289,8 @@ Expected<void> switch_current(const fs::path& dir, const std::string& name) {
     if (!ec)
         fs::rename(tmp, layout::current_link(dir), ec);
     if (ec)
-        return fail(ErrorCode::io_error, "cannot switch " + layout::current_link(dir).string() +
-                                             ": " + ec.message());
+        return fail(ErrorCode::io_error,
+                    "cannot switch " + layout::current_link(dir).string() + ": " + ec.message());
     sync_directory(dir);
     for (const auto& entry : fs::directory_iterator(layout::versions_dir(dir), ec)) {
         const fs::path f = entry.path().filename();
@@ -357,7 +357,8 @@ Expected<Xapian::WritableDatabase> open_current_for_writing(const fs::path& dir)
 
 } // namespace
 
-Expected<IndexReport> update_index(const fs::path& dir, std::vector<std::unique_ptr<Source>> sources,
+Expected<IndexReport> update_index(const fs::path& dir,
+                                   std::vector<std::unique_ptr<Source>> sources,
                                    const IndexOptions& options) {
     const auto start = Clock::now();
     auto lock = WriteLock::acquire(dir);
@@ -429,7 +430,8 @@ Expected<IndexStats> index_stats(const fs::path& dir) {
         stats.documents = db.get_doccount();
         stats.revision = db.get_revision();
         stats.average_length = db.get_avlength();
-        auto count_prefix = [&](const std::string& prefix, std::map<std::string, std::uint64_t>& out) {
+        auto count_prefix = [&](const std::string& prefix,
+                                std::map<std::string, std::uint64_t>& out) {
             for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t)
                 out[(*t).substr(prefix.size())] = t.get_termfreq();
         };

@@ -18,27 +18,27 @@
 namespace mixi::indexer {
 
 struct Progress {
-    std::uint64_t documents = 0;     ///< records read so far
-    double seconds = 0;              ///< since the run started
-    double fraction = 0;             ///< of all sources, by their own measure (0..1)
+    std::uint64_t documents = 0; ///< records read so far
+    double seconds = 0;          ///< since the run started
+    double fraction = 0;         ///< of all sources, by their own measure (0..1)
 };
 
 struct IndexOptions {
-    unsigned threads = 1;            ///< analysis threads (the writer is one more)
-    bool stop_on_error = false;      ///< stop at the first problem and change nothing
+    unsigned threads = 1;       ///< analysis threads (the writer is one more)
+    bool stop_on_error = false; ///< stop at the first problem and change nothing
     BuildOptions build;
     std::function<void(const SourceProblem&)> on_problem;
     std::function<void(const Progress&)> on_progress; ///< called about every 0.25 s
 };
 
 struct IndexReport {
-    std::uint64_t indexed = 0;  ///< public records written
-    std::uint64_t removed = 0;  ///< documents taken out (non-public records in an update)
-    std::uint64_t hidden = 0;   ///< non-public records not indexed
-    std::uint64_t skipped = 0;  ///< problems reported and skipped
-    std::uint64_t documents = 0;///< documents in the index afterwards
+    std::uint64_t indexed = 0;   ///< public records written
+    std::uint64_t removed = 0;   ///< documents taken out (non-public records in an update)
+    std::uint64_t hidden = 0;    ///< non-public records not indexed
+    std::uint64_t skipped = 0;   ///< problems reported and skipped
+    std::uint64_t documents = 0; ///< documents in the index afterwards
     double seconds = 0;
-    std::string version;        ///< the version directory written
+    std::string version; ///< the version directory written
 };
 
 /// Builds a new version of the index in `dir` from `sources`, then switches `current` to it
@@ -64,7 +64,7 @@ Expected<DeleteReport> delete_documents(const std::filesystem::path& dir,
                                         const std::vector<std::string>& ids);
 
 struct IndexStats {
-    std::string database;          ///< the directory `current` points at
+    std::string database; ///< the directory `current` points at
     std::uint64_t documents = 0;
     std::uint64_t revision = 0;
     double average_length = 0;

@@ -7,20 +7,22 @@
 namespace mixi::indexer {
 
 struct Record {
-    std::string id;         ///< unique, stable id (required)
+    std::string id; ///< unique, stable id (required)
     std::string url;
     std::string title;
     std::string body;
     std::string type = "article"; ///< article | photo | video | comment
-    std::string lang;       ///< primary language subtag; empty = detect from the text
-    std::string published;  ///< ISO 8601 date or time as given; empty = unknown
+    std::string lang;             ///< primary language subtag; empty = detect from the text
+    std::string published;        ///< ISO 8601 date or time as given; empty = unknown
     std::vector<std::string> tags;
     std::string author;
     std::string visibility = "public"; ///< only "public" records are indexed
 };
 
 /// Whether a record may be searched at all (DESIGN.md: private content stays private).
-inline bool is_public(const Record& r) { return r.visibility == "public"; }
+inline bool is_public(const Record& r) {
+    return r.visibility == "public";
+}
 
 /// The content types the site has.
 bool is_known_type(const std::string& type);

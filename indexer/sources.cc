@@ -4,12 +4,11 @@
 #include "common/dates.h"
 #include "common/utf8.h"
 
-#include <boost/json.hpp>
-#include <gumbo.h>
-
 #include <algorithm>
 #include <array>
+#include <boost/json.hpp>
 #include <cstring>
+#include <gumbo.h>
 #include <sstream>
 #include <unordered_set>
 
@@ -286,8 +285,8 @@ std::string trim_spaces(std::string s) {
 // A folder named like a language ("ja", "zh-cn", "pt_BR") in a page's relative path.
 std::string language_from_path(const fs::path& relative) {
     static const std::unordered_set<std::string> known = {
-        "ar", "cs", "da", "de", "el", "en", "es", "fi", "fr", "he", "hu", "id", "it", "ja", "ko",
-        "nl", "no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh"};
+        "ar", "cs", "da", "de", "el", "en", "es", "fi", "fr", "he", "hu", "id", "it", "ja",
+        "ko", "nl", "no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "uk", "vi", "zh"};
     for (const auto& part : relative.parent_path()) {
         const std::string s = part.string();
         if (s.size() != 2 && !(s.size() >= 5 && s.size() <= 7 && (s[2] == '-' || s[2] == '_')))
@@ -304,8 +303,8 @@ std::string language_from_path(const fs::path& relative) {
 HtmlPage parse_html(std::string_view html) {
     HtmlPage page;
     const std::string repaired = repair_utf8(html);
-    GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, repaired.data(),
-                                                repaired.size());
+    GumboOutput* out =
+        gumbo_parse_with_options(&kGumboDefaultOptions, repaired.data(), repaired.size());
     if (out->root->type == GUMBO_NODE_ELEMENT) {
         if (const GumboAttribute* lang =
                 gumbo_get_attribute(&out->root->v.element.attributes, "lang"))

@@ -25,7 +25,9 @@ struct Unit {
     std::size_t begin = 0, end = 0;
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
 
 bool is_field(std::string_view name) {
     return name == "type" || name == "lang" || name == "tag" || name == "author" ||
@@ -105,7 +107,8 @@ std::vector<Unit> plain_words(std::string_view s) {
         while (end < s.size() && !is_space(s[end]) && s[end] != '"')
             ++end;
         if (end > i)
-            units.push_back(Unit{UnitKind::word, std::string(s.substr(i, end - i)), "", false, i, end});
+            units.push_back(
+                Unit{UnitKind::word, std::string(s.substr(i, end - i)), "", false, i, end});
         i = end;
     }
     return units;
@@ -152,8 +155,9 @@ class Builder {
     /// Every form of a word, for exclusion.
     Xapian::Query any_form(const Token& t) {
         if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang))
-            return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(t.term),
-                                 Xapian::Query(schema::term(schema::stem, analyzer_.stem(t.term, out_.lang))));
+            return Xapian::Query(
+                Xapian::Query::OP_OR, Xapian::Query(t.term),
+                Xapian::Query(schema::term(schema::stem, analyzer_.stem(t.term, out_.lang))));
         return Xapian::Query(t.term);
     }
 
@@ -188,8 +192,8 @@ class Builder {
             w.term = t.term;
             w.begin = u.begin + t.begin;
             w.end = u.begin + t.end;
-            w.correctable = t.kind == TokenKind::word && !u.negated && !prefix &&
-                            tokens.size() == 1;
+            w.correctable =
+                t.kind == TokenKind::word && !u.negated && !prefix && tokens.size() == 1;
             out_.words.push_back(std::move(w));
         }
         return out;
@@ -224,13 +228,15 @@ class Builder {
             if (!lo.empty()) {
                 auto from = parse_date(lo);
                 if (!from)
-                    return fail(ErrorCode::invalid_query, "\"" + lo + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
+                    return fail(ErrorCode::invalid_query,
+                                "\"" + lo + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
                 out_.from = out_.from ? std::max(*out_.from, *from) : *from;
             }
             if (!hi.empty()) {
                 auto to = parse_date_end(hi);
                 if (!to)
-                    return fail(ErrorCode::invalid_query, "\"" + hi + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
+                    return fail(ErrorCode::invalid_query,
+                                "\"" + hi + "\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)");
                 out_.to = out_.to ? std::min(*out_.to, *to) : *to;
             }
             return {};
@@ -298,9 +304,9 @@ class Builder {
                               ? Xapian::Query::MatchAll
                               : Xapian::Query(op, group_queries.begin(), group_queries.end());
         if (!negatives_.empty())
-            q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
-                              Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(),
-                                            negatives_.end()));
+            q = Xapian::Query(
+                Xapian::Query::OP_AND_NOT, q,
+                Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(), negatives_.end()));
         out_.query = q;
         // Values of one field are alternatives; different fields must all hold.
         std::vector<Xapian::Query> fields;
@@ -325,9 +331,8 @@ class Builder {
 Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,
                                   const ParseOptions& options) {
     if (raw.size() > options.max_query_bytes)
-        return fail(ErrorCode::invalid_query, "query is longer than " +
-                                                  std::to_string(options.max_query_bytes) +
-                                                  " bytes");
+        return fail(ErrorCode::invalid_query,
+                    "query is longer than " + std::to_string(options.max_query_bytes) + " bytes");
     const std::string text = repair_utf8(raw);
     if (text.find_first_not_of(" \t\r\n\f") == std::string::npos)
         return fail(ErrorCode::invalid_query, "query is empty");

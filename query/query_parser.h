@@ -17,32 +17,32 @@
 namespace mixi::query {
 
 struct ParseOptions {
-    std::string lang;               ///< language for stemming and stop words; "" = detect
-    bool match_all = false;         ///< words are ANDed instead of ORed
-    bool prefix = false;            ///< the last word is incomplete (search-as-you-type)
-    double exact_weight = 0.5;      ///< weight of the unstemmed form beside the stem
-    double bigram_weight = 0.5;     ///< weight of CJK bigrams beside the segmented word
-    unsigned prefix_expansions = 50;///< terms a prefix may expand to (most frequent first)
+    std::string lang;                ///< language for stemming and stop words; "" = detect
+    bool match_all = false;          ///< words are ANDed instead of ORed
+    bool prefix = false;             ///< the last word is incomplete (search-as-you-type)
+    double exact_weight = 0.5;       ///< weight of the unstemmed form beside the stem
+    double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
+    unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;
     unsigned max_words = 64;
 };
 
 /// A word of the query the user typed, for spelling correction.
 struct QueryWord {
-    std::string term;         ///< folded
-    std::size_t begin = 0;    ///< byte range in the query text
+    std::string term;      ///< folded
+    std::size_t begin = 0; ///< byte range in the query text
     std::size_t end = 0;
     bool correctable = false; ///< a plain word of letters, not in a phrase, not negated
 };
 
 struct ParsedQuery {
-    Xapian::Query query;            ///< text part (MatchAll when only filters were given)
-    Xapian::Query filter;           ///< field filters from the syntax; empty Query when none
+    Xapian::Query query;                  ///< text part (MatchAll when only filters were given)
+    Xapian::Query filter;                 ///< field filters from the syntax; empty Query when none
     std::optional<std::int64_t> from, to; ///< date range from the syntax (to is exclusive)
-    std::string lang;               ///< language used
+    std::string lang;                     ///< language used
     std::vector<QueryWord> words;
-    std::set<std::string> highlight_terms;  ///< folded words to mark in snippets
-    std::set<std::string> highlight_stems;  ///< their stems (in `lang`)
+    std::set<std::string> highlight_terms; ///< folded words to mark in snippets
+    std::set<std::string> highlight_stems; ///< their stems (in `lang`)
 };
 
 /// Parses `text`. Fails with invalid_query for empty or over-long input.

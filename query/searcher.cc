@@ -83,9 +83,15 @@ Expected<bool> Searcher::reopen() {
     }
 }
 
-std::uint64_t Searcher::document_count() const { return state_->db.get_doccount(); }
-std::uint64_t Searcher::revision() const { return state_->db.get_revision(); }
-const fs::path& Searcher::database_path() const { return state_->db_path; }
+std::uint64_t Searcher::document_count() const {
+    return state_->db.get_doccount();
+}
+std::uint64_t Searcher::revision() const {
+    return state_->db.get_revision();
+}
+const fs::path& Searcher::database_path() const {
+    return state_->db_path;
+}
 
 Expected<SearchResult> Searcher::search(const SearchRequest& request) {
     const SearchOptions& o = state_->options;
@@ -136,7 +142,8 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     if (!request.from.empty()) {
         auto d = parse_date(request.from);
         if (!d)
-            return fail(ErrorCode::invalid_argument, "from: \"" + request.from + "\" is not a date");
+            return fail(ErrorCode::invalid_argument,
+                        "from: \"" + request.from + "\" is not a date");
         from = from ? std::max(*from, *d) : *d;
     }
     if (!request.to.empty()) {
@@ -224,7 +231,8 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
             if (reparsed) {
                 Xapian::Enquire count(s.db);
                 count.set_query(filtered(reparsed->query));
-                const auto found = count.get_mset(0, 0, s.db.get_doccount()).get_matches_estimated();
+                const auto found =
+                    count.get_mset(0, 0, s.db.get_doccount()).get_matches_estimated();
                 if (found > result.total)
                     result.did_you_mean = corrected;
             }

@@ -17,10 +17,10 @@ namespace mixi::query {
 
 /// Ranking and limits; plain values, filled from configuration by the caller.
 struct SearchOptions {
-    double k1 = 0.9;              ///< BM25 term frequency saturation
-    double b = 0.4;               ///< BM25 length normalisation
-    double exact_weight = 0.5;    ///< see ParseOptions
-    double bigram_weight = 0.5;   ///< see ParseOptions
+    double k1 = 0.9;            ///< BM25 term frequency saturation
+    double b = 0.4;             ///< BM25 length normalisation
+    double exact_weight = 0.5;  ///< see ParseOptions
+    double bigram_weight = 0.5; ///< see ParseOptions
     unsigned max_per_page = 100;
     unsigned max_page = 1000;
     std::size_t snippet_bytes = 240;
@@ -31,15 +31,15 @@ enum class Sort { relevance, date };
 
 struct SearchRequest {
     std::string q;
-    unsigned page = 1;       ///< 1-based
+    unsigned page = 1; ///< 1-based
     unsigned per_page = 10;
     std::vector<std::string> types; ///< any of these (as type: in the query)
     std::vector<std::string> langs; ///< any of these
-    std::string from, to;    ///< published date range, inclusive ("2024", "2024-05-01")
+    std::string from, to;           ///< published date range, inclusive ("2024", "2024-05-01")
     Sort sort = Sort::relevance;
-    bool prefix = false;     ///< the last word is still being typed
-    bool match_all = false;  ///< every word must match
-    std::string lang;        ///< the searcher's language; "" = detect from the query
+    bool prefix = false;    ///< the last word is still being typed
+    bool match_all = false; ///< every word must match
+    std::string lang;       ///< the searcher's language; "" = detect from the query
     bool facets = true;
     bool spelling = true;
     bool snippets = true;
@@ -63,7 +63,8 @@ struct SearchResult {
 class Searcher {
   public:
     /// Opens the `current` version of `index_dir` (or a plain Xapian database).
-    static Expected<Searcher> open(const std::filesystem::path& index_dir, SearchOptions options = {});
+    static Expected<Searcher> open(const std::filesystem::path& index_dir,
+                                   SearchOptions options = {});
 
     Searcher(Searcher&&) noexcept;
     Searcher& operator=(Searcher&&) noexcept;

@@ -51,8 +51,8 @@ const std::string* match(const Token& t, const SnippetTerms& q, analyzers::Analy
     }
     if (t.kind == TokenKind::cjk && t.term.size() > 3) // more than one character
         for (const std::string& term : *q.terms)
-            if (term.size() > 3 && (term.find(t.term) != std::string::npos ||
-                                    t.term.find(term) != std::string::npos))
+            if (term.size() > 3 &&
+                (term.find(t.term) != std::string::npos || t.term.find(term) != std::string::npos))
                 return &term;
     return nullptr;
 }
@@ -104,8 +104,9 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
         end = std::min(text.size(), std::max(b, begin + max_bytes));
     }
     // Snap to token starts/ends so no word (or UTF-8 sequence) is cut.
-    auto first_tok = std::lower_bound(tokens.begin(), tokens.end(), begin,
-                                      [](const Token& t, std::size_t pos) { return t.begin < pos; });
+    auto first_tok =
+        std::lower_bound(tokens.begin(), tokens.end(), begin,
+                         [](const Token& t, std::size_t pos) { return t.begin < pos; });
     if (begin > 0 && first_tok != tokens.end())
         begin = first_tok->begin;
     auto last_tok = std::upper_bound(tokens.begin(), tokens.end(), end,

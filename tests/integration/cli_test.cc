@@ -2,18 +2,17 @@
 #include "../unit/temp_dir.h"
 #include "query/searcher.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/file.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sstream>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -111,13 +110,16 @@ TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
 
 TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
     write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
-    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status, 0);
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
+        0);
     // Another writer holds the lock (as a running `index update` would).
     const int fd = ::open((index() / "write.lock").c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
     for (const char* sub : {"build", "update"}) {
-        const Outcome r = run({"index", sub, "--index", index(), tmp.path() / "in.ndjson"}, tmp.path());
+        const Outcome r =
+            run({"index", sub, "--index", index(), tmp.path() / "in.ndjson"}, tmp.path());
         EXPECT_EQ(r.status, 1) << sub;
         EXPECT_NE(r.err.find("index is locked"), std::string::npos) << r.err;
     }
@@ -129,7 +131,9 @@ TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
 
 TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
     write("small.ndjson", "{\"id\":\"only\",\"title\":\"the one document\"}\n");
-    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status, 0);
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status,
+        0);
     {
         std::ofstream big(tmp.path() / "big.ndjson");
         for (int i = 0; i < 60000; ++i)
@@ -139,8 +143,8 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
     }
     const fs::path current = fs::read_symlink(index() / "current");
     for (int delay_ms : {50, 300, 700}) {
-        const pid_t pid = spawn({"index", "build", "--index", index(), tmp.path() / "big.ndjson"},
-                                tmp.path());
+        const pid_t pid =
+            spawn({"index", "build", "--index", index(), tmp.path() / "big.ndjson"}, tmp.path());
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the build finished before the kill";
         ::kill(pid, SIGKILL);
@@ -149,7 +153,9 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
         EXPECT_EQ(doc_count(index()), 1u);
     }
     // The next build succeeds and clears the partial versions.
-    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status, 0);
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status,
+        0);
     int versions = 0;
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(index() / "versions"))
         ++versions;
@@ -161,8 +167,11 @@ TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
     write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\"}\n"
                        "{\"id\":\"b\",\"title\":\"beta\",\"visibility\":\"private\"}\n"
                        "{\"id\":\"c\",\"title\":\"gamma\"}\n");
-    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status, 0);
-    const Outcome r = run({"index", "update", "--index", index(), tmp.path() / "v2.ndjson"}, tmp.path());
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status,
+        0);
+    const Outcome r =
+        run({"index", "update", "--index", index(), tmp.path() / "v2.ndjson"}, tmp.path());
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("2 indexed, 1 removed"), std::string::npos) << r.out;
     const Outcome q = run({"query", "--index", index(), "beta"}, tmp.path());
@@ -174,23 +183,27 @@ TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
 
 TEST_F(Cli, QueryErrorsAreClear) {
     write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
-    ASSERT_EQ(run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status, 0);
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
+        0);
     const Outcome empty = run({"query", "--index", index(), "  "}, tmp.path());
     EXPECT_EQ(empty.status, 2);
     EXPECT_NE(empty.err.find("query is empty"), std::string::npos) << empty.err;
     const Outcome missing = run({"query", "--index", tmp.path() / "nope", "alpha"}, tmp.path());
     EXPECT_EQ(missing.status, 1);
     EXPECT_NE(missing.err.find("no index at"), std::string::npos) << missing.err;
-    const Outcome bad_flag = run({"query", "--index", index(), "--per-page", "x", "alpha"}, tmp.path());
+    const Outcome bad_flag =
+        run({"query", "--index", index(), "--per-page", "x", "alpha"}, tmp.path());
     EXPECT_EQ(bad_flag.status, 2);
-    const Outcome table = run({"query", "--index", index(), "--format", "table", "alpha"}, tmp.path());
+    const Outcome table =
+        run({"query", "--index", index(), "--format", "table", "alpha"}, tmp.path());
     EXPECT_EQ(table.status, 0);
     EXPECT_NE(table.out.find("1 matches"), std::string::npos) << table.out;
 }
 
 TEST_F(Cli, StatsAndHtmlFolders) {
-    const Outcome b = run({"index", "build", "--index", index(), source_dir / "tests/fixtures/site"},
-                      tmp.path());
+    const Outcome b =
+        run({"index", "build", "--index", index(), source_dir / "tests/fixtures/site"}, tmp.path());
     EXPECT_EQ(b.status, 0) << b.err;
     const Outcome s = run({"index", "stats", "--index", index()}, tmp.path());
     EXPECT_EQ(s.status, 0);

@@ -70,7 +70,8 @@ TEST_P(Golden, TopHitsAndTotal) {
         const auto expected = split(c.expected, ' ');
         ASSERT_GE(result->hits.size(), expected.size()) << "queries.tsv:" << c.line;
         for (std::size_t i = 0; i < expected.size(); ++i)
-            EXPECT_EQ(result->hits[i].id, expected[i]) << "queries.tsv:" << c.line << " rank " << i + 1;
+            EXPECT_EQ(result->hits[i].id, expected[i])
+                << "queries.tsv:" << c.line << " rank " << i + 1;
     }
     if (c.total != "-") {
         EXPECT_EQ(result->total, std::stoull(c.total)) << "queries.tsv:" << c.line;
