@@ -81,13 +81,24 @@ struct Item {
     std::optional<PreparedDocument> prepared;
 };
 
+using SpellingCounts = std::unordered_map<std::string, Xapian::termcount>;
+
 /// Takes every distinct word of document `docid` out of the spelling table (words were added
-/// once per document, so one each comes off).
-void remove_spelling(Xapian::WritableDatabase& db, Xapian::docid docid) {
+/// once per document, so one each comes off). Words still waiting in `pending` come off there,
+/// so a document replaced within its own batch is not counted twice.
+void remove_spelling(Xapian::WritableDatabase& db, Xapian::docid docid,
+                     SpellingCounts* pending = nullptr) {
     for (auto t = db.termlist_begin(docid); t != db.termlist_end(docid); ++t) {
         const std::string term = *t;
-        if (!term.empty() && !(term[0] >= 'A' && term[0] <= 'Z'))
+        if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z'))
+            continue; // prefixed terms are never spelling words
+        if (auto it = pending ? pending->find(term) : SpellingCounts::iterator{};
+            pending && it != pending->end()) {
+            if (--it->second == 0)
+                pending->erase(it);
+        } else {
             db.remove_spelling(term, 1);
+        }
     }
 }
 
@@ -111,7 +122,7 @@ class Writer {
         if (!fresh_ || !seen_.insert(item.id_term).second)
             existing = find_document(db_, item.id_term);
         if (existing)
-            remove_spelling(db_, *existing);
+            remove_spelling(db_, *existing, &spelling_);
         if (!item.prepared) {
             if (existing) {
                 db_.delete_document(*existing);
@@ -143,7 +154,7 @@ class Writer {
     IndexReport& report_;
     bool fresh_;
     std::unordered_set<std::string> seen_;
-    std::unordered_map<std::string, Xapian::termcount> spelling_;
+    SpellingCounts spelling_;
 };
 
 class Pipeline {

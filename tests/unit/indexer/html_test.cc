@@ -1,0 +1,219 @@
+// Unit tests of HTML text extraction (parse_html) and HtmlFolderSource over tests/fixtures/site.
+#include "common/utf8.h"
+#include "indexer/sources.h"
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <variant>
+
+namespace {
+
+using mixi::indexer::HtmlFolderSource;
+using mixi::indexer::HtmlPage;
+using mixi::indexer::parse_html;
+using mixi::indexer::Record;
+using mixi::indexer::SourceProblem;
+using mixi::testing::fixture_site;
+using mixi::testing::read_file;
+using mixi::testing::TempDir;
+using mixi::testing::write_file;
+
+bool has(const std::string& text, std::string_view word) {
+    return text.find(word) != std::string::npos;
+}
+
+// The Debian pages of en, fr and zh-cn write their titles with a NO-BREAK SPACE (U+00A0) after
+// the section number ("A.7.\u00A0Tails"); de and ja use a plain space. (tests/fixtures/README.md
+// says "A.7. Tails" in every language, which is true only up to that character.) parse_html
+// keeps the title as written, so the comparisons below treat U+00A0 as a space.
+std::string nbsp_to_space(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s.substr(i, 2) == "\xC2\xA0") {
+            out += ' ';
+            ++i;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+TEST(ParseHtml, NavScriptFixture) {
+    const std::string html = read_file(fixture_site() / "en" / "extra" / "nav-script.html");
+    ASSERT_FALSE(html.empty());
+    const HtmlPage page = parse_html(html);
+    EXPECT_EQ(page.title, "Nav and Script Test Page");
+    EXPECT_EQ(page.description, "A tiny handwritten page for testing HTML text extraction.");
+    EXPECT_EQ(page.lang, "en");
+    EXPECT_TRUE(has(page.text, "visibleword")) << page.text;
+    EXPECT_TRUE(has(page.text, "Extraction test")) << page.text;
+    EXPECT_FALSE(has(page.text, "navigationonly")) << page.text;
+    EXPECT_FALSE(has(page.text, "scriptonly")) << page.text;
+    EXPECT_FALSE(has(page.text, "styleonly")) << page.text;
+    EXPECT_FALSE(has(page.text, "marker")) << page.text;
+    EXPECT_FALSE(has(page.text, "font-family")) << page.text;
+    // The title is not repeated in the body text.
+    EXPECT_FALSE(has(page.text, "Nav and Script")) << page.text;
+    // White space is collapsed and trimmed; block elements are separated.
+    EXPECT_EQ(page.text,
+              "Extraction test This paragraph is the real page content and contains the word "
+              "visibleword.");
+}
+
+TEST(ParseHtml, DebianHandbookPage) {
+    const HtmlPage page =
+        parse_html(read_file(fixture_site() / "ja" / "debian-handbook" / "sect.tails.html"));
+    EXPECT_EQ(page.title, "A.7. Tails");
+    EXPECT_EQ(page.lang, ""); // no lang attribute on <html>
+    EXPECT_TRUE(has(page.text, "Tails OS (The Amnesic Incognito Live System) aims at providing"))
+        << page.text;
+    EXPECT_FALSE(has(page.text, "\t"));
+    EXPECT_FALSE(has(page.text, "  "));
+
+    const HtmlPage steam =
+        parse_html(read_file(fixture_site() / "en" / "debian-handbook" / "sect.steamos.html"));
+    EXPECT_EQ(nbsp_to_space(steam.title), "A.13. SteamOS");
+    // The title is kept as written: a NO-BREAK SPACE in the English page, a space in German.
+    EXPECT_EQ(steam.title, "A.13.\xC2\xA0SteamOS");
+    EXPECT_EQ(parse_html(read_file(fixture_site() / "de" / "debian-handbook" / "sect.steamos.html"))
+                  .title,
+              "A.13. SteamOS");
+    EXPECT_TRUE(has(steam.text, "SteamOS is a gaming-oriented Debian-based distribution"))
+        << steam.text;
+}
+
+TEST(ParseHtml, InlineAndBlockElements) {
+    const HtmlPage page =
+        parse_html("<html lang=\"fr-FR\"><head><title>  Un   titre </title></head><body>"
+                   "<p>ab<b>cd</b>ef</p><div>gh</div><p>x<span>y</span>z</p></body></html>");
+    EXPECT_EQ(page.lang, "fr-FR");
+    EXPECT_EQ(page.title, "Un titre");
+    EXPECT_EQ(page.text, "abcdef gh xyz");
+}
+
+TEST(ParseHtml, SkipsNonContentElements) {
+    const HtmlPage page =
+        parse_html("<body><div role=\"navigation\">rolenav</div><template>tpl</template>"
+                   "<noscript>nojs</noscript><button>btn</button><p>kept</p>"
+                   "<div class=\"navfooter\">footnav</div></body>");
+    EXPECT_EQ(page.text, "kept");
+}
+
+TEST(ParseHtml, MetaDescriptionAndXmlLang) {
+    const HtmlPage page =
+        parse_html("<html xml:lang=\"de\"><head><meta name=\"Description\" content=\"Eine Seite\">"
+                   "</head><body>Text</body></html>");
+    EXPECT_EQ(page.description, "Eine Seite");
+    EXPECT_EQ(page.lang, "de");
+    EXPECT_EQ(page.text, "Text");
+}
+
+TEST(ParseHtml, BrokenInputDoesNotCrash) {
+    const HtmlPage empty = parse_html("");
+    EXPECT_EQ(empty.title, "");
+    EXPECT_EQ(empty.text, "");
+    const HtmlPage broken = parse_html("<p>caf\xff <b>unclosed <i>tags\xc3");
+    EXPECT_TRUE(mixi::is_valid_utf8(broken.text));
+    EXPECT_TRUE(has(broken.text, "unclosed")) << broken.text;
+    EXPECT_TRUE(has(broken.text, "caf\xEF\xBF\xBD")) << broken.text;
+}
+
+// ---------------------------------------------------------------------- HtmlFolderSource
+
+struct PageExpectation {
+    const char* id;
+    const char* lang;
+    const char* title;
+};
+
+TEST(HtmlFolderSource, FixtureSite) {
+    HtmlFolderSource source(fixture_site());
+    const std::vector<PageExpectation> expected = {
+        {"de/debian-handbook/sect.steamos.html", "de", "A.13. SteamOS"},
+        {"de/debian-handbook/sect.tails.html", "de", "A.7. Tails"},
+        {"en/debian-handbook/sect.steamos.html", "en", "A.13. SteamOS"},
+        {"en/debian-handbook/sect.tails.html", "en", "A.7. Tails"},
+        {"en/extra/nav-script.html", "en", "Nav and Script Test Page"},
+        {"fr/debian-handbook/sect.steamos.html", "fr", "A.13. SteamOS"},
+        {"fr/debian-handbook/sect.tails.html", "fr", "A.7. Tails"},
+        {"ja/debian-handbook/sect.steamos.html", "ja", "A.13. SteamOS"},
+        {"ja/debian-handbook/sect.tails.html", "ja", "A.7. Tails"},
+        {"zh-cn/debian-handbook/sect.steamos.html", "zh", "A.13. SteamOS"},
+        {"zh-cn/debian-handbook/sect.tails.html", "zh", "A.7. Tails"},
+    };
+    EXPECT_EQ(source.total(), expected.size());
+    EXPECT_EQ(source.done(), 0u);
+    std::vector<Record> records;
+    while (auto item = source.next()) {
+        ASSERT_TRUE(std::holds_alternative<Record>(*item))
+            << std::get<SourceProblem>(*item).where << ": "
+            << std::get<SourceProblem>(*item).reason;
+        records.push_back(std::get<Record>(std::move(*item)));
+        ASSERT_LE(records.size(), expected.size());
+    }
+    ASSERT_EQ(records.size(), expected.size());
+    EXPECT_EQ(source.done(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        SCOPED_TRACE(expected[i].id);
+        EXPECT_EQ(records[i].id, expected[i].id);
+        EXPECT_EQ(records[i].url, std::string("/") + expected[i].id);
+        EXPECT_EQ(records[i].lang, expected[i].lang);
+        EXPECT_EQ(nbsp_to_space(records[i].title), expected[i].title);
+        EXPECT_EQ(records[i].type, "article");
+        EXPECT_TRUE(mixi::indexer::is_public(records[i]));
+        EXPECT_FALSE(records[i].body.empty());
+    }
+    // The description leads the body when the text does not contain it.
+    const Record& nav = records[4];
+    EXPECT_EQ(nav.body.rfind("A tiny handwritten page for testing HTML text extraction.", 0), 0u)
+        << nav.body;
+    EXPECT_TRUE(has(nav.body, "visibleword"));
+    EXPECT_FALSE(has(nav.body, "scriptonly"));
+}
+
+TEST(HtmlFolderSource, UrlPrefixAndFallbacks) {
+    TempDir tmp;
+    std::filesystem::create_directories(tmp.path() / "ko" / "sub");
+    std::filesystem::create_directories(tmp.path() / "misc");
+    write_file(tmp.path() / "ko" / "sub" / "page.htm", "<p>한국어 페이지</p>");
+    write_file(tmp.path() / "misc" / "untitled.html", "<html lang=\"pt-BR\"><p>Olá</p></html>");
+    write_file(tmp.path() / "misc" / "notes.txt", "not html");
+    HtmlFolderSource source(tmp.path(), "https://example.social/");
+    EXPECT_EQ(source.total(), 2u);
+    auto first = source.next();
+    ASSERT_TRUE(first && std::holds_alternative<Record>(*first));
+    const Record& a = std::get<Record>(*first);
+    EXPECT_EQ(a.id, "ko/sub/page.htm");
+    EXPECT_EQ(a.url, "https://example.social/ko/sub/page.htm");
+    EXPECT_EQ(a.lang, "ko");    // from the folder name
+    EXPECT_EQ(a.title, "page"); // no <title>: the file name
+    EXPECT_EQ(a.body, "한국어 페이지");
+    auto second = source.next();
+    ASSERT_TRUE(second && std::holds_alternative<Record>(*second));
+    EXPECT_EQ(std::get<Record>(*second).id, "misc/untitled.html");
+    EXPECT_EQ(std::get<Record>(*second).lang, "pt"); // <html lang> wins
+    EXPECT_FALSE(source.next().has_value());
+}
+
+TEST(HtmlFolderSource, MissingFolderIsAProblem) {
+    TempDir tmp;
+    HtmlFolderSource source(tmp.path() / "nope");
+    auto first = source.next();
+    ASSERT_TRUE(first.has_value());
+    ASSERT_TRUE(std::holds_alternative<SourceProblem>(*first));
+    EXPECT_EQ(std::get<SourceProblem>(*first).where, (tmp.path() / "nope").string());
+    EXPECT_FALSE(source.next().has_value());
+}
+
+TEST(OpenSource, DirectoryIsHtmlFolder) {
+    auto source = mixi::indexer::open_source(fixture_site());
+    ASSERT_TRUE(source);
+    EXPECT_EQ(source->total(), 11u);
+    auto first = source->next();
+    ASSERT_TRUE(first && std::holds_alternative<Record>(*first));
+    EXPECT_EQ(std::get<Record>(*first).id, "de/debian-handbook/sect.steamos.html");
+}
+
+} // namespace
