@@ -5,7 +5,6 @@
 #include "common/utf8.h"
 
 #include <algorithm>
-#include <array>
 #include <boost/json.hpp>
 #include <cstring>
 #include <gumbo.h>
@@ -217,7 +216,6 @@ void separate(std::string& out) {
 
 struct Walker {
     HtmlPage& page;
-    std::string published;
 
     void head(const GumboNode* node) {
         if (node->type != GUMBO_NODE_ELEMENT)
@@ -313,7 +311,7 @@ HtmlPage parse_html(std::string_view html) {
                      gumbo_get_attribute(&out->root->v.element.attributes, "xml:lang"))
             page.lang = xml_lang->value;
     }
-    Walker walker{page, {}};
+    Walker walker{page};
     walker.body(out->root);
     gumbo_destroy_output(&kGumboDefaultOptions, out);
     page.title = trim_spaces(std::move(page.title));

@@ -339,15 +339,12 @@ Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& ana
     ParsedQuery out;
     out.lang = options.lang.empty() ? analyzers::detect_language(text) : options.lang;
     const bool prefix = options.prefix && !is_space(text.back());
-    auto units = split_syntax(text);
-    Builder builder(analyzer, options, out);
-    if (units) {
-        if (auto built = builder.build(*units, prefix); !built)
-            return std::unexpected(built.error());
-    } else if (auto built = Builder(analyzer, options, out).build(plain_words(text), prefix);
-               !built) {
+    // Broken syntax (an unclosed quote, a dangling OR) is read as plain words.
+    const auto units = split_syntax(text);
+    if (auto built =
+            Builder(analyzer, options, out).build(units ? *units : plain_words(text), prefix);
+        !built)
         return std::unexpected(built.error());
-    }
     return out;
 }
 
