@@ -20,7 +20,7 @@ struct ParseOptions {
     std::string lang;                ///< language for stemming and stop words; "" = detect
     bool match_all = false;          ///< words are ANDed instead of ORed
     bool prefix = false;             ///< the last word is incomplete (search-as-you-type)
-    double exact_weight = 0.5;       ///< weight of the unstemmed form beside the stem
+    double exact_weight = 0.1;       ///< weight of the unstemmed form beside the stem
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;

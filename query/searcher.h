@@ -17,9 +17,9 @@ namespace mixi::query {
 
 /// Ranking and limits; plain values, filled from configuration by the caller.
 struct SearchOptions {
-    double k1 = 0.9;            ///< BM25 term frequency saturation
-    double b = 0.4;             ///< BM25 length normalisation
-    double exact_weight = 0.5;  ///< see ParseOptions
+    double k1 = 1.2;            ///< BM25 term frequency saturation
+    double b = 0.75;            ///< BM25 length normalisation
+    double exact_weight = 0.1;  ///< see ParseOptions
     double bigram_weight = 0.5; ///< see ParseOptions
     unsigned max_per_page = 100;
     unsigned max_page = 1000;
