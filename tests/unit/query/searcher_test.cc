@@ -165,9 +165,11 @@ TEST(Searcher, SnippetsMarkMatchesAndEscape) {
     const auto ja = search(s, "富士山");
     ASSERT_FALSE(ja.hits.empty());
     // The part of the word the text was segmented into is marked too (逆さ富士).
-    for (const auto& h : ja.hits)
-        if (h.id == "p-003")
+    for (const auto& h : ja.hits) {
+        if (h.id == "p-003") {
             EXPECT_NE(h.snippet.find("<mark>富士</mark>"), std::string::npos) << h.snippet;
+        }
+    }
     EXPECT_TRUE(std::any_of(ja.hits.begin(), ja.hits.end(), [](const Hit& h) {
         return h.snippet.find("<mark>富士山</mark>") != std::string::npos;
     }));
