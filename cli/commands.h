@@ -20,5 +20,6 @@ enum Exit : int {
 int run_index(const Args& args);
 int run_query(const Args& args);
 int run_eval(const Args& args);
+int run_serve(const Args& args);
 
 } // namespace mixi::cli

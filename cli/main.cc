@@ -19,6 +19,7 @@ commands:
   index delete  --index DIR ID...       remove documents by id
   index stats   --index DIR             what the index holds
   query         --index DIR [options] QUERY...
+  serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_index(args);
         if (command == "query")
             return mixi::cli::run_query(args);
+        if (command == "serve")
+            return mixi::cli::run_serve(args);
         if (command == "eval")
             return mixi::cli::run_eval(args);
         std::cerr << "mixi-search: unknown command \"" << command << "\"\n\n" << usage;

@@ -3,6 +3,7 @@
 #include "common/dates.h"
 #include "common/index_layout.h"
 #include "common/schema.h"
+#include "common/utf8.h"
 #include "query/snippet.h"
 
 #include <boost/json.hpp>
@@ -114,6 +115,57 @@ Expected<SearchResult> Searcher::search(const SearchRequest& request) {
             return fail(ErrorCode::index_unavailable, "search failed: " + e.get_description());
         }
     }
+}
+
+Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
+    State& s = *state_;
+    if (request.limit < 1 || request.limit > s.options.max_per_page)
+        return fail(ErrorCode::invalid_argument,
+                    "limit must be between 1 and " + std::to_string(s.options.max_per_page));
+    if (request.q.size() > s.options.max_query_bytes)
+        return fail(ErrorCode::invalid_query, "query is longer than " +
+                                                  std::to_string(s.options.max_query_bytes) +
+                                                  " bytes");
+    const std::string text = repair_utf8(request.q);
+    const auto tokens = s.analyzer.tokenize(text);
+    if (tokens.empty())
+        return fail(ErrorCode::invalid_query, "query has no words to complete");
+    SuggestResult result;
+    const analyzers::Token& last = tokens.back();
+    // The completion replaces the last word only when it is still being typed.
+    if (last.end == text.size()) {
+        const std::string head = text.substr(0, last.begin);
+        std::vector<std::pair<Xapian::doccount, std::string>> words;
+        try {
+            constexpr int scan_limit = 2000; // enough for any real prefix; bounded for "a"
+            int scanned = 0;
+            for (auto t = s.db.allterms_begin(last.term);
+                 t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
+                words.emplace_back(t.get_termfreq(), *t);
+            if (words.empty()) {
+                const std::string fixed = s.db.get_spelling_suggestion(last.term);
+                if (!fixed.empty())
+                    words.emplace_back(0, fixed);
+            }
+        } catch (const Xapian::Error& e) {
+            return fail(ErrorCode::index_unavailable, "suggest failed: " + e.get_description());
+        }
+        std::stable_sort(words.begin(), words.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (std::size_t i = 0; i < words.size() && i < request.limit; ++i)
+            result.completions.push_back(head + words[i].second);
+    }
+    SearchRequest titles;
+    titles.q = text;
+    titles.prefix = true;
+    titles.per_page = request.limit;
+    titles.lang = request.lang;
+    titles.facets = titles.spelling = titles.snippets = false;
+    auto found = search(titles);
+    if (!found)
+        return std::unexpected(found.error());
+    result.titles = std::move(found->hits);
+    return result;
 }
 
 Expected<SearchResult> Searcher::run(const SearchRequest& request) {

@@ -58,6 +58,17 @@ struct SearchResult {
     std::optional<std::string> did_you_mean; ///< a corrected query that finds more
 };
 
+struct SuggestRequest {
+    std::string q;        ///< what has been typed so far; the last word may be incomplete
+    unsigned limit = 8;   ///< at most this many completions and titles
+    std::string lang;     ///< the searcher's language; "" = detect
+};
+
+struct SuggestResult {
+    std::vector<std::string> completions; ///< the query with its last word completed
+    std::vector<Hit> titles;              ///< documents whose words start that way (no snippets)
+};
+
 /// One reader of an index directory. Holds a Xapian::Database and an Analyzer, neither of
 /// which takes locks: use one Searcher per thread.
 class Searcher {
@@ -71,6 +82,10 @@ class Searcher {
     ~Searcher();
 
     Expected<SearchResult> search(const SearchRequest& request);
+
+    /// Completions for a prefix, from the words of the index (most frequent first) and, when
+    /// none start that way, from the spelling data; and the titles of the best matches.
+    Expected<SuggestResult> suggest(const SuggestRequest& request);
 
     /// Picks up a new revision or a new `current` version; true when something changed.
     Expected<bool> reopen();

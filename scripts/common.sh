@@ -8,7 +8,8 @@ BUILD="${MIXI_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(
     g++ cmake make pkg-config
     libxapian-dev libicu-dev libgumbo-dev zlib1g-dev
-    libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+    libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
+    libtomlplusplus-dev
     libgtest-dev libbenchmark-dev
 )
 

@@ -1,0 +1,417 @@
+// Query latency on BEIR SciFact (5,183 abstracts, the 300 test queries), our Searcher side by
+// side with bare Xapian on the same database.
+//
+//   mixi/snippets        Searcher::search, top 10, snippets on, facets off (spelling on, as the
+//                        SearchRequest default)
+//   mixi/facets          the same with facets on (the matcher must then visit every match)
+//   mixi/snippets_nospell  snippets on, facets and spelling off
+//   mixi/core            snippets, facets and spelling off: parse + match + stored data only
+//   xapian/bare          Xapian::QueryParser (english, STEM_SOME, default OR) + Enquire with
+//                        BM25Weight (same k1, b), top 10, reading each hit's document data
+//   xapian/bare_stop     the same with a SimpleStopper holding our English stop words (our
+//                        parser drops stop words, a bare QueryParser does not)
+//
+// Every benchmark runs each query REPS times (env MIXI_BENCH_REPS, default 5) after one
+// untimed warm-up pass; Google Benchmark's time is the mean per query. Each query is also timed
+// on its own: the median of its REPS runs is its latency, and p50 / p99 / max over the 300
+// queries are set as counters and printed in a table at the end.
+//
+// Env: MIXI_SCIFACT (default /work/shared/data/beir/scifact), MIXI_BENCH_INDEX (default
+// /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
+// it to rebuild after changing the indexer), MIXI_BENCH_REPS.
+#include "common/index_layout.h"
+#include "indexer/index_writer.h"
+#include "indexer/sources.h"
+#include "query/searcher.h"
+
+#include <algorithm>
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+#include <xapian.h>
+#include <zlib.h>
+
+#ifndef MIXI_SOURCE_DIR
+#error "MIXI_SOURCE_DIR must be defined (the repository root)"
+#endif
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+/// Calls `f` for each line of a plain or gzip file; false when it cannot be opened.
+bool for_each_line(const fs::path& path, const std::function<void(const std::string&)>& f) {
+    gzFile in = gzopen(path.c_str(), "rb");
+    if (!in)
+        return false;
+    gzbuffer(in, 1 << 17);
+    std::string line;
+    char buf[1 << 16];
+    while (gzgets(in, buf, sizeof buf)) {
+        line += buf;
+        if (line.back() != '\n')
+            continue; // longer than the buffer
+        line.pop_back();
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        f(line);
+        line.clear();
+    }
+    if (!line.empty())
+        f(line);
+    gzclose(in);
+    return true;
+}
+
+std::string str_field(const json::object& o, const char* key) {
+    const json::value* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+struct Query {
+    std::string id, text;
+};
+
+struct Env {
+    std::string error; ///< set when the benchmarks cannot run
+    fs::path index_dir, db_path;
+    std::vector<Query> queries;
+    std::uint64_t documents = 0;
+    double build_seconds = -1; ///< -1 when the index was already there
+};
+
+fs::path scifact_file(const fs::path& dir, const std::string& name) {
+    if (fs::exists(dir / name))
+        return dir / name;
+    if (fs::exists(dir / (name + ".gz")))
+        return dir / (name + ".gz");
+    return {};
+}
+
+Env load_env() {
+    Env env;
+    const fs::path beir = env_or("MIXI_SCIFACT", "/work/shared/data/beir/scifact");
+    env.index_dir = env_or("MIXI_BENCH_INDEX", "/tmp/mixi-bench-scifact");
+    const fs::path corpus = scifact_file(beir, "corpus.jsonl");
+    const fs::path queries = scifact_file(beir, "queries.jsonl");
+    const fs::path qrels = beir / "qrels" / "test.tsv";
+    if (corpus.empty() || queries.empty() || !fs::exists(qrels)) {
+        env.error =
+            "SciFact not found at " + beir.string() +
+            " (needs corpus.jsonl[.gz], queries.jsonl[.gz], qrels/test.tsv; set MIXI_SCIFACT)";
+        return env;
+    }
+
+    std::set<std::string> test_ids;
+    for_each_line(qrels, [&](const std::string& line) {
+        std::istringstream in(line);
+        std::string qid;
+        if (in >> qid && qid != "query-id")
+            test_ids.insert(qid);
+    });
+    for_each_line(queries, [&](const std::string& line) {
+        boost::system::error_code ec;
+        json::value v = json::parse(line, ec);
+        if (ec || !v.is_object())
+            return;
+        Query q{str_field(v.get_object(), "_id"), str_field(v.get_object(), "text")};
+        if (test_ids.contains(q.id) && !q.text.empty())
+            env.queries.push_back(std::move(q));
+    });
+    if (env.queries.empty()) {
+        env.error = "no test queries read from " + queries.string();
+        return env;
+    }
+
+    // Build the index unless a usable one is there.
+    bool have_index = false;
+    if (auto s = mixi::query::Searcher::open(env.index_dir); s && s->document_count() > 0)
+        have_index = true;
+    if (!have_index) {
+        std::vector<mixi::indexer::Record> records;
+        for_each_line(corpus, [&](const std::string& line) {
+            boost::system::error_code ec;
+            json::value v = json::parse(line, ec);
+            if (ec || !v.is_object())
+                return;
+            mixi::indexer::Record r;
+            r.id = str_field(v.get_object(), "_id");
+            r.title = str_field(v.get_object(), "title");
+            r.body = str_field(v.get_object(), "text");
+            r.lang = "en";
+            records.push_back(std::move(r));
+        });
+        std::fprintf(stderr, "query_bench: indexing %zu SciFact documents into %s ...\n",
+                     records.size(), env.index_dir.c_str());
+        std::vector<std::unique_ptr<mixi::indexer::Source>> sources;
+        sources.push_back(std::make_unique<mixi::indexer::RecordsSource>(std::move(records)));
+        mixi::indexer::IndexOptions options;
+        options.threads = 2;
+        auto built = mixi::indexer::build_index(env.index_dir, std::move(sources), options);
+        if (!built) {
+            env.error = "indexing failed: " + built.error().message;
+            return env;
+        }
+        env.build_seconds = built->seconds;
+        std::fprintf(stderr, "query_bench: indexed %llu documents in %.2f s\n",
+                     static_cast<unsigned long long>(built->documents), built->seconds);
+    }
+    env.db_path = mixi::layout::resolve_database(env.index_dir);
+    if (env.db_path.empty()) {
+        env.error = "no database in " + env.index_dir.string();
+        return env;
+    }
+    try {
+        env.documents = Xapian::Database(env.db_path.string()).get_doccount();
+    } catch (const Xapian::Error& e) {
+        env.error = "cannot open " + env.db_path.string() + ": " + e.get_description();
+    }
+    return env;
+}
+
+const Env& env() {
+    static const Env e = load_env();
+    return e;
+}
+
+unsigned reps() {
+    const int n = std::atoi(env_or("MIXI_BENCH_REPS", "5").c_str());
+    return n > 0 ? static_cast<unsigned>(n) : 5;
+}
+
+// ---------------------------------------------------------------------------------- runners
+
+/// Runs one query; returns the number of hits (so the work cannot be optimised away).
+using Runner = std::function<std::size_t(const std::string&)>;
+
+Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error) {
+    auto opened = mixi::query::Searcher::open(e.index_dir);
+    if (!opened) {
+        error = opened.error().message;
+        return {};
+    }
+    auto searcher = std::make_shared<mixi::query::Searcher>(std::move(*opened));
+    return [searcher, snippets, facets, spelling](const std::string& q) -> std::size_t {
+        mixi::query::SearchRequest req;
+        req.q = q;
+        req.per_page = 10;
+        req.lang = "en";
+        req.snippets = snippets;
+        req.facets = facets;
+        req.spelling = spelling;
+        auto r = searcher->search(req);
+        if (!r)
+            return 0;
+        std::size_t n = r->hits.size();
+        for (const auto& h : r->hits)
+            n += h.snippet.size() > 0;
+        return n;
+    };
+}
+
+std::vector<std::string> english_stopwords() {
+    std::vector<std::string> out;
+    std::ifstream in(fs::path(MIXI_SOURCE_DIR) / "analyzers/stopwords/en.txt");
+    for (std::string line; std::getline(in, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+            line.pop_back();
+        if (!line.empty() && line[0] != '#')
+            out.push_back(line);
+    }
+    return out;
+}
+
+struct Bare {
+    Xapian::Database db;
+    Xapian::QueryParser qp;
+    Xapian::SimpleStopper stopper;
+    std::size_t parse_errors = 0;
+};
+
+Runner bare_runner(const Env& e, bool stop, std::string& error) {
+    auto b = std::make_shared<Bare>();
+    try {
+        b->db = Xapian::Database(e.db_path.string());
+    } catch (const Xapian::Error& x) {
+        error = x.get_description();
+        return {};
+    }
+    b->qp.set_database(b->db);
+    b->qp.set_stemmer(Xapian::Stem("english"));
+    b->qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    b->qp.set_default_op(Xapian::Query::OP_OR);
+    if (stop) {
+        for (const auto& w : english_stopwords())
+            b->stopper.add(w);
+        b->qp.set_stopper(&b->stopper);
+    }
+    return [b](const std::string& q) -> std::size_t {
+        Xapian::Query query;
+        try {
+            query = b->qp.parse_query(q);
+        } catch (const Xapian::QueryParserError&) {
+            ++b->parse_errors;
+            query = b->qp.parse_query(q, 0);
+        }
+        Xapian::Enquire enquire(b->db);
+        enquire.set_query(query);
+        enquire.set_weighting_scheme(Xapian::BM25Weight(0.9, 0, 1, 0.4, 0.5));
+        const Xapian::MSet mset = enquire.get_mset(0, 10);
+        std::size_t n = 0;
+        for (auto m = mset.begin(); m != mset.end(); ++m)
+            n += !m.get_document().get_data().empty();
+        return n;
+    };
+}
+
+// ------------------------------------------------------------------------------- benchmark
+
+struct Summary {
+    std::string name;
+    double mean_us = 0, p50_us = 0, p99_us = 0, max_us = 0, hits = 0;
+};
+std::vector<Summary> summaries;
+
+double percentile(std::vector<double> v, double p) { // nearest rank
+    std::sort(v.begin(), v.end());
+    const std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size()));
+    return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+void run_latency(benchmark::State& state, const std::string& name,
+                 const std::function<Runner(const Env&, std::string&)>& make) {
+    const Env& e = env();
+    if (!e.error.empty()) {
+        state.SkipWithError(e.error.c_str());
+        return;
+    }
+    std::string error;
+    Runner run = make(e, error);
+    if (!run) {
+        state.SkipWithError(error.c_str());
+        return;
+    }
+    const std::size_t n = e.queries.size();
+    std::size_t hits = 0;
+    for (const Query& q : e.queries) // warm-up: page cache, lazily opened tables, stemmers
+        hits += run(q.text);
+
+    std::vector<std::vector<double>> times(n);
+    std::size_t i = 0;
+    hits = 0;
+    for (auto _ : state) {
+        const Query& q = e.queries[i % n];
+        const auto t0 = Clock::now();
+        hits += run(q.text);
+        const auto t1 = Clock::now();
+        times[i % n].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        ++i;
+    }
+
+    std::vector<double> per_query; // median of each query's runs
+    double total = 0;
+    std::size_t count = 0;
+    for (auto& t : times) {
+        if (t.empty())
+            continue;
+        for (double x : t)
+            total += x;
+        count += t.size();
+        per_query.push_back(percentile(t, 50));
+    }
+    if (per_query.empty())
+        return;
+    Summary s;
+    s.name = name;
+    s.mean_us = total / static_cast<double>(count);
+    s.p50_us = percentile(per_query, 50);
+    s.p99_us = percentile(per_query, 99);
+    s.max_us = *std::max_element(per_query.begin(), per_query.end());
+    s.hits = static_cast<double>(hits) / static_cast<double>(i);
+    state.counters["queries"] = static_cast<double>(per_query.size());
+    state.counters["mean_us"] = s.mean_us;
+    state.counters["p50_us"] = s.p50_us;
+    state.counters["p99_us"] = s.p99_us;
+    state.counters["max_us"] = s.max_us;
+    state.counters["qps"] = benchmark::Counter(static_cast<double>(i), benchmark::Counter::kIsRate);
+    std::erase_if(summaries, [&](const Summary& x) { return x.name == name; });
+    summaries.push_back(s);
+}
+
+void register_all() {
+    const Env& e = env();
+    const auto iterations =
+        static_cast<benchmark::IterationCount>(std::max<std::size_t>(1, e.queries.size()) * reps());
+    auto add = [&](const std::string& name, std::function<Runner(const Env&, std::string&)> make) {
+        benchmark::RegisterBenchmark(
+            name.c_str(), [name, make](benchmark::State& st) { run_latency(st, name, make); })
+            ->Iterations(iterations)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    };
+    add("mixi/snippets", [](const Env& e, std::string& err) {
+        return mixi_runner(e, /*snippets*/ true, /*facets*/ false, /*spelling*/ true, err);
+    });
+    add("xapian/bare", [](const Env& e, std::string& err) { return bare_runner(e, false, err); });
+    add("mixi/facets",
+        [](const Env& e, std::string& err) { return mixi_runner(e, true, true, true, err); });
+    add("mixi/snippets_nospell",
+        [](const Env& e, std::string& err) { return mixi_runner(e, true, false, false, err); });
+    add("mixi/core",
+        [](const Env& e, std::string& err) { return mixi_runner(e, false, false, false, err); });
+    add("xapian/bare_stop",
+        [](const Env& e, std::string& err) { return bare_runner(e, true, err); });
+}
+
+void print_summary() {
+    if (summaries.empty())
+        return;
+    const Env& e = env();
+    double bare = 0;
+    for (const auto& s : summaries)
+        if (s.name == "xapian/bare")
+            bare = s.p50_us;
+    std::printf("\nSciFact: %zu test queries, %llu documents, database %s, %u runs per query\n",
+                e.queries.size(), static_cast<unsigned long long>(e.documents), e.db_path.c_str(),
+                reps());
+    std::printf("%-24s %10s %10s %10s %10s %12s\n", "latency (us)", "mean", "p50", "p99", "max",
+                "p50/bare");
+    for (const auto& s : summaries) {
+        std::printf("%-24s %10.1f %10.1f %10.1f %10.1f", s.name.c_str(), s.mean_us, s.p50_us,
+                    s.p99_us, s.max_us);
+        if (bare > 0)
+            std::printf(" %11.2fx", s.p50_us / bare);
+        std::printf("\n");
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    register_all();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    print_summary();
+    return 0;
+}

@@ -1,0 +1,277 @@
+#include "server/app.h"
+
+#include "server/handlers.h"
+
+#include <boost/json.hpp>
+#include <boost/url.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace mixi::server {
+
+namespace urls = boost::urls;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+std::string Params::get(const std::string& name, const std::string& fallback) const {
+    auto it = values.find(name);
+    return it == values.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Params::all(const std::string& name) const {
+    std::vector<std::string> out;
+    auto [lo, hi] = values.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+        std::istringstream in(it->second);
+        std::string part;
+        while (std::getline(in, part, ','))
+            if (!part.empty())
+                out.push_back(part);
+    }
+    return out;
+}
+
+App::App(ServerConfig config, Metrics& metrics)
+    : config_(std::move(config)), metrics_(metrics), routes_(routes()) {}
+
+http::status App::status_of(ErrorCode code) {
+    switch (code) {
+    case ErrorCode::invalid_argument:
+    case ErrorCode::invalid_query:
+    case ErrorCode::invalid_input:
+        return http::status::bad_request;
+    case ErrorCode::not_found:
+        return http::status::not_found;
+    case ErrorCode::index_locked:
+    case ErrorCode::index_unavailable:
+        return http::status::service_unavailable;
+    case ErrorCode::io_error:
+    case ErrorCode::internal:
+        break;
+    }
+    return http::status::internal_server_error;
+}
+
+Response App::json(const Request& request, http::status status, std::string body) const {
+    Response res{status, request.version()};
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(request.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+Response App::error(const Request& request, http::status status, std::string_view code,
+                    std::string_view message) const {
+    json::object err;
+    err["code"] = code;
+    err["message"] = message;
+    json::object body;
+    body["error"] = std::move(err);
+    return json(request, status, json::serialize(body));
+}
+
+Expected<query::Searcher*> App::searcher() {
+    struct PerThread {
+        const App* owner = nullptr;
+        std::optional<query::Searcher> searcher;
+        std::chrono::steady_clock::time_point checked;
+    };
+    thread_local PerThread mine;
+    const auto now = std::chrono::steady_clock::now();
+    if (mine.owner != this || !mine.searcher) {
+        auto opened = query::Searcher::open(config_.index, config_.search);
+        if (!opened)
+            return std::unexpected(opened.error());
+        mine.owner = this;
+        mine.searcher.emplace(std::move(*opened));
+        mine.checked = now;
+    } else if (now - mine.checked >= config_.reopen_interval) {
+        mine.checked = now;
+        auto changed = mine.searcher->reopen();
+        if (!changed) {
+            mine.searcher.reset(); // try a fresh open next time
+            return std::unexpected(changed.error());
+        }
+        if (*changed)
+            metrics_.reopened();
+    }
+    metrics_.index_seen(mine.searcher->document_count(), mine.searcher->revision());
+    return &*mine.searcher;
+}
+
+void App::add_cors(const Request& request, Response& response) const {
+    const auto origin = request[http::field::origin];
+    if (origin.empty())
+        return;
+    for (const auto& allowed : config_.cors_origins) {
+        if (origin == allowed) {
+            response.set(http::field::access_control_allow_origin, origin);
+            response.set(http::field::vary, "Origin");
+            return;
+        }
+    }
+}
+
+std::string App::route_name(const Request& request) const {
+    auto url = urls::parse_origin_form(request.target());
+    if (!url)
+        return "unknown";
+    const std::string path = url->path();
+    for (const auto& r : routes_)
+        if (r.path == path)
+            return r.path;
+    return request.method() == http::verb::get || request.method() == http::verb::head ? "static"
+                                                                                       : "unknown";
+}
+
+Response App::handle(const Request& request) {
+    Response res;
+    try {
+        res = route(request);
+    } catch (const std::exception& e) {
+        res = error(request, http::status::internal_server_error, "internal",
+                    "the server failed to answer this request");
+    }
+    add_cors(request, res);
+    res.set(http::field::server, "mixi-search");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    return res;
+}
+
+Response App::route(const Request& request) {
+    const auto target = request.target();
+    if (target.size() > config_.limits.target_bytes)
+        return error(request, http::status::uri_too_long, "uri_too_long",
+                     "the request target is longer than " +
+                         std::to_string(config_.limits.target_bytes) + " bytes");
+    auto url = urls::parse_origin_form(target);
+    if (!url)
+        return error(request, http::status::bad_request, "bad_request",
+                     "the request target is not a valid URL path and query");
+    const std::string path = url->path();
+
+    if (request.method() == http::verb::options) {
+        Response res{http::status::no_content, request.version()};
+        res.keep_alive(request.keep_alive());
+        res.set(http::field::allow, "GET, HEAD, POST, OPTIONS");
+        if (!request[http::field::origin].empty()) {
+            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+            res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
+            res.set(http::field::access_control_max_age, "600");
+        }
+        return res;
+    }
+
+    std::string allowed;
+    for (const Route& r : routes_) {
+        if (r.path != path)
+            continue;
+        const bool head_as_get = request.method() == http::verb::head && r.verb == http::verb::get;
+        if (r.verb != request.method() && !head_as_get) {
+            allowed += (allowed.empty() ? "" : ", ") + std::string(http::to_string(r.verb));
+            continue;
+        }
+        Params params;
+        for (const auto& p : url->params(urls::encoding_opts{true})) {
+            if (std::find(r.params.begin(), r.params.end(), p.key) == r.params.end())
+                return error(request, http::status::bad_request, "unknown_parameter",
+                             "unknown parameter \"" + p.key + "\" for " + r.path);
+            params.values.emplace(p.key, p.has_value ? p.value : "");
+        }
+        Context ctx{request, params, *this};
+        Response res = r.handler(ctx);
+        if (head_as_get) {
+            res.body().clear(); // keeps Content-Length of the GET answer
+        }
+        return res;
+    }
+    if (!allowed.empty()) {
+        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+                         std::string(request.method_string()) + " is not allowed on " + path);
+        res.set(http::field::allow, allowed);
+        return res;
+    }
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+        return error(request, http::status::method_not_allowed, "method_not_allowed",
+                     "only GET and HEAD are allowed on static files");
+    return serve_static(request, path);
+}
+
+namespace {
+
+std::string_view content_type(const fs::path& file) {
+    const std::string ext = file.extension().string();
+    if (ext == ".html")
+        return "text/html; charset=utf-8";
+    if (ext == ".css")
+        return "text/css; charset=utf-8";
+    if (ext == ".js")
+        return "text/javascript; charset=utf-8";
+    if (ext == ".json")
+        return "application/json";
+    if (ext == ".svg")
+        return "image/svg+xml";
+    if (ext == ".png")
+        return "image/png";
+    if (ext == ".ico")
+        return "image/x-icon";
+    if (ext == ".xml")
+        return "application/opensearchdescription+xml";
+    if (ext == ".txt")
+        return "text/plain; charset=utf-8";
+    return "application/octet-stream";
+}
+
+} // namespace
+
+Response App::serve_static(const Request& request, std::string_view path) {
+    auto not_found = [&] {
+        return error(request, http::status::not_found, "not_found", "no such page");
+    };
+    // Only plain relative segments: no "..", no hidden files, no NUL or backslash.
+    std::string relative;
+    std::istringstream segments{std::string(path)};
+    std::string segment;
+    while (std::getline(segments, segment, '/')) {
+        if (segment.empty())
+            continue;
+        if (segment[0] == '.' || segment.find('\\') != std::string::npos ||
+            segment.find('\0') != std::string::npos)
+            return not_found();
+        relative += (relative.empty() ? "" : "/") + segment;
+    }
+    std::error_code ec;
+    const fs::path root = fs::canonical(config_.web_root, ec);
+    if (ec)
+        return not_found();
+    fs::path file = root / relative;
+    if (fs::is_directory(file, ec))
+        file /= "index.html";
+    // Symbolic links must not lead out of the web root either.
+    const fs::path real = fs::canonical(file, ec);
+    if (ec || !fs::is_regular_file(real, ec))
+        return not_found();
+    const auto [mismatch, _] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
+    if (mismatch != root.end())
+        return not_found();
+    std::ifstream in(real, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    Response res{http::status::ok, request.version()};
+    res.set(http::field::content_type, content_type(real));
+    res.set(http::field::cache_control, "no-cache");
+    if (real.extension() == ".html")
+        res.set("Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    res.keep_alive(request.keep_alive());
+    res.body() = bytes.str();
+    res.prepare_payload();
+    if (request.method() == http::verb::head)
+        res.body().clear();
+    return res;
+}
+
+} // namespace mixi::server

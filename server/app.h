@@ -1,0 +1,86 @@
+// The HTTP application: a routing table of (verb, path) -> handler, error mapping, CORS and
+// static files. Knows nothing about sockets: `handle` takes a request and returns a response,
+// so it runs the same under the server and in tests.
+#pragma once
+
+#include "common/error.h"
+#include "query/searcher.h"
+#include "server/config.h"
+#include "server/metrics.h"
+
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mixi::server {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+/// The decoded query parameters of a request; each name at most once unless repeatable.
+struct Params {
+    std::multimap<std::string, std::string> values;
+    /// The single value of `name`, or `fallback`.
+    std::string get(const std::string& name, const std::string& fallback = "") const;
+    /// Every value of `name`, comma-separated values split.
+    std::vector<std::string> all(const std::string& name) const;
+};
+
+class App;
+
+/// What a handler sees: the request, its parameters and the application.
+struct Context {
+    const Request& request;
+    const Params& params;
+    App& app;
+};
+
+using Handler = std::function<Response(Context&)>;
+
+struct Route {
+    http::verb verb;
+    std::string path;
+    std::vector<std::string> params; ///< the parameters the route accepts; others are 400
+    Handler handler;
+};
+
+class App {
+  public:
+    App(ServerConfig config, Metrics& metrics);
+
+    /// Answers one request. Never throws.
+    Response handle(const Request& request);
+
+    /// The route name for logs and metrics: the matched path, "static", or "unknown". Never
+    /// the raw target, so nothing a user typed reaches a log.
+    std::string route_name(const Request& request) const;
+
+    /// This thread's searcher, reopened when the index changed (checked at most every
+    /// `reopen_interval`). Xapian objects take no locks, so each thread has its own.
+    Expected<query::Searcher*> searcher();
+
+    const ServerConfig& config() const { return config_; }
+    Metrics& metrics() { return metrics_; }
+
+    /// A JSON error body {"error":{"code","message"}} with `status`.
+    Response error(const Request& request, http::status status, std::string_view code,
+                   std::string_view message) const;
+    /// The status an error from a library maps to.
+    static http::status status_of(ErrorCode code);
+    /// A JSON response.
+    Response json(const Request& request, http::status status, std::string body) const;
+
+  private:
+    Response route(const Request& request);
+    Response serve_static(const Request& request, std::string_view path);
+    void add_cors(const Request& request, Response& response) const;
+
+    ServerConfig config_;
+    Metrics& metrics_;
+    std::vector<Route> routes_;
+};
+
+} // namespace mixi::server

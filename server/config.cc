@@ -1,0 +1,273 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace mixi::server {
+
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+/// One setting: how to set it from text and how to print it as a TOML value.
+struct Setting {
+    const char* key;
+    std::function<bool(ServerConfig&, const std::string&)> set;
+    std::function<std::string(const ServerConfig&)> print;
+};
+
+template <class T> bool parse_number(const std::string& s, T& out) {
+    if constexpr (std::is_floating_point_v<T>) {
+        try {
+            std::size_t used = 0;
+            out = static_cast<T>(std::stod(s, &used));
+            return used == s.size();
+        } catch (...) {
+            return false;
+        }
+    } else {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return ec == std::errc() && p == s.data() + s.size();
+    }
+}
+
+std::string quoted(const std::string& s) {
+    std::ostringstream out;
+    out << toml::value<std::string>(s);
+    return out.str();
+}
+
+template <class T, class Field> Setting number(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) { return parse_number<T>(v, field(c)); },
+            [field](const ServerConfig& c) {
+                std::ostringstream out;
+                out << field(c);
+                return out.str();
+            }};
+}
+
+template <class Field> Setting millis(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                long long ms = 0;
+                if (!parse_number(v, ms) || ms < 0)
+                    return false;
+                field(c) = Ms(ms);
+                return true;
+            },
+            [field](const ServerConfig& c) { return std::to_string(field(c).count()); }};
+}
+
+template <class Field> Setting text(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                field(c) = v;
+                return true;
+            },
+            [field](const ServerConfig& c) { return quoted(std::string(field(c))); }};
+}
+
+const std::vector<Setting>& settings() {
+    static const std::vector<Setting> all = {
+        text(
+            "server.address", [](auto& c) -> auto& { return c.address; }),
+        number<std::uint16_t>(
+            "server.port", [](auto& c) -> auto& { return c.port; }),
+        number<unsigned>(
+            "server.threads", [](auto& c) -> auto& { return c.threads; }),
+        {"server.index",
+         [](ServerConfig& c, const std::string& v) {
+             c.index = v;
+             return true;
+         },
+         [](const ServerConfig& c) { return quoted(c.index.string()); }},
+        {"server.web_root",
+         [](ServerConfig& c, const std::string& v) {
+             c.web_root = v;
+             return true;
+         },
+         [](const ServerConfig& c) { return quoted(c.web_root.string()); }},
+        {"server.cors_origins",
+         [](ServerConfig& c, const std::string& v) {
+             c.cors_origins.clear();
+             std::istringstream in(v);
+             std::string origin;
+             while (std::getline(in, origin, ','))
+                 if (!origin.empty())
+                     c.cors_origins.push_back(origin);
+             return true;
+         },
+         [](const ServerConfig& c) {
+             std::string out = "[";
+             for (std::size_t i = 0; i < c.cors_origins.size(); ++i)
+                 out += (i ? ", " : "") + quoted(c.cors_origins[i]);
+             return out + "]";
+         }},
+        {"server.access_log",
+         [](ServerConfig& c, const std::string& v) {
+             if (v != "true" && v != "false")
+                 return false;
+             c.access_log = v == "true";
+             return true;
+         },
+         [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }},
+        millis(
+            "server.reopen_interval_ms", [](auto& c) -> auto& { return c.reopen_interval; }),
+        number<std::size_t>(
+            "limits.header_bytes", [](auto& c) -> auto& { return c.limits.header_bytes; }),
+        number<std::size_t>(
+            "limits.body_bytes", [](auto& c) -> auto& { return c.limits.body_bytes; }),
+        number<std::size_t>(
+            "limits.target_bytes", [](auto& c) -> auto& { return c.limits.target_bytes; }),
+        number<std::size_t>(
+            "limits.query_bytes", [](auto& c) -> auto& { return c.limits.query_bytes; }),
+        millis(
+            "limits.read_timeout_ms", [](auto& c) -> auto& { return c.limits.read_timeout; }),
+        millis(
+            "limits.idle_timeout_ms", [](auto& c) -> auto& { return c.limits.idle_timeout; }),
+        number<std::size_t>(
+            "limits.max_connections", [](auto& c) -> auto& { return c.limits.max_connections; }),
+        number<std::size_t>(
+            "limits.requests_per_connection",
+            [](auto& c) -> auto& { return c.limits.requests_per_connection; }),
+        millis(
+            "limits.shutdown_deadline_ms",
+            [](auto& c) -> auto& { return c.limits.shutdown_deadline; }),
+        number<double>(
+            "search.k1", [](auto& c) -> auto& { return c.search.k1; }),
+        number<double>(
+            "search.b", [](auto& c) -> auto& { return c.search.b; }),
+        number<double>(
+            "search.exact_weight", [](auto& c) -> auto& { return c.search.exact_weight; }),
+        number<double>(
+            "search.bigram_weight", [](auto& c) -> auto& { return c.search.bigram_weight; }),
+        number<unsigned>(
+            "search.max_per_page", [](auto& c) -> auto& { return c.search.max_per_page; }),
+        number<std::size_t>(
+            "search.snippet_bytes", [](auto& c) -> auto& { return c.search.snippet_bytes; }),
+    };
+    return all;
+}
+
+const Setting* find_setting(const std::string& key) {
+    for (const Setting& s : settings())
+        if (key == s.key)
+            return &s;
+    return nullptr;
+}
+
+/// The TOML file as dotted keys and values in text form.
+Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem::path& path) {
+    toml::table table;
+    try {
+        table = toml::parse_file(path.string());
+    } catch (const toml::parse_error& e) {
+        std::ostringstream msg;
+        msg << path.string() << ":" << e.source().begin.line << ": " << e.description();
+        return fail(ErrorCode::invalid_argument, msg.str());
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& [section, node] : table) {
+        const toml::table* inner = node.as_table();
+        if (!inner)
+            return fail(ErrorCode::invalid_argument,
+                        path.string() + ": \"" + std::string(section.str()) +
+                            "\" must be a table ([server], [limits], [search])");
+        for (const auto& [name, value] : *inner) {
+            const std::string key = std::string(section.str()) + "." + std::string(name.str());
+            if (auto s = value.value<std::string>(); s && value.is_string())
+                out[key] = *s;
+            else if (auto b = value.as_boolean())
+                out[key] = b->get() ? "true" : "false";
+            else if (auto i = value.as_integer())
+                out[key] = std::to_string(i->get());
+            else if (auto f = value.as_floating_point())
+                out[key] = std::to_string(f->get());
+            else if (auto a = value.as_array()) {
+                std::string joined;
+                for (const auto& element : *a) {
+                    auto s = element.value<std::string>();
+                    if (!s)
+                        return fail(ErrorCode::invalid_argument,
+                                    path.string() + ": " + key + " must be an array of strings");
+                    joined += (joined.empty() ? "" : ",") + *s;
+                }
+                out[key] = joined;
+            } else {
+                return fail(ErrorCode::invalid_argument,
+                            path.string() + ": " + key + " has an unsupported type");
+            }
+        }
+    }
+    return out;
+}
+
+Expected<void> apply(ServerConfig& config, const std::map<std::string, std::string>& values,
+                     const std::string& origin, bool ignore_unknown) {
+    for (const auto& [key, value] : values) {
+        const Setting* s = find_setting(key);
+        if (!s) {
+            if (ignore_unknown)
+                continue;
+            return fail(ErrorCode::invalid_argument, origin + ": unknown setting \"" + key + "\"");
+        }
+        if (!s->set(config, value))
+            return fail(ErrorCode::invalid_argument,
+                        origin + ": invalid value \"" + value + "\" for " + key);
+    }
+    return {};
+}
+
+} // namespace
+
+Expected<ServerConfig> load_config(const ConfigSources& sources) {
+    ServerConfig config;
+    if (!sources.file.empty()) {
+        auto values = flatten_file(sources.file);
+        if (!values)
+            return std::unexpected(values.error());
+        if (auto r = apply(config, *values, sources.file.string(), false); !r)
+            return std::unexpected(r.error());
+    }
+    // MIXI_LIMITS_READ_TIMEOUT_MS -> limits.read_timeout_ms; other MIXI_* names are not ours.
+    std::map<std::string, std::string> env;
+    for (const auto& [name, value] : sources.env) {
+        if (!name.starts_with("MIXI_"))
+            continue;
+        std::string key;
+        for (char c : name.substr(5))
+            key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto underscore = key.find('_');
+        if (underscore == std::string::npos)
+            continue;
+        key[underscore] = '.';
+        env[key] = value;
+    }
+    if (auto r = apply(config, env, "environment", true); !r)
+        return std::unexpected(r.error());
+    if (auto r = apply(config, sources.overrides, "command line", false); !r)
+        return std::unexpected(r.error());
+    if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
+        return fail(ErrorCode::invalid_argument,
+                    "limits.max_connections and limits.requests_per_connection must be > 0");
+    return config;
+}
+
+std::string to_toml(const ServerConfig& config) {
+    std::string out, section;
+    for (const Setting& s : settings()) {
+        const std::string key = s.key;
+        const auto dot = key.find('.');
+        if (key.substr(0, dot) != section) {
+            section = key.substr(0, dot);
+            out += (out.empty() ? "[" : "\n[") + section + "]\n";
+        }
+        out += key.substr(dot + 1) + " = " + s.print(config) + "\n";
+    }
+    return out;
+}
+
+} // namespace mixi::server

@@ -1,0 +1,56 @@
+// Server configuration: one TOML file, overridden by MIXI_* environment variables and then by
+// command-line flags. Read here, at the edge, and handed down as plain structs.
+#pragma once
+
+#include "common/error.h"
+#include "query/searcher.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mixi::server {
+
+struct Limits {
+    std::size_t header_bytes = 8 * 1024;                 ///< request line + headers (431 beyond)
+    std::size_t body_bytes = 64 * 1024;                  ///< request body (413 beyond)
+    std::size_t target_bytes = 4 * 1024;                 ///< request target (414 beyond)
+    std::size_t query_bytes = 1024;                      ///< decoded q parameter (414 beyond)
+    std::chrono::milliseconds read_timeout{10'000};      ///< to read one whole request
+    std::chrono::milliseconds idle_timeout{30'000};      ///< keep-alive wait for the next request
+    std::size_t max_connections = 1024;                  ///< more are answered 503 and closed
+    std::size_t requests_per_connection = 1000;          ///< then 429 and the connection closes
+    std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
+};
+
+struct ServerConfig {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8080;
+    unsigned threads = 0; ///< io_context threads; 0 = one per core
+    std::filesystem::path index = "index";
+    std::filesystem::path web_root = "web";
+    std::vector<std::string> cors_origins; ///< exact origins allowed by CORS
+    bool access_log = true;
+    std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index
+    Limits limits;
+    query::SearchOptions search;
+};
+
+/// Where each setting may come from, in increasing precedence.
+struct ConfigSources {
+    std::filesystem::path file;                   ///< empty = no file
+    std::map<std::string, std::string> env;       ///< MIXI_* variables (name -> value)
+    std::map<std::string, std::string> overrides; ///< "key=value" from flags (dotted keys)
+};
+
+/// Defaults, then the file, then the environment (MIXI_SERVER_PORT -> server.port), then the
+/// overrides. Unknown keys and values of the wrong type are errors naming the key.
+Expected<ServerConfig> load_config(const ConfigSources& sources);
+
+/// The effective configuration as TOML (what `serve --print-config` shows).
+std::string to_toml(const ServerConfig& config);
+
+} // namespace mixi::server

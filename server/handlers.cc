@@ -1,0 +1,150 @@
+#include "server/handlers.h"
+
+#include "query/result_json.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+namespace mixi::server {
+
+namespace json = boost::json;
+
+namespace {
+
+/// Reads an optional unsigned parameter; false (and an error response) when malformed.
+bool read_unsigned(Context& ctx, const std::string& name, unsigned& out, Response& error) {
+    const std::string v = ctx.params.get(name);
+    if (v.empty())
+        return true;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec == std::errc() && p == v.data() + v.size())
+        return true;
+    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
+                          name + " must be a non-negative integer");
+    return false;
+}
+
+bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error) {
+    const std::string v = ctx.params.get(name, "0");
+    if (v == "1" || v == "true") {
+        out = true;
+        return true;
+    }
+    if (v == "0" || v == "false") {
+        out = false;
+        return true;
+    }
+    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
+                          name + " must be 0 or 1");
+    return false;
+}
+
+/// The q parameter, checked for presence and decoded length.
+bool read_query(Context& ctx, std::string& q, Response& error) {
+    q = ctx.params.get("q");
+    if (q.empty()) {
+        error = ctx.app.error(ctx.request, http::status::bad_request, "missing_parameter",
+                              "the q parameter is required");
+        return false;
+    }
+    if (q.size() > ctx.app.config().limits.query_bytes) {
+        error = ctx.app.error(ctx.request, http::status::uri_too_long, "query_too_long",
+                              "q is longer than " +
+                                  std::to_string(ctx.app.config().limits.query_bytes) + " bytes");
+        return false;
+    }
+    return true;
+}
+
+Response library_error(Context& ctx, const Error& e) {
+    return ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code), e.message);
+}
+
+} // namespace
+
+Response get_search(Context& ctx) {
+    query::SearchRequest req;
+    Response bad;
+    if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "page", req.page, bad) ||
+        !read_unsigned(ctx, "per_page", req.per_page, bad) ||
+        !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad))
+        return bad;
+    req.types = ctx.params.all("type");
+    req.langs = ctx.params.all("lang");
+    req.from = ctx.params.get("from");
+    req.to = ctx.params.get("to");
+    const std::string sort = ctx.params.get("sort", "relevance");
+    if (sort != "relevance" && sort != "date")
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
+                             "sort must be relevance or date");
+    req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    auto searcher = ctx.app.searcher();
+    if (!searcher)
+        return library_error(ctx, searcher.error());
+    auto result = (*searcher)->search(req);
+    if (!result)
+        return library_error(ctx, result.error());
+    return ctx.app.json(ctx.request, http::status::ok, json::serialize(query::to_json(*result)));
+}
+
+Response get_suggest(Context& ctx) {
+    query::SuggestRequest req;
+    Response bad;
+    if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "limit", req.limit, bad))
+        return bad;
+    auto searcher = ctx.app.searcher();
+    if (!searcher)
+        return library_error(ctx, searcher.error());
+    auto result = (*searcher)->suggest(req);
+    if (!result)
+        return library_error(ctx, result.error());
+    json::object out;
+    json::array completions(result->completions.begin(), result->completions.end());
+    out["completions"] = std::move(completions);
+    json::array titles;
+    for (const auto& h : result->titles)
+        titles.push_back(json::object{
+            {"id", h.id}, {"url", h.url}, {"title", h.title}, {"type", h.type}, {"lang", h.lang}});
+    out["titles"] = std::move(titles);
+    return ctx.app.json(ctx.request, http::status::ok, json::serialize(out));
+}
+
+Response get_healthz(Context& ctx) {
+    json::object out;
+    out["uptime_seconds"] = ctx.app.metrics().uptime_seconds();
+    auto searcher = ctx.app.searcher();
+    if (!searcher) {
+        out["status"] = "unavailable";
+        out["message"] = searcher.error().message;
+        return ctx.app.json(ctx.request, http::status::service_unavailable, json::serialize(out));
+    }
+    out["status"] = "ok";
+    out["index"] = json::object{{"revision", (*searcher)->revision()},
+                                {"documents", (*searcher)->document_count()},
+                                {"version", (*searcher)->database_path().filename().string()}};
+    return ctx.app.json(ctx.request, http::status::ok, json::serialize(out));
+}
+
+Response get_metrics(Context& ctx) {
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(ctx.request.keep_alive());
+    res.body() = ctx.app.metrics().render();
+    res.prepare_payload();
+    return res;
+}
+
+std::vector<Route> routes() {
+    return {
+        {http::verb::get,
+         "/v1/search",
+         {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all"},
+         get_search},
+        {http::verb::get, "/v1/suggest", {"q", "limit"}, get_suggest},
+        {http::verb::get, "/healthz", {}, get_healthz},
+        {http::verb::get, "/metrics", {}, get_metrics},
+    };
+}
+
+} // namespace mixi::server

@@ -1,0 +1,17 @@
+// The route handlers. Each parses parameters into a library request struct, calls the library
+// and writes JSON; no search logic lives here.
+#pragma once
+
+#include "server/app.h"
+
+namespace mixi::server {
+
+Response get_search(Context& ctx);
+Response get_suggest(Context& ctx);
+Response get_healthz(Context& ctx);
+Response get_metrics(Context& ctx);
+
+/// The routing table.
+std::vector<Route> routes();
+
+} // namespace mixi::server

@@ -1,0 +1,273 @@
+#include "server/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+namespace mixi::server {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Shared {
+    App& app;
+    const Limits& limits;
+    bool access_log;
+    std::atomic<bool> stopping{false};
+};
+
+namespace {
+
+// One connection: read a request (bounded in size and time), answer it, repeat while the
+// client keeps the connection alive.
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(tcp::socket&& socket, Shared& shared, bool over_capacity)
+        : stream_(std::move(socket)), shared_(shared), over_capacity_(over_capacity) {
+        shared_.app.metrics().connection_opened();
+    }
+    ~Session() { shared_.app.metrics().connection_closed(); }
+
+    void start() {
+        // Run on the session's strand from the start.
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&Session::begin, shared_from_this()));
+    }
+
+  private:
+    void begin() {
+        if (over_capacity_) {
+            // Too many connections: say so once and close, rather than leave the client hanging.
+            Request req;
+            req.version(11);
+            auto res =
+                shared_.app.error(req, http::status::service_unavailable, "too_many_connections",
+                                  "the server has too many open connections");
+            res.set(http::field::retry_after, "1");
+            res.keep_alive(false);
+            send(std::move(res), "unknown", Clock::now());
+            return;
+        }
+        wait_for_request();
+    }
+
+    // Between requests the connection may idle for idle_timeout; once the first byte of a
+    // request is there, the whole request must arrive within read_timeout, so a client that
+    // trickles bytes cannot hold the connection.
+    void wait_for_request() {
+        if (buffer_.size() > 0)
+            return read_request();
+        stream_.expires_after(shared_.limits.idle_timeout);
+        stream_.async_read_some(
+            buffer_.prepare(4096),
+            beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+    }
+
+    void on_first_bytes(beast::error_code ec, std::size_t n) {
+        if (ec)
+            return close();
+        buffer_.commit(n);
+        read_request();
+    }
+
+    void read_request() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
+        parser_->body_limit(shared_.limits.body_bytes);
+        stream_.expires_after(shared_.limits.read_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        const auto started = Clock::now();
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+            ec == net::error::eof)
+            return close();
+        if (ec) {
+            // A request we refuse to read further: answer, then close.
+            Request req;
+            req.version(11);
+            http::status status = http::status::bad_request;
+            std::string code = "bad_request", message = "malformed HTTP request";
+            if (ec == http::error::header_limit) {
+                status = http::status::request_header_fields_too_large;
+                code = "headers_too_large";
+                message = "request headers are larger than " +
+                          std::to_string(shared_.limits.header_bytes) + " bytes";
+            } else if (ec == http::error::body_limit) {
+                status = http::status::payload_too_large;
+                code = "body_too_large";
+                message = "request body is larger than " +
+                          std::to_string(shared_.limits.body_bytes) + " bytes";
+            }
+            auto res = shared_.app.error(req, status, code, message);
+            res.keep_alive(false);
+            shared_.app.metrics().request_started();
+            in_flight_ = true;
+            send(std::move(res), "unknown", started);
+            return;
+        }
+        Request req = parser_->release();
+        shared_.app.metrics().request_started();
+        in_flight_ = true;
+        const std::string route = shared_.app.route_name(req);
+        Response res;
+        if (++requests_ > shared_.limits.requests_per_connection) {
+            res = shared_.app.error(req, http::status::too_many_requests, "too_many_requests",
+                                    "too many requests on one connection; open a new one");
+            res.set(http::field::retry_after, "0");
+            res.keep_alive(false);
+        } else {
+            res = shared_.app.handle(req);
+        }
+        method_ = std::string(req.method_string());
+        if (shared_.stopping)
+            res.keep_alive(false);
+        send(std::move(res), route, started);
+    }
+
+    void send(Response&& res, std::string route, Clock::time_point started) {
+        response_.emplace(std::move(res));
+        route_ = std::move(route);
+        started_ = started;
+        stream_.expires_after(shared_.limits.read_timeout);
+        http::async_write(stream_, *response_,
+                          beast::bind_front_handler(&Session::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t bytes) {
+        const auto elapsed = Clock::now() - started_;
+        const unsigned status = response_->result_int();
+        const bool keep_alive = response_->keep_alive();
+        response_.reset();
+        if (in_flight_) {
+            in_flight_ = false;
+            shared_.app.metrics().request_finished();
+            shared_.app.metrics().record(route_, status, elapsed);
+            if (shared_.access_log) {
+                // Method, route, status, bytes, duration: no address, no query text.
+                const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+                std::clog << (method_.empty() ? "-" : method_) << ' ' << route_ << ' ' << status
+                          << ' ' << bytes << ' ' << ms << "ms\n";
+            }
+        }
+        method_.clear();
+        if (ec || !keep_alive || shared_.stopping)
+            return close();
+        wait_for_request();
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    Shared& shared_;
+    bool over_capacity_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<Response> response_;
+    std::string route_, method_;
+    Clock::time_point started_;
+    std::size_t requests_ = 0;
+    bool in_flight_ = false;
+};
+
+} // namespace
+
+struct HttpServer::Impl {
+    ServerConfig config;
+    Metrics metrics;
+    App app;
+    Shared shared;
+    net::io_context ioc;
+    tcp::acceptor acceptor;
+
+    explicit Impl(ServerConfig c)
+        : config(c), app(std::move(c), metrics), shared{app, config.limits, config.access_log},
+          acceptor(ioc) {}
+
+    void accept() {
+        acceptor.async_accept(
+            net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+                if (ec) {
+                    if (!acceptor.is_open())
+                        return; // stopped
+                } else {
+                    const bool over = static_cast<std::size_t>(metrics.connections()) >=
+                                      config.limits.max_connections;
+                    std::make_shared<Session>(std::move(socket), shared, over)->start();
+                }
+                accept();
+            });
+    }
+};
+
+HttpServer::HttpServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+HttpServer::~HttpServer() = default;
+
+Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on_listening) {
+    Impl& s = *impl_;
+    beast::error_code ec;
+    const auto address = net::ip::make_address(s.config.address, ec);
+    if (ec)
+        return fail(ErrorCode::invalid_argument, "invalid address \"" + s.config.address + "\"");
+    const tcp::endpoint endpoint{address, s.config.port};
+    s.acceptor.open(endpoint.protocol(), ec);
+    if (!ec)
+        s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+        s.acceptor.bind(endpoint, ec);
+    if (!ec)
+        s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+        return fail(ErrorCode::io_error, "cannot listen on " + s.config.address + ":" +
+                                             std::to_string(s.config.port) + ": " + ec.message());
+    const auto bound = s.acceptor.local_endpoint();
+    const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                     : bound.address().to_string();
+    on_listening("http://" + host + ":" + std::to_string(bound.port()));
+    s.accept();
+
+    // SIGTERM / SIGINT: stop accepting, let in-flight requests finish (up to the deadline),
+    // then stop the io_context.
+    net::signal_set signals(s.ioc, SIGINT, SIGTERM);
+    net::steady_timer drain(s.ioc);
+    Clock::time_point deadline;
+    std::function<void()> wait_for_drain = [&] {
+        if (s.metrics.in_flight() == 0 || Clock::now() >= deadline) {
+            s.ioc.stop();
+            return;
+        }
+        drain.expires_after(std::chrono::milliseconds(10));
+        drain.async_wait([&](beast::error_code) { wait_for_drain(); });
+    };
+    signals.async_wait([&](beast::error_code, int) {
+        s.shared.stopping = true;
+        beast::error_code ignored;
+        s.acceptor.close(ignored);
+        deadline = Clock::now() + s.config.limits.shutdown_deadline;
+        wait_for_drain();
+    });
+
+    unsigned threads = s.config.threads ? s.config.threads : std::thread::hardware_concurrency();
+    threads = std::max(1u, threads);
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i)
+        pool.emplace_back([&] { s.ioc.run(); });
+    s.ioc.run();
+    for (auto& t : pool)
+        t.join();
+    return {};
+}
+
+} // namespace mixi::server
