@@ -145,7 +145,7 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
 bool Analyzer::has_stemmer(std::string_view lang) {
     stem("", lang);
     auto it = stemmers_.find(lang);
-    return it != stemmers_.end() && !it->second.is_none();
+    return it != stemmers_.end() && !it->second.stemmer.is_none();
 }
 
 std::string Analyzer::stem(std::string_view term, std::string_view lang) {
@@ -159,11 +159,18 @@ std::string Analyzer::stem(std::string_view term, std::string_view lang) {
             } catch (const Xapian::Error&) {
             }
         }
-        it = stemmers_.emplace(std::string(lang), stemmer).first;
+        it = stemmers_.emplace(std::string(lang), CachedStemmer{stemmer, {}}).first;
     }
-    if (term.empty() || it->second.is_none())
+    CachedStemmer& s = it->second;
+    if (term.empty() || s.stemmer.is_none())
         return std::string(term);
-    return it->second(std::string(term));
+    if (auto hit = s.cache.find(term); hit != s.cache.end())
+        return hit->second;
+    if (s.cache.size() > 200'000) // bounded: a long run over a huge vocabulary starts afresh
+        s.cache.clear();
+    std::string stemmed = s.stemmer(std::string(term));
+    s.cache.emplace(std::string(term), stemmed);
+    return stemmed;
 }
 
 bool Analyzer::is_stopword(std::string_view term, std::string_view lang) const {

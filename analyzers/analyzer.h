@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 #include <xapian.h>
 
@@ -61,7 +62,19 @@ class Analyzer {
     struct Icu;
     AnalyzerOptions options_;
     std::unique_ptr<Icu> icu_;
-    std::map<std::string, Xapian::Stem, std::less<>> stemmers_;
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    /// A stemmer and the stems it already computed (words repeat: a page has a few hundred
+    /// distinct words among thousands).
+    struct CachedStemmer {
+        Xapian::Stem stemmer;
+        std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> cache;
+    };
+    std::map<std::string, CachedStemmer, std::less<>> stemmers_;
 };
 
 /// Character bigrams over each run of adjacent CJK tokens, so that text and a query that were

@@ -45,7 +45,7 @@ int write_command(const std::string& sub, const Args& args) {
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
                                                    "index directory")(
-        "threads", po::value(&options.threads)->default_value(1),
+        "threads", po::value(&options.threads)->default_value(0),
         "analysis threads (0 = one per core)")("strict", po::bool_switch(&options.stop_on_error),
                                                "stop at the first bad record and change nothing")(
         "title-weight",

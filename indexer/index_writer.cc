@@ -184,23 +184,27 @@ class Pipeline {
             }
             return {};
         }
+        // Reading batch k+1 overlaps the analysis of batch k; writing batch k overlaps the
+        // analysis of batch k+1.
         auto pending = std::async(std::launch::async, &Pipeline::analyze, this, std::move(*batch));
-        for (;;) {
+        for (bool more = true; more;) {
+            auto next = read_batch(report);
             auto items = pending.get();
-            if (items.empty())
-                return {};
-            batch = read_batch(report);
-            if (!batch)
-                return std::unexpected(batch.error());
-            pending = std::async(std::launch::async, &Pipeline::analyze, this, std::move(*batch));
+            if (!next)
+                return std::unexpected(next.error());
+            more = !next->empty();
+            if (more)
+                pending =
+                    std::async(std::launch::async, &Pipeline::analyze, this, std::move(*next));
             for (Item& item : items)
                 writer.write(item);
             writer.flush_spelling();
         }
+        return {};
     }
 
   private:
-    static constexpr std::size_t batch_size = 256;
+    static constexpr std::size_t batch_size = 64;
 
     Expected<std::vector<Record>> read_batch(IndexReport& report) {
         std::vector<Record> out;
@@ -231,6 +235,7 @@ class Pipeline {
         auto work = [&](unsigned t) {
             for (std::size_t i = t; i < records.size(); i += n) {
                 items[i].id_term = schema::term(schema::id, records[i].id);
+                complete_html_record(records[i]);
                 if (is_public(records[i]))
                     items[i].prepared = builders_[t].build(records[i]);
             }

@@ -17,6 +17,9 @@ struct Record {
     std::vector<std::string> tags;
     std::string author;
     std::string visibility = "public"; ///< only "public" records are indexed
+    /// A page still to be parsed: HtmlFolderSource only reads files, and the analysis
+    /// threads parse them (complete_html_record), so parsing runs in parallel.
+    std::string html;
 };
 
 /// Whether a record may be searched at all (DESIGN.md: private content stays private).

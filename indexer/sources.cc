@@ -353,19 +353,30 @@ std::optional<SourceItem> HtmlFolderSource::next() {
     std::ostringstream bytes;
     if (!in || !(bytes << in.rdbuf()))
         return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
-    HtmlPage page = parse_html(bytes.view());
     const fs::path relative = file.lexically_relative(root_);
     Record r;
     r.id = relative.generic_string();
     r.url = url_prefix_ + r.id;
-    r.title = page.title.empty() ? file.stem().string() : std::move(page.title);
-    r.lang = analyzers::primary_language(page.lang);
-    if (r.lang.empty())
-        r.lang = language_from_path(relative);
+    r.title = file.stem().string(); // until the page's own title is parsed
+    r.lang = language_from_path(relative);
+    r.html = std::move(bytes).str();
+    return r;
+}
+
+void complete_html_record(Record& r) {
+    if (r.html.empty())
+        return;
+    HtmlPage page = parse_html(r.html);
+    r.html.clear();
+    r.html.shrink_to_fit();
+    if (!page.title.empty())
+        r.title = std::move(page.title);
+    // <html lang> wins over a language folder in the path.
+    if (const std::string lang = analyzers::primary_language(page.lang); !lang.empty())
+        r.lang = lang;
     r.body = std::move(page.text);
     if (!page.description.empty() && r.body.find(page.description) == std::string::npos)
         r.body = page.description + " " + r.body;
-    return r;
 }
 
 std::unique_ptr<Source> open_source(const fs::path& path) {

@@ -75,6 +75,9 @@ struct HtmlPage {
 };
 HtmlPage parse_html(std::string_view html);
 
+/// Fills title, body and language of a record whose `html` is set, and clears `html`.
+void complete_html_record(Record& record);
+
 /// Records already in memory (tests, evaluation).
 class RecordsSource final : public Source {
   public:

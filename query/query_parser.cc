@@ -173,16 +173,13 @@ class Builder {
     }
 
     /// The positive clauses of one word unit (several when it holds several words, as an
-    /// unspaced Japanese sentence does). Stop words are dropped unless nothing else is left.
+    /// unspaced Japanese sentence does).
     std::vector<Xapian::Query> word_clauses(const Unit& u, bool last_is_prefix) {
         std::vector<Token> tokens = analyzer_.tokenize(u.text);
         std::vector<Xapian::Query> out;
         std::vector<const Token*> kept;
         for (const Token& t : tokens)
-            if (!analyzer_.is_stopword(t.term, out_.lang))
-                kept.push_back(&t);
-        if (kept.empty())
-            for (const Token& t : tokens)
+            if (keep_stopwords_ || !analyzer_.is_stopword(t.term, out_.lang))
                 kept.push_back(&t);
         for (std::size_t k = 0; k < kept.size() && words_ < options_.max_words; ++k, ++words_) {
             const Token& t = *kept[k];
@@ -249,6 +246,16 @@ class Builder {
     }
 
     Expected<void> build(const std::vector<Unit>& units, bool last_is_prefix) {
+        // Stop words are dropped from the query's words unless they are all it has ("the
+        // who", "to be or not to be"); phrases always keep them.
+        keep_stopwords_ = true;
+        for (const Unit& u : units) {
+            if (u.kind != UnitKind::word || u.negated)
+                continue;
+            for (const Token& t : analyzer_.tokenize(u.text))
+                if (!analyzer_.is_stopword(t.term, out_.lang))
+                    keep_stopwords_ = false;
+        }
         // Groups of positive clauses; `a OR b` joins its neighbours into one group.
         std::vector<std::vector<Xapian::Query>> groups;
         bool join_next = false;
@@ -324,6 +331,7 @@ class Builder {
     std::vector<Xapian::Query> positives_, negatives_;
     std::map<std::string, std::vector<Xapian::Query>> filters_;
     unsigned words_ = 0;
+    bool keep_stopwords_ = false;
 };
 
 } // namespace

@@ -123,9 +123,8 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
         return fail(ErrorCode::invalid_argument,
                     "limit must be between 1 and " + std::to_string(s.options.max_per_page));
     if (request.q.size() > s.options.max_query_bytes)
-        return fail(ErrorCode::invalid_query, "query is longer than " +
-                                                  std::to_string(s.options.max_query_bytes) +
-                                                  " bytes");
+        return fail(ErrorCode::invalid_query,
+                    "query is longer than " + std::to_string(s.options.max_query_bytes) + " bytes");
     const std::string text = repair_utf8(request.q);
     const auto tokens = s.analyzer.tokenize(text);
     if (tokens.empty())

@@ -151,6 +151,10 @@ TEST(HtmlFolderSource, FixtureSite) {
             << std::get<SourceProblem>(*item).where << ": "
             << std::get<SourceProblem>(*item).reason;
         records.push_back(std::get<Record>(std::move(*item)));
+        // The source only reads the file; the analysis threads parse it.
+        EXPECT_FALSE(records.back().html.empty());
+        mixi::indexer::complete_html_record(records.back());
+        EXPECT_TRUE(records.back().html.empty());
         ASSERT_LE(records.size(), expected.size());
     }
     ASSERT_EQ(records.size(), expected.size());
@@ -184,7 +188,8 @@ TEST(HtmlFolderSource, UrlPrefixAndFallbacks) {
     EXPECT_EQ(source.total(), 2u);
     auto first = source.next();
     ASSERT_TRUE(first && std::holds_alternative<Record>(*first));
-    const Record& a = std::get<Record>(*first);
+    Record& a = std::get<Record>(*first);
+    mixi::indexer::complete_html_record(a);
     EXPECT_EQ(a.id, "ko/sub/page.htm");
     EXPECT_EQ(a.url, "https://example.social/ko/sub/page.htm");
     EXPECT_EQ(a.lang, "ko");    // from the folder name
@@ -192,6 +197,7 @@ TEST(HtmlFolderSource, UrlPrefixAndFallbacks) {
     EXPECT_EQ(a.body, "한국어 페이지");
     auto second = source.next();
     ASSERT_TRUE(second && std::holds_alternative<Record>(*second));
+    mixi::indexer::complete_html_record(std::get<Record>(*second));
     EXPECT_EQ(std::get<Record>(*second).id, "misc/untitled.html");
     EXPECT_EQ(std::get<Record>(*second).lang, "pt"); // <html lang> wins
     EXPECT_FALSE(source.next().has_value());
