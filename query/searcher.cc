@@ -1,5 +1,6 @@
 #include "query/searcher.h"
 
+#include "analyzers/language.h"
 #include "common/dates.h"
 #include "common/index_layout.h"
 #include "common/schema.h"
@@ -183,10 +184,19 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
 
     // Filters: from the request and from the query syntax; none of them adds to the score.
     std::vector<Xapian::Query> filters;
-    if (!request.types.empty())
-        filters.push_back(any_of(schema::type, request.types));
-    if (!request.langs.empty())
-        filters.push_back(any_of(schema::lang, request.langs));
+    // Filter values are matched as the index stores them: folded, languages as primary subtags.
+    if (!request.types.empty()) {
+        std::vector<std::string> types;
+        for (const auto& t : request.types)
+            types.push_back(s.analyzer.fold(t));
+        filters.push_back(any_of(schema::type, types));
+    }
+    if (!request.langs.empty()) {
+        std::vector<std::string> langs;
+        for (const auto& l : request.langs)
+            langs.push_back(analyzers::primary_language(l));
+        filters.push_back(any_of(schema::lang, langs));
+    }
     if (!parsed->filter.empty())
         filters.push_back(parsed->filter);
     std::optional<std::int64_t> from = parsed->from, to = parsed->to;

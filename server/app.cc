@@ -101,19 +101,6 @@ Expected<query::Searcher*> App::searcher() {
     return &*mine.searcher;
 }
 
-void App::add_cors(const Request& request, Response& response) const {
-    const auto origin = request[http::field::origin];
-    if (origin.empty())
-        return;
-    for (const auto& allowed : config_.cors_origins) {
-        if (origin == allowed) {
-            response.set(http::field::access_control_allow_origin, origin);
-            response.set(http::field::vary, "Origin");
-            return;
-        }
-    }
-}
-
 std::string App::route_name(const Request& request) const {
     auto url = urls::parse_origin_form(request.target());
     if (!url)
@@ -134,11 +121,21 @@ Response App::handle(const Request& request) {
         res = error(request, http::status::internal_server_error, "internal",
                     "the server failed to answer this request");
     }
-    add_cors(request, res);
+    decorate(request, res);
+    return res;
+}
+
+void App::decorate(const Request& request, Response& res) const {
     res.set(http::field::server, "mixi-search");
     res.set("X-Content-Type-Options", "nosniff");
     res.set("Referrer-Policy", "no-referrer");
-    return res;
+    const auto origin = request[http::field::origin];
+    if (origin.empty())
+        return;
+    res.set(http::field::vary, "Origin");
+    if (std::find(config_.cors_origins.begin(), config_.cors_origins.end(), origin) !=
+        config_.cors_origins.end())
+        res.set(http::field::access_control_allow_origin, origin);
 }
 
 Response App::route(const Request& request) {
@@ -156,9 +153,9 @@ Response App::route(const Request& request) {
     if (request.method() == http::verb::options) {
         Response res{http::status::no_content, request.version()};
         res.keep_alive(request.keep_alive());
-        res.set(http::field::allow, "GET, HEAD, POST, OPTIONS");
+        res.set(http::field::allow, "GET, HEAD, OPTIONS");
         if (!request[http::field::origin].empty()) {
-            res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+            res.set(http::field::access_control_allow_methods, "GET, HEAD, OPTIONS");
             res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
             res.set(http::field::access_control_max_age, "600");
         }
@@ -172,6 +169,8 @@ Response App::route(const Request& request) {
         const bool head_as_get = request.method() == http::verb::head && r.verb == http::verb::get;
         if (r.verb != request.method() && !head_as_get) {
             allowed += (allowed.empty() ? "" : ", ") + std::string(http::to_string(r.verb));
+            if (r.verb == http::verb::get)
+                allowed += ", HEAD";
             continue;
         }
         Params params;
@@ -179,6 +178,10 @@ Response App::route(const Request& request) {
             if (std::find(r.params.begin(), r.params.end(), p.key) == r.params.end())
                 return error(request, http::status::bad_request, "unknown_parameter",
                              "unknown parameter \"" + p.key + "\" for " + r.path);
+            if (params.values.contains(p.key) &&
+                std::find(r.repeatable.begin(), r.repeatable.end(), p.key) == r.repeatable.end())
+                return error(request, http::status::bad_request, "invalid_argument",
+                             "parameter \"" + p.key + "\" is given more than once");
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
         Context ctx{request, params, *this};
@@ -194,9 +197,12 @@ Response App::route(const Request& request) {
         res.set(http::field::allow, allowed);
         return res;
     }
-    if (request.method() != http::verb::get && request.method() != http::verb::head)
-        return error(request, http::status::method_not_allowed, "method_not_allowed",
-                     "only GET and HEAD are allowed on static files");
+    if (request.method() != http::verb::get && request.method() != http::verb::head) {
+        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+                         "only GET and HEAD are allowed on static files");
+        res.set(http::field::allow, "GET, HEAD");
+        return res;
+    }
     return serve_static(request, path);
 }
 

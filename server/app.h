@@ -43,7 +43,8 @@ using Handler = std::function<Response(Context&)>;
 struct Route {
     http::verb verb;
     std::string path;
-    std::vector<std::string> params; ///< the parameters the route accepts; others are 400
+    std::vector<std::string> params;     ///< the parameters the route accepts; others are 400
+    std::vector<std::string> repeatable; ///< those of them that may be given more than once
     Handler handler;
 };
 
@@ -70,13 +71,14 @@ class App {
                    std::string_view message) const;
     /// The status an error from a library maps to.
     static http::status status_of(ErrorCode code);
+    /// Adds the headers every response carries (CORS, nosniff, no referrer, server).
+    void decorate(const Request& request, Response& response) const;
     /// A JSON response.
     Response json(const Request& request, http::status status, std::string body) const;
 
   private:
     Response route(const Request& request);
     Response serve_static(const Request& request, std::string_view path);
-    void add_cors(const Request& request, Response& response) const;
 
     ServerConfig config_;
     Metrics& metrics_;

@@ -250,6 +250,8 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         return std::unexpected(r.error());
     if (auto r = apply(config, sources.overrides, "command line", false); !r)
         return std::unexpected(r.error());
+    // The library checks query length too; the HTTP limit is the one that applies.
+    config.search.max_query_bytes = config.limits.query_bytes;
     if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
         return fail(ErrorCode::invalid_argument,
                     "limits.max_connections and limits.requests_per_connection must be > 0");

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <iostream>
 
 namespace mixi::server {
 
@@ -19,7 +20,7 @@ bool read_unsigned(Context& ctx, const std::string& name, unsigned& out, Respons
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
     if (ec == std::errc() && p == v.data() + v.size())
         return true;
-    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
+    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                           name + " must be a non-negative integer");
     return false;
 }
@@ -34,8 +35,8 @@ bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error
         out = false;
         return true;
     }
-    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
-                          name + " must be 0 or 1");
+    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                          name + " must be 0, 1, true or false");
     return false;
 }
 
@@ -57,6 +58,18 @@ bool read_query(Context& ctx, std::string& q, Response& error) {
 }
 
 Response library_error(Context& ctx, const Error& e) {
+    // Index and I/O failures name server paths: log them, tell the client less.
+    if (App::status_of(e.code) != http::status::bad_request) {
+        std::clog << "error: " << e.message << "\n";
+        auto res = ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code),
+                                 e.code == ErrorCode::index_unavailable ||
+                                         e.code == ErrorCode::index_locked
+                                     ? "the search index is not available right now"
+                                     : "the server failed to answer this request");
+        if (res.result() == http::status::service_unavailable)
+            res.set(http::field::retry_after, "1");
+        return res;
+    }
     return ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code), e.message);
 }
 
@@ -75,7 +88,7 @@ Response get_search(Context& ctx) {
     req.to = ctx.params.get("to");
     const std::string sort = ctx.params.get("sort", "relevance");
     if (sort != "relevance" && sort != "date")
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_parameter",
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "sort must be relevance or date");
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
     auto searcher = ctx.app.searcher();
@@ -113,11 +126,8 @@ Response get_healthz(Context& ctx) {
     json::object out;
     out["uptime_seconds"] = ctx.app.metrics().uptime_seconds();
     auto searcher = ctx.app.searcher();
-    if (!searcher) {
-        out["status"] = "unavailable";
-        out["message"] = searcher.error().message;
-        return ctx.app.json(ctx.request, http::status::service_unavailable, json::serialize(out));
-    }
+    if (!searcher)
+        return library_error(ctx, searcher.error());
     out["status"] = "ok";
     out["index"] = json::object{{"revision", (*searcher)->revision()},
                                 {"documents", (*searcher)->document_count()},
@@ -140,10 +150,11 @@ std::vector<Route> routes() {
         {http::verb::get,
          "/v1/search",
          {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all"},
+         {"type", "lang"},
          get_search},
-        {http::verb::get, "/v1/suggest", {"q", "limit"}, get_suggest},
-        {http::verb::get, "/healthz", {}, get_healthz},
-        {http::verb::get, "/metrics", {}, get_metrics},
+        {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},
+        {http::verb::get, "/healthz", {}, {}, get_healthz},
+        {http::verb::get, "/metrics", {}, {}, get_metrics},
     };
 }
 

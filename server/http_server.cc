@@ -50,6 +50,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                   "the server has too many open connections");
             res.set(http::field::retry_after, "1");
             res.keep_alive(false);
+            shared_.app.decorate(req, res);
+            shared_.app.metrics().request_started();
+            in_flight_ = true;
             send(std::move(res), "unknown", Clock::now());
             return;
         }
@@ -109,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
             }
             auto res = shared_.app.error(req, status, code, message);
             res.keep_alive(false);
+            shared_.app.decorate(req, res);
             shared_.app.metrics().request_started();
             in_flight_ = true;
             send(std::move(res), "unknown", started);
@@ -124,6 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
                                     "too many requests on one connection; open a new one");
             res.set(http::field::retry_after, "0");
             res.keep_alive(false);
+            shared_.app.decorate(req, res);
         } else {
             res = shared_.app.handle(req);
         }
@@ -191,6 +196,7 @@ struct HttpServer::Impl {
     Shared shared;
     net::io_context ioc;
     tcp::acceptor acceptor;
+    net::steady_timer accept_backoff{ioc};
 
     explicit Impl(ServerConfig c)
         : config(c), app(std::move(c), metrics), shared{app, config.limits, config.access_log},
@@ -235,6 +241,8 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     const auto bound = s.acceptor.local_endpoint();
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();
+    // Open the index once now, so /metrics shows it before the first search.
+    (void)s.app.searcher();
     on_listening("http://" + host + ":" + std::to_string(bound.port()));
     s.accept();
 
