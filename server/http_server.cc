@@ -19,6 +19,9 @@ struct Shared {
     const Limits& limits;
     bool access_log;
     std::atomic<bool> stopping{false};
+    /// Requests whose first bytes have arrived but that are not complete yet: a stop waits for
+    /// them as it does for requests being answered.
+    std::atomic<int> receiving{0};
 };
 
 namespace {
@@ -31,7 +34,10 @@ class Session : public std::enable_shared_from_this<Session> {
         : stream_(std::move(socket)), shared_(shared), over_capacity_(over_capacity) {
         shared_.app.metrics().connection_opened();
     }
-    ~Session() { shared_.app.metrics().connection_closed(); }
+    ~Session() {
+        set_receiving(false);
+        shared_.app.metrics().connection_closed();
+    }
 
     void start() {
         // Run on the session's strand from the start.
@@ -79,6 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void read_request() {
+        set_receiving(true);
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
         parser_->body_limit(shared_.limits.body_bytes);
@@ -88,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void on_read(beast::error_code ec, std::size_t) {
+        set_receiving(false);
         const auto started = Clock::now();
         if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
             ec == net::error::operation_aborted || ec == net::error::connection_reset ||
@@ -169,7 +177,14 @@ class Session : public std::enable_shared_from_this<Session> {
         wait_for_request();
     }
 
+    void set_receiving(bool on) {
+        if (on != receiving_)
+            shared_.receiving.fetch_add(on ? 1 : -1);
+        receiving_ = on;
+    }
+
     void close() {
+        set_receiving(false);
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
         stream_.socket().close(ec);
@@ -185,6 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Clock::time_point started_;
     std::size_t requests_ = 0;
     bool in_flight_ = false;
+    bool receiving_ = false;
 };
 
 } // namespace
@@ -252,7 +268,8 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     net::steady_timer drain(s.ioc);
     Clock::time_point deadline;
     std::function<void()> wait_for_drain = [&] {
-        if (s.metrics.in_flight() == 0 || Clock::now() >= deadline) {
+        const bool idle = s.metrics.in_flight() == 0 && s.shared.receiving == 0;
+        if (idle || Clock::now() >= deadline) {
             s.ioc.stop();
             return;
         }
