@@ -164,12 +164,13 @@ std::string Analyzer::stem(std::string_view term, std::string_view lang) {
     CachedStemmer& s = it->second;
     if (term.empty() || s.stemmer.is_none())
         return std::string(term);
-    if (auto hit = s.cache.find(term); hit != s.cache.end())
+    std::string key(term);
+    if (auto hit = s.cache.find(key); hit != s.cache.end())
         return hit->second;
     if (s.cache.size() > 200'000) // bounded: a long run over a huge vocabulary starts afresh
         s.cache.clear();
-    std::string stemmed = s.stemmer(std::string(term));
-    s.cache.emplace(std::string(term), stemmed);
+    std::string stemmed = s.stemmer(key);
+    s.cache.emplace(std::move(key), stemmed);
     return stemmed;
 }
 

@@ -72,7 +72,7 @@ class Analyzer {
     /// distinct words among thousands).
     struct CachedStemmer {
         Xapian::Stem stemmer;
-        std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> cache;
+        std::unordered_map<std::string, std::string> cache;
     };
     std::map<std::string, CachedStemmer, std::less<>> stemmers_;
 };

@@ -94,6 +94,7 @@ int run_query(const Args& args) {
         return exit_usage;
     }
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    req.facets = true;
     for (const auto& w : words)
         req.q += (req.q.empty() ? "" : " ") + w;
     auto searcher = query::Searcher::open(dir, options);

@@ -26,14 +26,16 @@ json::object to_json(const SearchResult& r) {
         hits.push_back(std::move(o));
     }
     out["hits"] = std::move(hits);
-    json::object facets, types, langs;
-    for (const auto& [k, v] : r.type_facets)
-        types[k] = v;
-    for (const auto& [k, v] : r.lang_facets)
-        langs[k] = v;
-    facets["type"] = std::move(types);
-    facets["lang"] = std::move(langs);
-    out["facets"] = std::move(facets);
+    if (r.has_facets) {
+        json::object facets, types, langs;
+        for (const auto& [k, v] : r.type_facets)
+            types[k] = v;
+        for (const auto& [k, v] : r.lang_facets)
+            langs[k] = v;
+        facets["type"] = std::move(types);
+        facets["lang"] = std::move(langs);
+        out["facets"] = std::move(facets);
+    }
     if (r.did_you_mean)
         out["did_you_mean"] = *r.did_you_mean;
     return out;

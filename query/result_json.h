@@ -8,7 +8,7 @@
 namespace mixi::query {
 
 /// {"total","page","per_page","hits":[{id,url,title,snippet,type,lang,published,score}],
-///  "facets":{"type":{..},"lang":{..}},"did_you_mean"?}
+///  "facets"?:{"type":{..},"lang":{..}} (when asked for), "did_you_mean"?}
 boost::json::object to_json(const SearchResult& result);
 
 } // namespace mixi::query

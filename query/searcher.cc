@@ -266,6 +266,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         }
         result.hits.push_back(std::move(hit));
     }
+    result.has_facets = request.facets;
     if (request.facets) {
         for (auto v = type_spy.values_begin(); v != type_spy.values_end(); ++v)
             result.type_facets[*v] = v.get_termfreq();
@@ -275,7 +276,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
 
     // "Did you mean": correct words the index does not have, and offer the correction only
     // when it would find more.
-    if (request.spelling) {
+    if (request.spelling && result.total < o.spelling_below) {
         std::string corrected = request.q;
         bool changed = false;
         for (auto w = parsed->words.rbegin(); w != parsed->words.rend(); ++w) {

@@ -25,6 +25,9 @@ struct SearchOptions {
     unsigned max_page = 1000;
     std::size_t snippet_bytes = 240;
     std::size_t max_query_bytes = 2048;
+    /// "Did you mean" is looked for only when a query finds fewer documents than this: a query
+    /// with many answers needs no correction, and looking costs more than the search.
+    std::uint64_t spelling_below = 10;
 };
 
 enum class Sort { relevance, date };
@@ -40,8 +43,8 @@ struct SearchRequest {
     bool prefix = false;    ///< the last word is still being typed
     bool match_all = false; ///< every word must match
     std::string lang;       ///< the searcher's language; "" = detect from the query
-    bool facets = true;
-    bool spelling = true;
+    bool facets = false;    ///< count types and languages over all matches (costs a full pass)
+    bool spelling = true;   ///< offer a correction when the query finds few documents
     bool snippets = true;
 };
 
@@ -54,14 +57,15 @@ struct SearchResult {
     std::uint64_t total = 0; ///< estimated number of matches
     unsigned page = 1, per_page = 10;
     std::vector<Hit> hits;
+    bool has_facets = false; ///< facets were asked for (and counted over all matches)
     std::map<std::string, std::uint64_t> type_facets, lang_facets;
     std::optional<std::string> did_you_mean; ///< a corrected query that finds more
 };
 
 struct SuggestRequest {
-    std::string q;        ///< what has been typed so far; the last word may be incomplete
-    unsigned limit = 8;   ///< at most this many completions and titles
-    std::string lang;     ///< the searcher's language; "" = detect
+    std::string q;      ///< what has been typed so far; the last word may be incomplete
+    unsigned limit = 8; ///< at most this many completions and titles
+    std::string lang;   ///< the searcher's language; "" = detect
 };
 
 struct SuggestResult {

@@ -39,23 +39,48 @@ std::string html_escape(std::string_view s) {
 
 namespace {
 
-// Which query word a text token matches, or nothing. CJK words also match inside each other,
-// since the text may be segmented differently from the query.
-const std::string* match(const Token& t, const SnippetTerms& q, analyzers::Analyzer& analyzer) {
-    if (auto it = q.terms->find(t.term); it != q.terms->end())
-        return &*it;
-    if (t.kind == TokenKind::word && !q.stems->empty()) {
-        const std::string stem = analyzer.stem(t.term, q.lang);
-        if (auto it = q.stems->find(stem); it != q.stems->end())
-            return &*it;
+/// Finds which query word a text token matches. Most words of a text match nothing; they are
+/// told apart by their first bytes before any lookup or stemming.
+class Matcher {
+  public:
+    Matcher(const SnippetTerms& q, analyzers::Analyzer& analyzer) : q_(q), analyzer_(analyzer) {
+        for (const auto* set : {q.terms, q.stems})
+            for (const std::string& w : *set)
+                heads_.push_back(head(w));
     }
-    if (t.kind == TokenKind::cjk && t.term.size() > 3) // more than one character
-        for (const std::string& term : *q.terms)
-            if (term.size() > 3 &&
-                (term.find(t.term) != std::string::npos || t.term.find(term) != std::string::npos))
-                return &term;
-    return nullptr;
-}
+
+    const std::string* operator()(const Token& t) const {
+        if (t.kind == TokenKind::cjk) {
+            if (auto it = q_.terms->find(t.term); it != q_.terms->end())
+                return &*it;
+            // CJK words also match inside each other: the text may be segmented differently.
+            if (t.term.size() > 3) // more than one character
+                for (const std::string& term : *q_.terms)
+                    if (term.size() > 3 && (term.find(t.term) != std::string::npos ||
+                                            t.term.find(term) != std::string::npos))
+                        return &term;
+            return nullptr;
+        }
+        if (std::find(heads_.begin(), heads_.end(), head(t.term)) == heads_.end())
+            return nullptr;
+        if (auto it = q_.terms->find(t.term); it != q_.terms->end())
+            return &*it;
+        if (t.kind == TokenKind::word && !q_.stems->empty()) {
+            const std::string stem = analyzer_.stem(t.term, q_.lang);
+            if (auto it = q_.stems->find(stem); it != q_.stems->end())
+                return &*it;
+        }
+        return nullptr;
+    }
+
+  private:
+    // A word and its stem share their first bytes (Snowball stems only change endings).
+    static std::string_view head(std::string_view w) { return w.substr(0, 3); }
+
+    const SnippetTerms& q_;
+    analyzers::Analyzer& analyzer_;
+    std::vector<std::string_view> heads_;
+};
 
 } // namespace
 
@@ -69,8 +94,9 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
         const std::string* word;
     };
     std::vector<Hit> hits;
+    const Matcher match(query, analyzer);
     for (std::size_t i = 0; i < tokens.size(); ++i)
-        if (const std::string* w = match(tokens[i], query, analyzer))
+        if (const std::string* w = match(tokens[i]))
             hits.push_back({i, w});
 
     // The window of hits spanning at most max_bytes with the most distinct words, then the

@@ -80,7 +80,8 @@ Response get_search(Context& ctx) {
     Response bad;
     if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "page", req.page, bad) ||
         !read_unsigned(ctx, "per_page", req.per_page, bad) ||
-        !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad))
+        !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad) ||
+        !read_flag(ctx, "facets", req.facets, bad))
         return bad;
     req.types = ctx.params.all("type");
     req.langs = ctx.params.all("lang");
@@ -149,7 +150,7 @@ std::vector<Route> routes() {
     return {
         {http::verb::get,
          "/v1/search",
-         {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all"},
+         {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all", "facets"},
          {"type", "lang"},
          get_search},
         {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},
