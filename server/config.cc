@@ -146,6 +146,8 @@ const std::vector<Setting>& settings() {
             "search.bigram_weight", [](auto& c) -> auto& { return c.search.bigram_weight; }),
         number<unsigned>(
             "search.max_per_page", [](auto& c) -> auto& { return c.search.max_per_page; }),
+        number<std::uint64_t>(
+            "search.spelling_below", [](auto& c) -> auto& { return c.search.spelling_below; }),
         number<std::size_t>(
             "search.snippet_bytes", [](auto& c) -> auto& { return c.search.snippet_bytes; }),
     };
