@@ -91,7 +91,9 @@ TEST(Searcher, FacetsCountEveryMatchNotJustThePage) {
     SearchRequest req;
     req.q = "date:2023..2026";
     req.per_page = 1;
+    req.facets = true;
     const auto r = search(s, req);
+    EXPECT_TRUE(r.has_facets);
     ASSERT_EQ(r.hits.size(), 1u);
     const auto sum = [](const auto& m) {
         return std::accumulate(m.begin(), m.end(), std::uint64_t{0},
