@@ -97,10 +97,109 @@ std::string Analyzer::fold(std::string_view text) const {
     return out;
 }
 
+namespace {
+
+// Word-break classes of ASCII characters (UAX #29 as ICU's root rules have them: the colon is
+// not MidLetter there).
+enum class Wb : std::uint8_t {
+    other,
+    letter,
+    digit,
+    extend_num_let,
+    mid_num_let,
+    single_quote,
+    mid_num
+};
+
+Wb word_break_class(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        return Wb::letter;
+    if (c >= '0' && c <= '9')
+        return Wb::digit;
+    switch (c) {
+    case '_':
+        return Wb::extend_num_let;
+    case '.':
+        return Wb::mid_num_let;
+    case '\'':
+        return Wb::single_quote;
+    case ',':
+    case ';':
+        return Wb::mid_num;
+    default:
+        return Wb::other;
+    }
+}
+
+bool is_word_char(Wb c) {
+    return c == Wb::letter || c == Wb::digit || c == Wb::extend_num_let;
+}
+
+} // namespace
+
+std::vector<Token> Analyzer::tokenize_ascii(std::string_view text) const {
+    std::vector<Token> tokens;
+    tokens.reserve(text.size() / 6);
+    const std::size_t n = text.size();
+    auto cls = [&](std::size_t i) { return i < n ? word_break_class(text[i]) : Wb::other; };
+    std::size_t i = 0;
+    while (i < n) {
+        Wb c = cls(i);
+        if (!is_word_char(c)) {
+            ++i;
+            continue;
+        }
+        const std::size_t begin = i;
+        Wb prev = c;
+        ++i;
+        while (i < n) {
+            const Wb next = cls(i);
+            if (is_word_char(next)) { // WB5, WB8-10, WB13a/b
+                prev = next;
+                ++i;
+                continue;
+            }
+            // WB6/7: letter (MidNumLet | Single_Quote) letter; WB11/12: digit (MidNum |
+            // MidNumLet | Single_Quote) digit.
+            const Wb after = cls(i + 1);
+            const bool mid_letter = prev == Wb::letter && after == Wb::letter &&
+                                    (next == Wb::mid_num_let || next == Wb::single_quote);
+            const bool mid_digit =
+                prev == Wb::digit && after == Wb::digit &&
+                (next == Wb::mid_num || next == Wb::mid_num_let || next == Wb::single_quote);
+            if (!mid_letter && !mid_digit)
+                break;
+            i += 2;
+            prev = after;
+        }
+        // ICU reports the status of the last rule that joined the word: a word ending in a
+        // digit, or in one underscore after a digit, is a number; a lone "_" is no word.
+        if (i - begin == 1 && c == Wb::extend_num_let)
+            continue;
+        const Wb last = cls(i - 1);
+        const Wb before_last = i - begin >= 2 ? cls(i - 2) : Wb::other;
+        const bool number =
+            last == Wb::digit || (last == Wb::extend_num_let && before_last == Wb::digit);
+        Token token;
+        token.term = fold(text.substr(begin, i - begin));
+        if (token.term.size() > options_.max_term_bytes)
+            continue;
+        token.begin = static_cast<std::uint32_t>(begin);
+        token.end = static_cast<std::uint32_t>(i);
+        token.kind = number ? TokenKind::number : TokenKind::word;
+        tokens.push_back(std::move(token));
+    }
+    return tokens;
+}
+
 std::vector<Token> Analyzer::tokenize(std::string_view text) {
     std::vector<Token> tokens;
     if (text.empty())
         return tokens;
+    // ICU keeps e-mail addresses whole ("lists@debian.org"), a rule the fast path does not
+    // have: text with an "@" always goes through ICU.
+    if (options_.ascii_fast_path && is_ascii(text) && text.find('@') == std::string_view::npos)
+        return tokenize_ascii(text);
     UErrorCode status = U_ZERO_ERROR;
     // UText reads the UTF-8 in place; boundaries come back as byte offsets into `text`, and
     // ill-formed bytes read as U+FFFD, which is never part of a word.

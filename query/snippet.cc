@@ -62,7 +62,7 @@ class Matcher {
             return nullptr;
         }
         if (std::find(heads_.begin(), heads_.end(), head(t.term)) == heads_.end())
-            return nullptr;
+            return nullptr; // the common case: one integer compare per query word
         if (auto it = q_.terms->find(t.term); it != q_.terms->end())
             return &*it;
         if (t.kind == TokenKind::word && !q_.stems->empty()) {
@@ -74,12 +74,18 @@ class Matcher {
     }
 
   private:
-    // A word and its stem share their first bytes (Snowball stems only change endings).
-    static std::string_view head(std::string_view w) { return w.substr(0, 3); }
+    // A word and its stem share their first bytes (Snowball stems only change endings); the
+    // first three bytes and the length class are packed into one integer.
+    static std::uint32_t head(std::string_view w) {
+        std::uint32_t key = static_cast<std::uint32_t>(std::min<std::size_t>(w.size(), 3)) << 24;
+        for (std::size_t i = 0; i < 3 && i < w.size(); ++i)
+            key |= static_cast<std::uint32_t>(static_cast<unsigned char>(w[i])) << (16 - 8 * i);
+        return key;
+    }
 
     const SnippetTerms& q_;
     analyzers::Analyzer& analyzer_;
-    std::vector<std::string_view> heads_;
+    std::vector<std::uint32_t> heads_;
 };
 
 } // namespace

@@ -4,8 +4,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 namespace mixi::server {
 
@@ -13,6 +15,10 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+
+namespace {
+class Session;
+} // namespace
 
 struct Shared {
     App& app;
@@ -22,6 +28,9 @@ struct Shared {
     /// Requests whose first bytes have arrived but that are not complete yet: a stop waits for
     /// them as it does for requests being answered.
     std::atomic<int> receiving{0};
+    /// Every open session, so that a stop can close the idle ones.
+    std::mutex sessions_mutex;
+    std::unordered_set<Session*> sessions;
 };
 
 namespace {
@@ -35,14 +44,35 @@ class Session : public std::enable_shared_from_this<Session> {
         shared_.app.metrics().connection_opened();
     }
     ~Session() {
+        {
+            std::lock_guard lock(shared_.sessions_mutex);
+            shared_.sessions.erase(this);
+        }
         set_receiving(false);
         shared_.app.metrics().connection_closed();
     }
 
     void start() {
+        {
+            std::lock_guard lock(shared_.sessions_mutex);
+            shared_.sessions.insert(this);
+        }
         // Run on the session's strand from the start.
         net::dispatch(stream_.get_executor(),
                       beast::bind_front_handler(&Session::begin, shared_from_this()));
+    }
+
+    /// On stop: a connection waiting for a next request that has not started to arrive is
+    /// closed; one whose request is arriving or being answered finishes it first (and then
+    /// closes, since the answer says Connection: close).
+    void stop_if_idle() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            // Cancel, not close: a read that has already completed (its handler queued) still
+            // delivers its bytes, and that request is answered.
+            beast::error_code ec;
+            if (self->idle_ && self->stream_.socket().available(ec) == 0)
+                self->stream_.socket().cancel(ec);
+        });
     }
 
   private:
@@ -71,6 +101,9 @@ class Session : public std::enable_shared_from_this<Session> {
     void wait_for_request() {
         if (buffer_.size() > 0)
             return read_request();
+        if (shared_.stopping)
+            return close();
+        idle_ = true;
         stream_.expires_after(shared_.limits.idle_timeout);
         stream_.async_read_some(
             buffer_.prepare(4096),
@@ -78,6 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void on_first_bytes(beast::error_code ec, std::size_t n) {
+        idle_ = false;
         if (ec)
             return close();
         buffer_.commit(n);
@@ -201,6 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::size_t requests_ = 0;
     bool in_flight_ = false;
     bool receiving_ = false;
+    bool idle_ = false; ///< waiting for the first byte of a next request
 };
 
 } // namespace
@@ -211,26 +246,34 @@ struct HttpServer::Impl {
     App app;
     Shared shared;
     net::io_context ioc;
-    tcp::acceptor acceptor;
-    net::steady_timer accept_backoff{ioc};
+    // The acceptor is used from the accept loop and from the signal handler: one strand.
+    net::strand<net::io_context::executor_type> accept_strand{ioc.get_executor()};
+    tcp::acceptor acceptor{accept_strand};
+    net::steady_timer accept_backoff{accept_strand};
 
     explicit Impl(ServerConfig c)
-        : config(c), app(std::move(c), metrics), shared{app, config.limits, config.access_log},
-          acceptor(ioc) {}
+        : config(c), app(std::move(c), metrics), shared{app, config.limits, config.access_log, {}, {}, {}, {}} {}
 
+    // Runs on accept_strand, as do its completions (the acceptor's executor).
     void accept() {
-        acceptor.async_accept(
-            net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-                if (ec) {
-                    if (!acceptor.is_open())
-                        return; // stopped
-                } else {
-                    const bool over = static_cast<std::size_t>(metrics.connections()) >=
-                                      config.limits.max_connections;
-                    std::make_shared<Session>(std::move(socket), shared, over)->start();
-                }
-                accept();
-            });
+        acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                            tcp::socket socket) {
+            if (!acceptor.is_open())
+                return; // stopping
+            if (ec) {
+                // Out of descriptors or memory: wait a little instead of spinning.
+                accept_backoff.expires_after(std::chrono::milliseconds(50));
+                accept_backoff.async_wait([this](beast::error_code e) {
+                    if (!e)
+                        accept();
+                });
+                return;
+            }
+            const bool over =
+                static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections;
+            std::make_shared<Session>(std::move(socket), shared, over)->start();
+            accept();
+        });
     }
 };
 
@@ -257,19 +300,15 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     const auto bound = s.acceptor.local_endpoint();
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();
-    // Open the index once now, so /metrics shows it before the first search.
-    (void)s.app.searcher();
-    on_listening("http://" + host + ":" + std::to_string(bound.port()));
-    s.accept();
-
-    // SIGTERM / SIGINT: stop accepting, let in-flight requests finish (up to the deadline),
-    // then stop the io_context.
+    // SIGTERM / SIGINT: stop accepting, close idle connections, let requests that are arriving
+    // or being answered finish (up to the deadline), then stop the io_context. The handler is
+    // in place before the address is announced, so no signal can arrive unhandled.
     net::signal_set signals(s.ioc, SIGINT, SIGTERM);
     net::steady_timer drain(s.ioc);
     Clock::time_point deadline;
     std::function<void()> wait_for_drain = [&] {
-        const bool idle = s.metrics.in_flight() == 0 && s.shared.receiving == 0;
-        if (idle || Clock::now() >= deadline) {
+        const bool done = s.metrics.connections() == 0;
+        if (done || Clock::now() >= deadline) {
             s.ioc.stop();
             return;
         }
@@ -278,11 +317,24 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     };
     signals.async_wait([&](beast::error_code, int) {
         s.shared.stopping = true;
-        beast::error_code ignored;
-        s.acceptor.close(ignored);
+        net::post(s.accept_strand, [&] {
+            beast::error_code ignored;
+            s.acceptor.close(ignored);
+            s.accept_backoff.cancel();
+        });
+        {
+            std::lock_guard lock(s.shared.sessions_mutex);
+            for (Session* session : s.shared.sessions)
+                session->stop_if_idle();
+        }
         deadline = Clock::now() + s.config.limits.shutdown_deadline;
         wait_for_drain();
     });
+
+    // Open the index once now, so /metrics shows it before the first search.
+    (void)s.app.searcher();
+    on_listening("http://" + host + ":" + std::to_string(bound.port()));
+    net::dispatch(s.accept_strand, [&] { s.accept(); });
 
     unsigned threads = s.config.threads ? s.config.threads : std::thread::hardware_concurrency();
     threads = std::max(1u, threads);
