@@ -20,6 +20,7 @@
 // /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
 // it to rebuild after changing the indexer), MIXI_BENCH_REPS.
 #include "common/index_layout.h"
+#include "common/text_lines.h"
 #include "indexer/index_writer.h"
 #include "indexer/sources.h"
 #include "query/searcher.h"
@@ -40,7 +41,6 @@
 #include <string>
 #include <vector>
 #include <xapian.h>
-#include <zlib.h>
 
 #ifndef MIXI_SOURCE_DIR
 #error "MIXI_SOURCE_DIR must be defined (the repository root)"
@@ -55,30 +55,6 @@ using Clock = std::chrono::steady_clock;
 std::string env_or(const char* name, const char* fallback) {
     const char* v = std::getenv(name);
     return v && *v ? v : fallback;
-}
-
-/// Calls `f` for each line of a plain or gzip file; false when it cannot be opened.
-bool for_each_line(const fs::path& path, const std::function<void(const std::string&)>& f) {
-    gzFile in = gzopen(path.c_str(), "rb");
-    if (!in)
-        return false;
-    gzbuffer(in, 1 << 17);
-    std::string line;
-    char buf[1 << 16];
-    while (gzgets(in, buf, sizeof buf)) {
-        line += buf;
-        if (line.back() != '\n')
-            continue; // longer than the buffer
-        line.pop_back();
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        f(line);
-        line.clear();
-    }
-    if (!line.empty())
-        f(line);
-    gzclose(in);
-    return true;
 }
 
 std::string str_field(const json::object& o, const char* key) {
@@ -98,20 +74,12 @@ struct Env {
     double build_seconds = -1; ///< -1 when the index was already there
 };
 
-fs::path scifact_file(const fs::path& dir, const std::string& name) {
-    if (fs::exists(dir / name))
-        return dir / name;
-    if (fs::exists(dir / (name + ".gz")))
-        return dir / (name + ".gz");
-    return {};
-}
-
 Env load_env() {
     Env env;
     const fs::path beir = env_or("MIXI_SCIFACT", "/work/shared/data/beir/scifact");
     env.index_dir = env_or("MIXI_BENCH_INDEX", "/tmp/mixi-bench-scifact");
-    const fs::path corpus = scifact_file(beir, "corpus.jsonl");
-    const fs::path queries = scifact_file(beir, "queries.jsonl");
+    const fs::path corpus = mixi::plain_or_gz(beir / "corpus.jsonl");
+    const fs::path queries = mixi::plain_or_gz(beir / "queries.jsonl");
     const fs::path qrels = beir / "qrels" / "test.tsv";
     if (corpus.empty() || queries.empty() || !fs::exists(qrels)) {
         env.error =
@@ -121,13 +89,13 @@ Env load_env() {
     }
 
     std::set<std::string> test_ids;
-    for_each_line(qrels, [&](const std::string& line) {
+    mixi::for_each_line(qrels, [&](const std::string& line) {
         std::istringstream in(line);
         std::string qid;
         if (in >> qid && qid != "query-id")
             test_ids.insert(qid);
     });
-    for_each_line(queries, [&](const std::string& line) {
+    mixi::for_each_line(queries, [&](const std::string& line) {
         boost::system::error_code ec;
         json::value v = json::parse(line, ec);
         if (ec || !v.is_object())
@@ -147,7 +115,7 @@ Env load_env() {
         have_index = true;
     if (!have_index) {
         std::vector<mixi::indexer::Record> records;
-        for_each_line(corpus, [&](const std::string& line) {
+        mixi::for_each_line(corpus, [&](const std::string& line) {
             boost::system::error_code ec;
             json::value v = json::parse(line, ec);
             if (ec || !v.is_object())

@@ -1,7 +1,7 @@
 // `mixi-search eval --beir DIR`: index a BEIR collection in a temporary directory and measure
 // ranking on its test queries.
 #include "cli/commands.h"
-#include "cli/text_lines.h"
+#include "common/text_lines.h"
 #include "indexer/index_writer.h"
 #include "query/metrics.h"
 #include "query/searcher.h"

@@ -24,6 +24,7 @@
 //             --facets 0|1, --spelling 0|1, --snippets 0|1 override SearchRequest's defaults
 //             (to see what each part costs).
 #include "common/index_layout.h"
+#include "common/text_lines.h"
 #include "query/result_json.h"
 #include "query/searcher.h"
 
@@ -44,7 +45,6 @@
 #include <string>
 #include <vector>
 #include <xapian.h>
-#include <zlib.h>
 
 namespace {
 
@@ -55,38 +55,6 @@ using Clock = std::chrono::steady_clock;
 [[noreturn]] void die(const std::string& message) {
     std::fprintf(stderr, "load_helper: %s\n", message.c_str());
     std::exit(1);
-}
-
-/// Calls `f` for each line of a plain or gzip file; false when it cannot be opened.
-bool for_each_line(const fs::path& path, const std::function<void(const std::string&)>& f) {
-    gzFile in = gzopen(path.c_str(), "rb");
-    if (!in)
-        return false;
-    gzbuffer(in, 1 << 17);
-    std::string line;
-    char buf[1 << 16];
-    while (gzgets(in, buf, sizeof buf)) {
-        line += buf;
-        if (line.back() != '\n')
-            continue; // longer than the buffer
-        line.pop_back();
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        f(line);
-        line.clear();
-    }
-    if (!line.empty())
-        f(line);
-    gzclose(in);
-    return true;
-}
-
-fs::path first_existing(const fs::path& dir, const std::string& name) {
-    if (fs::exists(dir / name))
-        return dir / name;
-    if (fs::exists(dir / (name + ".gz")))
-        return dir / (name + ".gz");
-    return {};
 }
 
 /// Control characters become spaces; leading and trailing spaces go.
@@ -138,13 +106,13 @@ int write_queries(const std::map<std::string, std::string>& flags) {
     const fs::path msmarco = flags.contains("msmarco") ? flags.at("msmarco") : "";
     const long msmarco_count =
         flags.contains("msmarco-count") ? std::atol(flags.at("msmarco-count").c_str()) : 0;
-    const fs::path queries = first_existing(scifact, "queries.jsonl");
+    const fs::path queries = mixi::plain_or_gz(scifact / "queries.jsonl");
     const fs::path qrels = scifact / "qrels" / "test.tsv";
     if (queries.empty() || !fs::exists(qrels))
         die("SciFact queries.jsonl[.gz] or qrels/test.tsv not found in " + scifact.string());
 
     std::set<std::string> test_ids;
-    for_each_line(qrels, [&](const std::string& line) {
+    mixi::for_each_line(qrels, [&](const std::string& line) {
         std::istringstream in(line);
         std::string qid;
         if (in >> qid && qid != "query-id")
@@ -152,7 +120,7 @@ int write_queries(const std::map<std::string, std::string>& flags) {
     });
     std::vector<std::string> list;
     std::size_t scifact_count = 0;
-    for_each_line(queries, [&](const std::string& line) {
+    mixi::for_each_line(queries, [&](const std::string& line) {
         boost::system::error_code ec;
         json::value v = json::parse(line, ec);
         if (ec || !v.is_object())
@@ -172,7 +140,7 @@ int write_queries(const std::map<std::string, std::string>& flags) {
     });
     std::size_t msmarco_taken = 0;
     if (!msmarco.empty() && msmarco_count > 0) {
-        if (!for_each_line(msmarco, [&](const std::string& line) {
+        if (!mixi::for_each_line(msmarco, [&](const std::string& line) {
                 if (msmarco_taken >= static_cast<std::size_t>(msmarco_count))
                     return;
                 const auto tab = line.find('\t');
@@ -217,7 +185,7 @@ int measure_rate(const std::map<std::string, std::string>& flags) {
     const double seconds = flags.contains("seconds") ? std::atof(flags.at("seconds").c_str()) : 5.0;
     const std::string mode = flags.contains("mode") ? flags.at("mode") : "bare";
     std::vector<std::string> queries;
-    for_each_line(need(flags, "queries"), [&](const std::string& line) {
+    mixi::for_each_line(need(flags, "queries"), [&](const std::string& line) {
         if (!line.empty())
             queries.push_back(line);
     });

@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-namespace mixi::cli {
+namespace mixi {
 
 /// Calls `line` for each line of `path` (".gz" or plain; zlib reads both). False if the file
 /// cannot be opened.
@@ -15,4 +15,4 @@ bool for_each_line(const std::filesystem::path& path,
 /// `base` if it exists, else `base` + ".gz", else empty.
 std::filesystem::path plain_or_gz(const std::filesystem::path& base);
 
-} // namespace mixi::cli
+} // namespace mixi

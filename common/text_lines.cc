@@ -1,8 +1,8 @@
-#include "cli/text_lines.h"
+#include "common/text_lines.h"
 
 #include <zlib.h>
 
-namespace mixi::cli {
+namespace mixi {
 
 bool for_each_line(const std::filesystem::path& path,
                    const std::function<void(std::string&)>& line) {
@@ -36,4 +36,4 @@ std::filesystem::path plain_or_gz(const std::filesystem::path& base) {
     return std::filesystem::exists(gz) ? gz : std::filesystem::path{};
 }
 
-} // namespace mixi::cli
+} // namespace mixi
