@@ -137,9 +137,8 @@ bool is_word_char(Wb c) {
 
 } // namespace
 
-std::vector<Token> Analyzer::tokenize_ascii(std::string_view text) const {
-    std::vector<Token> tokens;
-    tokens.reserve(text.size() / 6);
+void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base,
+                              std::vector<Token>& tokens) const {
     const std::size_t n = text.size();
     auto cls = [&](std::size_t i) { return i < n ? word_break_class(text[i]) : Wb::other; };
     std::size_t i = 0;
@@ -184,35 +183,71 @@ std::vector<Token> Analyzer::tokenize_ascii(std::string_view text) const {
         token.term = fold(text.substr(begin, i - begin));
         if (token.term.size() > options_.max_term_bytes)
             continue;
-        token.begin = static_cast<std::uint32_t>(begin);
-        token.end = static_cast<std::uint32_t>(i);
+        token.begin = base + static_cast<std::uint32_t>(begin);
+        token.end = base + static_cast<std::uint32_t>(i);
         token.kind = number ? TokenKind::number : TokenKind::word;
         tokens.push_back(std::move(token));
     }
-    return tokens;
 }
 
 std::vector<Token> Analyzer::tokenize(std::string_view text) {
     std::vector<Token> tokens;
-    if (text.empty())
+    tokens.reserve(text.size() / 6);
+    if (!options_.ascii_fast_path) {
+        tokenize_icu(text, 0, tokens);
         return tokens;
-    // ICU keeps e-mail addresses whole ("lists@debian.org"), a rule the fast path does not
-    // have: text with an "@" always goes through ICU.
-    if (options_.ascii_fast_path && is_ascii(text) && text.find('@') == std::string_view::npos)
-        return tokenize_ascii(text);
+    }
+    // No word-break rule joins across white space, so the text is cut there into regions:
+    // stretches of pure ASCII take the fast path, the others ICU. ICU keeps e-mail addresses
+    // whole ("lists@debian.org"), a rule the fast path does not have, so "@" goes to ICU too.
+    auto is_space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    };
+    std::size_t region = 0;
+    bool region_ascii = true;
+    auto flush = [&](std::size_t end) {
+        if (end <= region)
+            return;
+        const auto base = static_cast<std::uint32_t>(region);
+        if (region_ascii)
+            tokenize_ascii(text.substr(region, end - region), base, tokens);
+        else
+            tokenize_icu(text.substr(region, end - region), base, tokens);
+        region = end;
+    };
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t start = i;
+        while (start < text.size() && is_space(text[start]))
+            ++start;
+        std::size_t end = start;
+        bool ascii = true;
+        for (; end < text.size() && !is_space(text[end]); ++end)
+            ascii = ascii && (text[end] & 0x80) == 0 && text[end] != '@';
+        if (end == start)
+            break;
+        if (ascii != region_ascii) {
+            flush(start);
+            region_ascii = ascii;
+        }
+        i = end;
+    }
+    flush(text.size());
+    return tokens;
+}
+
+void Analyzer::tokenize_icu(std::string_view text, std::uint32_t base, std::vector<Token>& tokens) {
     UErrorCode status = U_ZERO_ERROR;
     // UText reads the UTF-8 in place; boundaries come back as byte offsets into `text`, and
     // ill-formed bytes read as U+FFFD, which is never part of a word.
     UText* ut = utext_openUTF8(nullptr, text.data(), static_cast<int64_t>(text.size()), &status);
     if (U_FAILURE(status))
-        return tokens;
+        return;
     icu::BreakIterator& bi = *icu_->words;
     bi.setText(ut, status);
     if (U_FAILURE(status)) {
         utext_close(ut);
-        return tokens;
+        return;
     }
-    tokens.reserve(text.size() / 6);
     int32_t begin = bi.first();
     for (int32_t end = bi.next(); end != icu::BreakIterator::DONE; begin = end, end = bi.next()) {
         const int32_t rule = bi.getRuleStatus();
@@ -223,8 +258,8 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
         token.term = fold(raw);
         if (token.term.empty() || token.term.size() > options_.max_term_bytes)
             continue;
-        token.begin = static_cast<std::uint32_t>(begin);
-        token.end = static_cast<std::uint32_t>(end);
+        token.begin = base + static_cast<std::uint32_t>(begin);
+        token.end = base + static_cast<std::uint32_t>(end);
         if (rule >= UBRK_WORD_KANA && rule < UBRK_WORD_IDEO_LIMIT)
             token.kind = TokenKind::cjk;
         else if (rule < UBRK_WORD_NUMBER_LIMIT)
@@ -238,7 +273,6 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
         tokens.push_back(std::move(token));
     }
     utext_close(ut);
-    return tokens;
 }
 
 bool Analyzer::has_stemmer(std::string_view lang) {

@@ -63,7 +63,8 @@ class Analyzer {
     bool is_stopword(std::string_view term, std::string_view lang) const;
 
   private:
-    std::vector<Token> tokenize_ascii(std::string_view text) const;
+    void tokenize_ascii(std::string_view text, std::uint32_t base, std::vector<Token>& out) const;
+    void tokenize_icu(std::string_view text, std::uint32_t base, std::vector<Token>& out);
     struct Icu;
     AnalyzerOptions options_;
     std::unique_ptr<Icu> icu_;
