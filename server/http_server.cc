@@ -252,7 +252,9 @@ struct HttpServer::Impl {
     net::steady_timer accept_backoff{accept_strand};
 
     explicit Impl(ServerConfig c)
-        : config(c), app(std::move(c), metrics), shared{app, config.limits, config.access_log, {}, {}, {}, {}} {}
+        : config(c),
+          app(std::move(c), metrics), shared{app, config.limits, config.access_log, {}, {}, {},
+                                             {}} {}
 
     // Runs on accept_strand, as do its completions (the acceptor's executor).
     void accept() {
