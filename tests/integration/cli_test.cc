@@ -1,5 +1,6 @@
 // The real mixi-search binary, run as a user runs it.
 #include "../unit/temp_dir.h"
+#include "process.h"
 #include "query/searcher.h"
 
 #include <chrono>
@@ -7,14 +8,10 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sstream>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace mixi {
 namespace {
@@ -22,44 +19,17 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path source_dir = MIXI_SOURCE_DIR;
 
-struct Outcome {
-    int status = -1;
-    std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing::Outcome;
+using testing::slurp;
 
 /// Starts the binary with stdout and stderr going to files in `dir`.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& dir) {
-    std::vector<std::string> argv_s = {MIXI_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, (dir / "out").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (dir / "err").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0)
-        pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
+    return testing::spawn(args, dir / "out", dir / "err");
 }
 
 Outcome finish(pid_t pid, const fs::path& dir) {
     Outcome r;
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.status = testing::wait_exit(pid, std::chrono::seconds(60)).value_or(-1);
     r.out = slurp(dir / "out");
     r.err = slurp(dir / "err");
     return r;

@@ -3,6 +3,7 @@
 // graceful shutdown, the access log and the configuration precedence.
 #include "../unit/temp_dir.h"
 #include "http_client.h"
+#include "process.h"
 
 #include <algorithm>
 #include <atomic>
@@ -32,98 +33,20 @@ using testing::HttpClient;
 using testing::HttpResponse;
 using testing::json_body;
 using testing::Millis;
+using testing::Outcome;
+using testing::run;
+using testing::slurp;
+using testing::spawn;
 using testing::url_encode;
+using testing::wait_exit;
 using Clock = std::chrono::steady_clock;
 
 const fs::path source_dir = MIXI_SOURCE_DIR;
 const fs::path sample_ndjson = source_dir / "data/sample.ndjson";
 const fs::path web_root = source_dir / "web";
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 Millis since(Clock::time_point t) {
     return std::chrono::duration_cast<Millis>(Clock::now() - t);
-}
-
-/// Starts the binary with stdout and stderr going to `out` and `err`. The environment is the
-/// test's own without MIXI_* variables, plus `env`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-            const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv_s = {MIXI_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e)
-        if (!std::string_view(*e).starts_with("MIXI_"))
-            env_s.emplace_back(*e);
-    env_s.insert(env_s.end(), env.begin(), env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_s)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0)
-        pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-}
-
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/// Waits up to `timeout` for `pid`; its exit code, or nothing while it still runs.
-std::optional<int> wait_exit(pid_t pid, Millis timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return exit_code(status);
-        if (r < 0)
-            return -1;
-        if (Clock::now() >= deadline)
-            return std::nullopt;
-        std::this_thread::sleep_for(5ms);
-    }
-}
-
-struct Outcome {
-    int status = -1;
-    std::string out, err;
-};
-
-/// Runs the binary to completion (killed after 60 s).
-Outcome run(const std::vector<std::string>& args, const fs::path& dir,
-            const std::vector<std::string>& env = {}) {
-    static std::atomic<int> counter{0};
-    const std::string name = "run" + std::to_string(counter++);
-    const fs::path out = dir / (name + ".out"), err = dir / (name + ".err");
-    Outcome r;
-    const pid_t pid = spawn(args, out, err, env);
-    if (pid < 0)
-        return r;
-    auto code = wait_exit(pid, 60s);
-    if (!code) {
-        ::kill(pid, SIGKILL);
-        code = wait_exit(pid, 5s);
-    }
-    r.status = code.value_or(-1);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
 }
 
 /// A running `mixi-search serve --port 0 ...`; killed when destroyed if still running.
