@@ -137,7 +137,7 @@ bool is_word_char(Wb c) {
 
 } // namespace
 
-void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base,
+void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base, bool fold_words,
                               std::vector<Token>& tokens) const {
     const std::size_t n = text.size();
     auto cls = [&](std::size_t i) { return i < n ? word_break_class(text[i]) : Wb::other; };
@@ -179,10 +179,11 @@ void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base,
         const Wb before_last = i - begin >= 2 ? cls(i - 2) : Wb::other;
         const bool number =
             last == Wb::digit || (last == Wb::extend_num_let && before_last == Wb::digit);
-        Token token;
-        token.term = fold(text.substr(begin, i - begin));
-        if (token.term.size() > options_.max_term_bytes)
+        if (i - begin > options_.max_term_bytes) // ASCII folds to the same length
             continue;
+        Token token;
+        if (fold_words)
+            token.term = fold(text.substr(begin, i - begin));
         token.begin = base + static_cast<std::uint32_t>(begin);
         token.end = base + static_cast<std::uint32_t>(i);
         token.kind = number ? TokenKind::number : TokenKind::word;
@@ -191,10 +192,18 @@ void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base,
 }
 
 std::vector<Token> Analyzer::tokenize(std::string_view text) {
+    return split(text, true);
+}
+
+std::vector<Token> Analyzer::segment(std::string_view text) {
+    return split(text, false);
+}
+
+std::vector<Token> Analyzer::split(std::string_view text, bool fold_words) {
     std::vector<Token> tokens;
     tokens.reserve(text.size() / 6);
     if (!options_.ascii_fast_path) {
-        tokenize_icu(text, 0, tokens);
+        tokenize_icu(text, 0, fold_words, tokens);
         return tokens;
     }
     // No word-break rule joins across white space, so the text is cut there into regions:
@@ -210,9 +219,9 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
             return;
         const auto base = static_cast<std::uint32_t>(region);
         if (region_ascii)
-            tokenize_ascii(text.substr(region, end - region), base, tokens);
+            tokenize_ascii(text.substr(region, end - region), base, fold_words, tokens);
         else
-            tokenize_icu(text.substr(region, end - region), base, tokens);
+            tokenize_icu(text.substr(region, end - region), base, fold_words, tokens);
         region = end;
     };
     for (std::size_t i = 0; i < text.size();) {
@@ -235,7 +244,8 @@ std::vector<Token> Analyzer::tokenize(std::string_view text) {
     return tokens;
 }
 
-void Analyzer::tokenize_icu(std::string_view text, std::uint32_t base, std::vector<Token>& tokens) {
+void Analyzer::tokenize_icu(std::string_view text, std::uint32_t base, bool fold_words,
+                            std::vector<Token>& tokens) {
     UErrorCode status = U_ZERO_ERROR;
     // UText reads the UTF-8 in place; boundaries come back as byte offsets into `text`, and
     // ill-formed bytes read as U+FFFD, which is never part of a word.
@@ -254,13 +264,18 @@ void Analyzer::tokenize_icu(std::string_view text, std::uint32_t base, std::vect
         if (rule < UBRK_WORD_NUMBER)
             continue; // spaces and punctuation
         const std::string_view raw = text.substr(begin, end - begin);
+        const bool cjk = rule >= UBRK_WORD_KANA && rule < UBRK_WORD_IDEO_LIMIT;
         Token token;
-        token.term = fold(raw);
-        if (token.term.empty() || token.term.size() > options_.max_term_bytes)
+        if (fold_words || cjk) {
+            token.term = fold(raw);
+            if (token.term.empty() || token.term.size() > options_.max_term_bytes)
+                continue;
+        } else if (raw.size() > options_.max_term_bytes) {
             continue;
+        }
         token.begin = base + static_cast<std::uint32_t>(begin);
         token.end = base + static_cast<std::uint32_t>(end);
-        if (rule >= UBRK_WORD_KANA && rule < UBRK_WORD_IDEO_LIMIT)
+        if (cjk)
             token.kind = TokenKind::cjk;
         else if (rule < UBRK_WORD_NUMBER_LIMIT)
             token.kind = TokenKind::number;

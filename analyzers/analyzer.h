@@ -49,6 +49,11 @@ class Analyzer {
     /// The words of `text` in order. Offsets index `text` as given.
     std::vector<Token> tokenize(std::string_view text);
 
+    /// As tokenize, but words of kind `word` and `number` keep an empty `term` (CJK words are
+    /// folded as usual): for callers that look at most words' text only rarely and fold those
+    /// themselves with fold() (snippets).
+    std::vector<Token> segment(std::string_view text);
+
     /// NFKC case folding of a whole string (no word break): for tags, authors, ids.
     std::string fold(std::string_view text) const;
 
@@ -63,8 +68,11 @@ class Analyzer {
     bool is_stopword(std::string_view term, std::string_view lang) const;
 
   private:
-    void tokenize_ascii(std::string_view text, std::uint32_t base, std::vector<Token>& out) const;
-    void tokenize_icu(std::string_view text, std::uint32_t base, std::vector<Token>& out);
+    std::vector<Token> split(std::string_view text, bool fold_words);
+    void tokenize_ascii(std::string_view text, std::uint32_t base, bool fold_words,
+                        std::vector<Token>& out) const;
+    void tokenize_icu(std::string_view text, std::uint32_t base, bool fold_words,
+                      std::vector<Token>& out);
     struct Icu;
     AnalyzerOptions options_;
     std::unique_ptr<Icu> icu_;

@@ -49,7 +49,8 @@ class Matcher {
                 heads_.push_back(head(w));
     }
 
-    const std::string* operator()(const Token& t) const {
+    /// `t` comes from Analyzer::segment: only CJK words are folded; `raw` is its text.
+    const std::string* operator()(Token& t, std::string_view raw) const {
         if (t.kind == TokenKind::cjk) {
             if (auto it = q_.terms->find(t.term); it != q_.terms->end())
                 return &*it;
@@ -61,8 +62,13 @@ class Matcher {
                         return &term;
             return nullptr;
         }
-        if (std::find(heads_.begin(), heads_.end(), head(t.term)) == heads_.end())
-            return nullptr; // the common case: one integer compare per query word
+        // The common case: an ASCII word whose first bytes, lower-cased, start no query word
+        // is rejected with one integer compare per query word, without folding it.
+        if (ascii_head(raw) && !has_head(head(lower_head(raw))))
+            return nullptr;
+        t.term = analyzer_.fold(raw);
+        if (!has_head(head(t.term)))
+            return nullptr;
         if (auto it = q_.terms->find(t.term); it != q_.terms->end())
             return &*it;
         if (t.kind == TokenKind::word && !q_.stems->empty()) {
@@ -74,6 +80,23 @@ class Matcher {
     }
 
   private:
+    bool has_head(std::uint32_t key) const {
+        return std::find(heads_.begin(), heads_.end(), key) != heads_.end();
+    }
+    static bool ascii_head(std::string_view w) {
+        for (std::size_t i = 0; i < 3 && i < w.size(); ++i)
+            if (static_cast<unsigned char>(w[i]) >= 0x80)
+                return false;
+        return true;
+    }
+    // ASCII words fold to their lower case, byte for byte.
+    static std::string lower_head(std::string_view w) {
+        std::string out(w.substr(0, std::min<std::size_t>(w.size(), 3)));
+        for (char& c : out)
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+        return out;
+    }
     // A word and its stem share their first bytes (Snowball stems only change endings); the
     // first three bytes and the length class are packed into one integer.
     static std::uint32_t head(std::string_view w) {
@@ -94,7 +117,7 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
                          analyzers::Analyzer& analyzer, std::size_t max_bytes) {
     // Scanning the first part of a long page is enough to find a good passage quickly.
     const std::string_view text = utf8_prefix(raw, 32 * 1024);
-    const std::vector<Token> tokens = analyzer.tokenize(text);
+    std::vector<Token> tokens = analyzer.segment(text);
     struct Hit {
         std::size_t token;
         const std::string* word;
@@ -102,7 +125,8 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
     std::vector<Hit> hits;
     const Matcher match(query, analyzer);
     for (std::size_t i = 0; i < tokens.size(); ++i)
-        if (const std::string* w = match(tokens[i]))
+        if (const std::string* w =
+                match(tokens[i], text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin)))
             hits.push_back({i, w});
 
     // The window of hits spanning at most max_bytes with the most distinct words, then the
