@@ -290,13 +290,7 @@ void Analyzer::tokenize_icu(std::string_view text, std::uint32_t base, bool fold
     utext_close(ut);
 }
 
-bool Analyzer::has_stemmer(std::string_view lang) {
-    stem("", lang);
-    auto it = stemmers_.find(lang);
-    return it != stemmers_.end() && !it->second.stemmer.is_none();
-}
-
-std::string Analyzer::stem(std::string_view term, std::string_view lang) {
+Analyzer::CachedStemmer& Analyzer::stemmer_for(std::string_view lang) {
     auto it = stemmers_.find(lang);
     if (it == stemmers_.end()) {
         Xapian::Stem stemmer; // the "none" stemmer: returns words unchanged
@@ -309,7 +303,15 @@ std::string Analyzer::stem(std::string_view term, std::string_view lang) {
         }
         it = stemmers_.emplace(std::string(lang), CachedStemmer{stemmer, {}}).first;
     }
-    CachedStemmer& s = it->second;
+    return it->second;
+}
+
+bool Analyzer::has_stemmer(std::string_view lang) {
+    return !stemmer_for(lang).stemmer.is_none();
+}
+
+std::string Analyzer::stem(std::string_view term, std::string_view lang) {
+    CachedStemmer& s = stemmer_for(lang);
     if (term.empty() || s.stemmer.is_none())
         return std::string(term);
     std::string key(term);

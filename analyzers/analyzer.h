@@ -88,6 +88,7 @@ class Analyzer {
         Xapian::Stem stemmer;
         std::unordered_map<std::string, std::string> cache;
     };
+    CachedStemmer& stemmer_for(std::string_view lang);
     std::map<std::string, CachedStemmer, std::less<>> stemmers_;
 };
 

@@ -103,20 +103,21 @@ Expected<query::Searcher*> App::searcher() {
 
 std::string App::route_name(const Request& request) const {
     auto url = urls::parse_origin_form(request.target());
-    if (!url)
-        return "unknown";
-    const std::string path = url->path();
+    return url ? name_of(request.method(), url->path()) : "unknown";
+}
+
+std::string App::name_of(http::verb method, std::string_view path) const {
     for (const auto& r : routes_)
         if (r.path == path)
             return r.path;
-    return request.method() == http::verb::get || request.method() == http::verb::head ? "static"
-                                                                                       : "unknown";
+    return method == http::verb::get || method == http::verb::head ? "static" : "unknown";
 }
 
-Response App::handle(const Request& request) {
+Response App::handle(const Request& request, std::string& route_name) {
+    route_name = "unknown";
     Response res;
     try {
-        res = route(request);
+        res = route(request, route_name);
     } catch (const std::exception& e) {
         res = error(request, http::status::internal_server_error, "internal",
                     "the server failed to answer this request");
@@ -138,7 +139,7 @@ void App::decorate(const Request& request, Response& res) const {
         res.set(http::field::access_control_allow_origin, origin);
 }
 
-Response App::route(const Request& request) {
+Response App::route(const Request& request, std::string& route_name) {
     const auto target = request.target();
     if (target.size() > config_.limits.target_bytes)
         return error(request, http::status::uri_too_long, "uri_too_long",
@@ -149,6 +150,7 @@ Response App::route(const Request& request) {
         return error(request, http::status::bad_request, "bad_request",
                      "the request target is not a valid URL path and query");
     const std::string path = url->path();
+    route_name = name_of(request.method(), path);
 
     if (request.method() == http::verb::options) {
         Response res{http::status::no_content, request.version()};

@@ -52,11 +52,12 @@ class App {
   public:
     App(ServerConfig config, Metrics& metrics);
 
-    /// Answers one request. Never throws.
-    Response handle(const Request& request);
+    /// Answers one request and names its route for logs and metrics: the matched path,
+    /// "static", or "unknown", never the raw target, so nothing a user typed reaches a log.
+    /// Never throws.
+    Response handle(const Request& request, std::string& route_name);
 
-    /// The route name for logs and metrics: the matched path, "static", or "unknown". Never
-    /// the raw target, so nothing a user typed reaches a log.
+    /// The route name of a request that is not handled (refused before routing).
     std::string route_name(const Request& request) const;
 
     /// This thread's searcher, reopened when the index changed (checked at most every
@@ -77,7 +78,8 @@ class App {
     Response json(const Request& request, http::status status, std::string body) const;
 
   private:
-    Response route(const Request& request);
+    Response route(const Request& request, std::string& route_name);
+    std::string name_of(http::verb method, std::string_view path) const;
     Response serve_static(const Request& request, std::string_view path);
 
     ServerConfig config_;

@@ -163,16 +163,17 @@ class Session : public std::enable_shared_from_this<Session> {
         Request req = parser_->release();
         shared_.app.metrics().request_started();
         in_flight_ = true;
-        const std::string route = shared_.app.route_name(req);
+        std::string route;
         Response res;
         if (++requests_ > shared_.limits.requests_per_connection) {
+            route = shared_.app.route_name(req);
             res = shared_.app.error(req, http::status::too_many_requests, "too_many_requests",
                                     "too many requests on one connection; open a new one");
             res.set(http::field::retry_after, "0");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
         } else {
-            res = shared_.app.handle(req);
+            res = shared_.app.handle(req, route);
         }
         method_ = std::string(req.method_string());
         if (shared_.stopping)

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/url.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -68,19 +69,9 @@ std::string clean(std::string s) {
     return s.substr(b, s.find_last_not_of(' ') - b + 1);
 }
 
-std::string url_encode(const std::string& s) {
-    static const char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+/// Percent-encodes everything but unreserved characters (Boost.URL).
+inline std::string url_encode(std::string_view s) {
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 std::map<std::string, std::string> parse_flags(int argc, char** argv, int first) {

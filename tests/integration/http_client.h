@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url.hpp>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -37,20 +38,9 @@ inline void check_every_response(const HttpResponse& res, std::string_view what)
         << what << " -> " << res.result_int() << " lacks X-Content-Type-Options: nosniff";
 }
 
-/// Percent-encodes everything but unreserved characters.
+/// Percent-encodes everything but unreserved characters (Boost.URL).
 inline std::string url_encode(std::string_view s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 /// One TCP connection to 127.0.0.1:port. Requests on it are keep-alive unless said otherwise.
