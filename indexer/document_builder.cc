@@ -36,7 +36,7 @@ void DocumentBuilder::index_text(std::string_view text, const std::string& lang,
         if (stems && t.kind == analyzers::TokenKind::word)
             doc.add_term(schema::term(schema::stem, analyzer_.stem(t.term, lang)), wdf);
         if (is_spelling_word(t))
-            out.spelling_words.push_back(t.term);
+            out.spelling_words.insert(t.term);
     }
     for (const std::string& gram : analyzers::cjk_bigrams(tokens))
         doc.add_term(schema::term(schema::bigram, gram), wdf);
@@ -57,10 +57,6 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
     index_text(title, lang, options_.title_weight, pos, true, out);
     pos += schema::body_position_offset;
     index_text(body, lang, 1, pos, false, out);
-
-    std::sort(out.spelling_words.begin(), out.spelling_words.end());
-    out.spelling_words.erase(std::unique(out.spelling_words.begin(), out.spelling_words.end()),
-                             out.spelling_words.end());
 
     doc.add_boolean_term(out.id_term);
     doc.add_boolean_term(schema::term(schema::type, r.type));

@@ -5,7 +5,7 @@
 #include "indexer/record.h"
 
 #include <string>
-#include <vector>
+#include <unordered_set>
 #include <xapian.h>
 
 namespace mixi::indexer {
@@ -22,7 +22,8 @@ struct BuildOptions {
 struct PreparedDocument {
     std::string id_term;
     Xapian::Document document;
-    std::vector<std::string> spelling_words; ///< distinct words, each counted once per document
+    std::unordered_set<std::string>
+        spelling_words; ///< distinct words, each counted once per document
 };
 
 /// Turns records into documents. Owns an Analyzer, so use one builder per thread.

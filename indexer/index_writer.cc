@@ -136,20 +136,24 @@ class Writer {
             db_.replace_document(*existing, item.prepared->document);
         else
             db_.add_document(item.prepared->document);
-        for (std::string& word : item.prepared->spelling_words)
-            ++spelling_[std::move(word)];
+        for (const std::string& word : item.prepared->spelling_words)
+            ++spelling_[word];
         ++report_.indexed;
     }
 
-    /// Hands the words of the batch to Xapian once each: far fewer calls into its spelling
-    /// table than one per word per document.
-    void flush_spelling() {
+    /// Hands the words counted so far to Xapian once each: far fewer calls into its spelling
+    /// table than one per word per document. `if_large`: only when the counts take much memory.
+    void flush_spelling(bool if_large = false) {
+        if (if_large && spelling_.size() < max_pending_spelling)
+            return;
         for (const auto& [word, count] : spelling_)
             db_.add_spelling(word, count);
         spelling_.clear();
     }
 
   private:
+    static constexpr std::size_t max_pending_spelling = 1 << 18;
+
     Xapian::WritableDatabase& db_;
     IndexReport& report_;
     bool fresh_;
@@ -169,6 +173,15 @@ class Pipeline {
     /// Feeds every item to `write` in source order. Analysis of the next batch overlaps the
     /// writing of this one when more than one thread is allowed.
     Expected<void> run(Writer& writer, IndexReport& report) {
+        auto done = run_batches(writer, report);
+        writer.flush_spelling(); // the words of every document written, even after an error
+        return done;
+    }
+
+  private:
+    static constexpr std::size_t batch_size = 64;
+
+    Expected<void> run_batches(Writer& writer, IndexReport& report) {
         auto batch = read_batch(report);
         if (!batch)
             return std::unexpected(batch.error());
@@ -177,7 +190,7 @@ class Pipeline {
                 auto items = analyze(std::move(*batch));
                 for (Item& item : items)
                     writer.write(item);
-                writer.flush_spelling();
+                writer.flush_spelling(true);
                 batch = read_batch(report);
                 if (!batch)
                     return std::unexpected(batch.error());
@@ -198,13 +211,10 @@ class Pipeline {
                     std::async(std::launch::async, &Pipeline::analyze, this, std::move(*next));
             for (Item& item : items)
                 writer.write(item);
-            writer.flush_spelling();
+            writer.flush_spelling(true);
         }
         return {};
     }
-
-  private:
-    static constexpr std::size_t batch_size = 64;
 
     Expected<std::vector<Record>> read_batch(IndexReport& report) {
         std::vector<Record> out;
