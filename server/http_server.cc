@@ -123,6 +123,19 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
         parser_->body_limit(shared_.limits.body_bytes);
+        // Most requests arrive whole with their first bytes: parse what is buffered now, and
+        // read (with the per-read timeout) only when the request is not complete yet.
+        beast::error_code ec;
+        while (buffer_.size() > 0 && !parser_->is_done()) {
+            const std::size_t used = parser_->put(buffer_.data(), ec);
+            buffer_.consume(used);
+            if (ec == http::error::need_more)
+                ec = {};
+            if (ec || used == 0)
+                break;
+        }
+        if (ec || parser_->is_done())
+            return on_read(ec, 0);
         stream_.expires_after(shared_.limits.read_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
