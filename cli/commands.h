@@ -21,5 +21,6 @@ int run_index(const Args& args);
 int run_query(const Args& args);
 int run_eval(const Args& args);
 int run_serve(const Args& args);
+int run_views(const Args& args);
 
 } // namespace mixi::cli

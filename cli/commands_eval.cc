@@ -8,8 +8,10 @@
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <unistd.h>
 
@@ -59,6 +61,7 @@ struct TempDir {
 int run_eval(const Args& args) {
     std::string beir, split, keep;
     unsigned threads = 1;
+    long long random_views = -1;
     query::SearchOptions options;
     indexer::BuildOptions build;
     po::options_description opts("options");
@@ -72,7 +75,15 @@ int run_eval(const Args& args) {
         "exact-weight", po::value(&options.exact_weight)->default_value(options.exact_weight),
         "weight of the unstemmed word beside its stem")(
         "title-weight", po::value(&build.title_weight)->default_value(build.title_weight),
-        "wdf of a title word");
+        "wdf of a title word")(
+        "random-views", po::value(&random_views),
+        "also rank with random page views (heavy-tailed, from this seed) and compare")(
+        "popularity-weight", po::value(&options.ranking.popularity_weight)
+                                 ->default_value(options.ranking.popularity_weight))(
+        "region-weight",
+        po::value(&options.ranking.region_weight)->default_value(options.ranking.region_weight))(
+        "saturation",
+        po::value(&options.ranking.saturation)->default_value(options.ranking.saturation));
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(opts).run(), vm);
@@ -111,12 +122,14 @@ int run_eval(const Args& args) {
     });
 
     std::vector<indexer::Record> records;
+    std::vector<std::string> ids;
     const std::size_t bad = read_jsonl(corpus, [&](const json::object& o) {
         indexer::Record r;
         r.id = field(o, "_id");
         r.title = field(o, "title");
         r.body = field(o, "text");
         r.lang = "en";
+        ids.push_back(r.id);
         records.push_back(std::move(r));
     });
     const std::size_t corpus_size = records.size();
@@ -149,38 +162,72 @@ int run_eval(const Args& args) {
         return exit_error;
     }
 
-    double ndcg = 0, recall = 0, mrr = 0;
-    std::size_t n = 0;
-    for (const auto& [qid, judged] : qrels) {
-        auto q = queries.find(qid);
-        if (q == queries.end())
-            continue;
-        query::SearchRequest req;
-        req.q = q->second;
-        req.lang = "en";
-        req.per_page = 100;
-        req.facets = req.spelling = req.snippets = false;
-        auto result = searcher->search(req);
-        std::vector<std::string> ranked;
-        if (result)
-            for (const auto& h : result->hits)
-                ranked.push_back(h.id);
-        ndcg += query::ndcg_at(ranked, judged, 10);
-        recall += query::recall_at(ranked, judged, 100);
-        mrr += query::mrr_at(ranked, judged, 10);
-        ++n;
-    }
-    if (n == 0) {
-        std::cerr << "mixi-search eval: no judged query found in " << queries_file << "\n";
-        return exit_error;
-    }
+    struct Scores {
+        double ndcg = 0, recall = 0, mrr = 0;
+        std::size_t n = 0;
+    };
+    auto evaluate = [&](const query::PopularitySnapshot& popularity) {
+        Scores s;
+        for (const auto& [qid, judged] : qrels) {
+            auto q = queries.find(qid);
+            if (q == queries.end())
+                continue;
+            query::SearchRequest req;
+            req.q = q->second;
+            req.lang = "en";
+            req.per_page = 100;
+            req.facets = req.spelling = req.snippets = false;
+            req.popularity = popularity;
+            req.region = "JP";
+            auto result = searcher->search(req);
+            std::vector<std::string> ranked;
+            if (result)
+                for (const auto& h : result->hits)
+                    ranked.push_back(h.id);
+            s.ndcg += query::ndcg_at(ranked, judged, 10);
+            s.recall += query::recall_at(ranked, judged, 100);
+            s.mrr += query::mrr_at(ranked, judged, 10);
+            ++s.n;
+        }
+        if (s.n) {
+            s.ndcg /= s.n;
+            s.recall /= s.n;
+            s.mrr /= s.n;
+        }
+        return s;
+    };
+    const Scores text = evaluate(nullptr);
+    const std::size_t n = text.n;
+    const double ndcg = text.ndcg, recall = text.recall, mrr = text.mrr;
     std::cout << "collection:  " << beir << " (" << corpus_size << " documents"
               << (bad ? ", " + std::to_string(bad) + " unreadable lines" : "") << ", " << n << " "
               << split << " queries)\n"
               << "indexing:    " << built->seconds << " s\n"
-              << "nDCG@10:     " << ndcg / n << "\n"
-              << "Recall@100:  " << recall / n << "\n"
-              << "MRR@10:      " << mrr / n << "\n";
+              << "nDCG@10:     " << ndcg << "\n"
+              << "Recall@100:  " << recall << "\n"
+              << "MRR@10:      " << mrr << "\n";
+    if (random_views >= 0) {
+        // Views unrelated to relevance: a Pareto tail (most documents a few views, a few very
+        // many) spread over five regions. Relevance should barely move.
+        std::mt19937_64 rng(static_cast<std::uint64_t>(random_views));
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        const char* regions[] = {"JP", "US", "GB", "DE", "ZZ"};
+        auto popularity = std::make_shared<query::Popularity>();
+        for (const auto& id : ids) {
+            const double views = std::floor(std::pow(1 - unit(rng), -1 / 1.1)) - 1;
+            if (views > 0)
+                popularity->add(id, regions[rng() % 5], views);
+        }
+        const Scores with = evaluate(popularity);
+        const auto& r = options.ranking;
+        std::cout << "with random views (seed " << random_views << "; popularity_weight "
+                  << r.popularity_weight << ", region_weight " << r.region_weight << ", saturation "
+                  << r.saturation << ", searcher in JP):\n"
+                  << "nDCG@10:     " << with.ndcg << " (" << std::showpos
+                  << 100 * (with.ndcg - ndcg) / ndcg << "%)\n"
+                  << std::noshowpos << "Recall@100:  " << with.recall << "\n"
+                  << "MRR@10:      " << with.mrr << "\n";
+    }
     return exit_ok;
 }
 

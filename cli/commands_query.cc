@@ -1,4 +1,5 @@
 // `mixi-search query`
+#include "analytics/views.h"
 #include "cli/commands.h"
 #include "query/result_json.h"
 #include "query/searcher.h"
@@ -23,7 +24,7 @@ std::string shorten(const std::string& s, std::size_t n) {
     return s.substr(0, end) + "…";
 }
 
-void print_table(const query::SearchResult& r) {
+void print_table(const query::SearchResult& r, bool explain) {
     std::cout << r.total << " matches (page " << r.page << ")\n";
     if (r.did_you_mean)
         std::cout << "did you mean: " << *r.did_you_mean << "\n";
@@ -33,6 +34,10 @@ void print_table(const query::SearchResult& r) {
                   << std::setw(7) << h.score << "  " << std::setw(7) << std::left << h.type << " "
                   << std::setw(3) << h.lang << std::right << " " << h.id << "  "
                   << shorten(h.title, 60) << "\n";
+        if (explain && h.explain)
+            std::cout << "     = text " << h.explain->text << " + popularity "
+                      << h.explain->popularity << " (" << h.explain->views << " views) + region "
+                      << h.explain->region << " (" << h.explain->region_views << " views)\n";
     }
     auto facet = [](const char* name, const std::map<std::string, std::uint64_t>& f) {
         if (f.empty())
@@ -49,7 +54,8 @@ void print_table(const query::SearchResult& r) {
 } // namespace
 
 int run_query(const Args& args) {
-    std::string dir, format, sort;
+    std::string dir, format, sort, data;
+    double half_life = 7;
     std::vector<std::string> words;
     query::SearchRequest req;
     query::SearchOptions options;
@@ -68,7 +74,19 @@ int run_query(const Args& args) {
         "user-lang", po::value(&req.lang), "the searcher's language (default: detect)")(
         "format", po::value(&format)->default_value("json"),
         "json or table")("k1", po::value(&options.k1)->default_value(options.k1),
-                         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b");
+                         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
+        "data", po::value(&data)->default_value("var"),
+        "data directory whose page views rank the results (none there: text only)")(
+        "country", po::value(&req.region), "rank as for a searcher in this region (JP)")(
+        "explain", po::bool_switch(&req.explain), "show what each score is made of")(
+        "popularity-weight", po::value(&options.ranking.popularity_weight)
+                                 ->default_value(options.ranking.popularity_weight))(
+        "region-weight",
+        po::value(&options.ranking.region_weight)->default_value(options.ranking.region_weight))(
+        "saturation",
+        po::value(&options.ranking.saturation)->default_value(options.ranking.saturation),
+        "views at which popularity gives half its weight")(
+        "half-life", po::value(&half_life)->default_value(half_life), "days");
     po::options_description all;
     all.add(opts).add_options()("q", po::value(&words)->composing());
     po::positional_options_description positional;
@@ -97,6 +115,17 @@ int run_query(const Args& args) {
     req.facets = true;
     for (const auto& w : words)
         req.q += (req.q.empty() ? "" : " ") + w;
+    if (std::filesystem::exists(std::filesystem::path(data) / "analytics.sqlite")) {
+        auto store = analytics::ViewStore::open(data);
+        auto snapshot = store
+                            ? store->popularity(analytics::day_of(std::time(nullptr)), {half_life})
+                            : std::unexpected(store.error());
+        if (!snapshot) {
+            std::cerr << "mixi-search: " << snapshot.error().message << "\n";
+            return exit_error;
+        }
+        req.popularity = *snapshot;
+    }
     auto searcher = query::Searcher::open(dir, options);
     if (!searcher) {
         std::cerr << "mixi-search: " << searcher.error().message << "\n";
@@ -111,7 +140,7 @@ int run_query(const Args& args) {
                    : exit_error;
     }
     if (format == "table")
-        print_table(*result);
+        print_table(*result, req.explain);
     else
         std::cout << boost::json::serialize(query::to_json(*result)) << "\n";
     return exit_ok;

@@ -23,6 +23,7 @@ int run_serve(const Args& args) {
         "port", po::value<std::string>(), "port; 0 picks a free one (server.port)")(
         "index", po::value<std::string>(), "index directory (server.index)")(
         "web-root", po::value<std::string>(), "static files for / (server.web_root)")(
+        "data", po::value<std::string>(), "data directory for view counts (server.data_dir)")(
         "threads", po::value<std::string>(), "I/O threads; 0 = one per core (server.threads)")(
         "set", po::value(&sets)->composing(), "any setting, as section.key=value (repeatable)")(
         "print-config", "print the effective configuration as TOML and exit");
@@ -52,6 +53,7 @@ int run_serve(const Args& args) {
                                     {"port", "server.port"},
                                     {"index", "server.index"},
                                     {"web-root", "server.web_root"},
+                                    {"data", "server.data_dir"},
                                     {"threads", "server.threads"}})
         if (vm.count(flag))
             sources.overrides[key] = vm[flag].as<std::string>();

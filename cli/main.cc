@@ -20,6 +20,8 @@ commands:
   index stats   --index DIR             what the index holds
   query         --index DIR [options] QUERY...
   serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
+  views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
+  views stats   [--data DIR]            what the view counts hold
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_query(args);
         if (command == "serve")
             return mixi::cli::run_serve(args);
+        if (command == "views")
+            return mixi::cli::run_views(args);
         if (command == "eval")
             return mixi::cli::run_eval(args);
         std::cerr << "mixi-search: unknown command \"" << command << "\"\n\n" << usage;

@@ -2,6 +2,7 @@
 // writes this layout and the query library reads it; nothing else should know it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <xapian.h>
@@ -17,6 +18,7 @@ inline constexpr const char* author = "A";  ///< case-folded author (boolean)
 inline constexpr const char* title = "S";   ///< title words (probabilistic, positional)
 inline constexpr const char* stem = "Z";    ///< stemmed form of an unprefixed word
 inline constexpr const char* bigram = "XB"; ///< CJK character bigram of title or body
+inline constexpr const char* url = "U";     ///< the document's URL (boolean; see url_term)
 
 // Value slots.
 inline constexpr Xapian::valueno slot_published = 0; ///< sortable_serialise(unix seconds)
@@ -28,6 +30,22 @@ inline std::string term(std::string_view prefix, std::string_view value) {
     std::string t;
     t.reserve(prefix.size() + value.size());
     t.append(prefix).append(value);
+    return t;
+}
+
+/// The URL term of a document. Xapian terms are at most 245 bytes, so a long URL keeps its
+/// first 200 bytes and adds a hash of the whole URL (FNV-1a, 64 bits, hex).
+inline std::string url_term(std::string_view address) {
+    if (address.size() < 240)
+        return term(url, address);
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : address)
+        h = (h ^ c) * 1099511628211ull;
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string t = term(url, address.substr(0, 200));
+    t += '#';
+    for (int shift = 60; shift >= 0; shift -= 4)
+        t += hex[(h >> shift) & 0xf];
     return t;
 }
 

@@ -59,6 +59,8 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
     index_text(body, lang, 1, pos, false, out);
 
     doc.add_boolean_term(out.id_term);
+    if (!r.url.empty())
+        doc.add_boolean_term(schema::url_term(repair_utf8(r.url)));
     doc.add_boolean_term(schema::term(schema::type, r.type));
     doc.add_boolean_term(schema::term(schema::lang, lang));
     for (const std::string& tag : r.tags) {

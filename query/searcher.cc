@@ -7,7 +7,9 @@
 #include "common/utf8.h"
 #include "query/snippet.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <unordered_map>
 #include <xapian.h>
 
 namespace mixi::query {
@@ -15,15 +17,103 @@ namespace mixi::query {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+namespace {
+
+/// Views per document of one database, by Xapian document id (sorted), for a PostingSource.
+using DocViews = std::vector<std::pair<Xapian::docid, double>>;
+
+/// A popularity snapshot resolved to the document ids of one database revision.
+struct ResolvedPopularity {
+    PopularitySnapshot snapshot;
+    std::string db_path;
+    Xapian::rev revision = 0;
+    std::shared_ptr<const DocViews> global;
+    std::unordered_map<std::string, std::shared_ptr<const DocViews>> by_region;
+};
+
+/// Adds weight * f(views) to the documents in a DocViews list. Used only on the right of
+/// OP_AND_MAYBE, so it adds to documents that match and never makes one match.
+class ViewsSource : public Xapian::PostingSource {
+  public:
+    ViewsSource(std::shared_ptr<const DocViews> docs, double weight, double saturation)
+        : docs_(std::move(docs)), weight_(weight), saturation_(saturation) {
+        double most = 0;
+        for (const auto& d : *docs_)
+            most = std::max(most, d.second);
+        set_maxweight(weight_ * saturate(most, saturation_));
+    }
+
+    Xapian::doccount get_termfreq_min() const override { return 0; }
+    Xapian::doccount get_termfreq_est() const override {
+        return static_cast<Xapian::doccount>(docs_->size());
+    }
+    Xapian::doccount get_termfreq_max() const override {
+        return static_cast<Xapian::doccount>(docs_->size());
+    }
+    void init(const Xapian::Database&) override { pos_ = -1; }
+    void next(double) override { ++pos_; }
+    void skip_to(Xapian::docid did, double) override {
+        if (pos_ < 0)
+            pos_ = 0;
+        auto it = std::lower_bound(docs_->begin() + pos_, docs_->end(), did,
+                                   [](const auto& d, Xapian::docid id) { return d.first < id; });
+        pos_ = it - docs_->begin();
+    }
+    bool at_end() const override { return pos_ >= static_cast<std::ptrdiff_t>(docs_->size()); }
+    Xapian::docid get_docid() const override { return (*docs_)[pos_].first; }
+    double get_weight() const override {
+        return weight_ * saturate((*docs_)[pos_].second, saturation_);
+    }
+    Xapian::PostingSource* clone() const override {
+        return new ViewsSource(docs_, weight_, saturation_);
+    }
+    std::string get_description() const override { return "ViewsSource"; }
+
+  private:
+    std::shared_ptr<const DocViews> docs_;
+    double weight_, saturation_;
+    std::ptrdiff_t pos_ = -1;
+};
+
+} // namespace
+
 struct Searcher::State {
     fs::path dir;
     fs::path db_path;
     SearchOptions options;
     Xapian::Database db;
     analyzers::Analyzer analyzer;
+    ResolvedPopularity popularity;
 };
 
 namespace {
+
+/// The snapshot's documents by Xapian document id in `db`; redone when the snapshot or the
+/// database revision changes (a replaced document keeps its id; a rebuilt index does not).
+const ResolvedPopularity& resolve(ResolvedPopularity& r, const Xapian::Database& db,
+                                  const fs::path& db_path, const PopularitySnapshot& snapshot) {
+    if (r.snapshot == snapshot && r.revision == db.get_revision() && r.db_path == db_path.string())
+        return r;
+    DocViews global;
+    std::unordered_map<std::string, DocViews> by_region;
+    for (const auto& [id, counts] : snapshot->documents()) {
+        const std::string term = schema::term(schema::id, id);
+        auto p = db.postlist_begin(term);
+        if (p == db.postlist_end(term))
+            continue; // viewed, but not (or no longer) in the index
+        global.emplace_back(*p, counts.total);
+        for (const auto& [region, views] : counts.by_region)
+            by_region[region].emplace_back(*p, views);
+    }
+    auto sorted = [](DocViews v) {
+        std::sort(v.begin(), v.end());
+        return std::make_shared<const DocViews>(std::move(v));
+    };
+    r = ResolvedPopularity{snapshot, db_path.string(), db.get_revision(), sorted(global), {}};
+    for (auto& [region, docs] : by_region)
+        r.by_region.emplace(region, sorted(std::move(docs)));
+    return r;
+}
 
 Expected<Xapian::Database> open_database(const fs::path& dir, fs::path& db_path) {
     db_path = layout::resolve_database(dir);
@@ -82,6 +172,30 @@ Expected<bool> Searcher::reopen() {
         return state_->db.reopen();
     } catch (const Xapian::Error& e) {
         return fail(ErrorCode::index_unavailable, "cannot reopen index: " + e.get_description());
+    }
+}
+
+std::optional<std::string> Searcher::id_for_url(std::string_view url) {
+    const std::string term = schema::url_term(url);
+    try {
+        auto p = state_->db.postlist_begin(term);
+        if (p == state_->db.postlist_end(term))
+            return std::nullopt;
+        const Xapian::Document doc = state_->db.get_document(*p);
+        auto t = doc.termlist_begin();
+        t.skip_to(schema::id);
+        if (t != doc.termlist_end() && (*t).starts_with(schema::id))
+            return (*t).substr(std::string_view(schema::id).size());
+    } catch (const Xapian::Error&) {
+    }
+    return std::nullopt;
+}
+
+bool Searcher::has_document(std::string_view id) {
+    try {
+        return state_->db.term_exists(schema::term(schema::id, id));
+    } catch (const Xapian::Error&) {
+        return false;
     }
 }
 
@@ -226,8 +340,28 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
                              Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
     };
 
+    // Page views add to the text score of matching documents (OP_AND_MAYBE).
+    Xapian::Query ranked = parsed->query;
+    const RankingOptions& ro = o.ranking;
+    const bool region_known = !request.region.empty() && request.region != "ZZ";
+    if (request.popularity && request.sort == Sort::relevance) {
+        const ResolvedPopularity& pop = resolve(s.popularity, s.db, s.db_path, request.popularity);
+        std::vector<Xapian::Query> boosts;
+        if (ro.popularity_weight > 0 && !pop.global->empty())
+            boosts.emplace_back(
+                (new ViewsSource(pop.global, ro.popularity_weight, ro.saturation))->release());
+        if (ro.region_weight > 0 && region_known)
+            if (auto it = pop.by_region.find(request.region); it != pop.by_region.end())
+                boosts.emplace_back(
+                    (new ViewsSource(it->second, ro.region_weight, ro.saturation))->release());
+        if (!boosts.empty())
+            ranked =
+                Xapian::Query(Xapian::Query::OP_AND_MAYBE, ranked,
+                              Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
+    }
+
     Xapian::Enquire enquire(s.db);
-    enquire.set_query(filtered(parsed->query));
+    enquire.set_query(filtered(ranked));
     enquire.set_weighting_scheme(Xapian::BM25Weight(o.k1, 0, 1, o.b, 0.5));
     if (request.sort == Sort::date)
         enquire.set_sort_by_value_then_relevance(schema::slot_published, true);
@@ -263,6 +397,19 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
             if (request.snippets)
                 hit.snippet = make_snippet(string_field(obj, "body"), snippet_terms, s.analyzer,
                                            o.snippet_bytes);
+        }
+        if (request.explain) {
+            ScoreParts parts;
+            if (request.popularity && request.sort == Sort::relevance) {
+                parts.views = request.popularity->views(hit.id);
+                parts.popularity = ro.popularity_weight * saturate(parts.views, ro.saturation);
+                if (region_known) {
+                    parts.region_views = request.popularity->region_views(hit.id, request.region);
+                    parts.region = ro.region_weight * saturate(parts.region_views, ro.saturation);
+                }
+            }
+            parts.text = hit.score - parts.popularity - parts.region;
+            hit.explain = parts;
         }
         result.hits.push_back(std::move(hit));
     }

@@ -3,6 +3,7 @@
 
 #include "analyzers/analyzer.h"
 #include "common/error.h"
+#include "query/popularity.h"
 #include "query/query_parser.h"
 
 #include <cstdint>
@@ -28,6 +29,7 @@ struct SearchOptions {
     /// "Did you mean" is looked for only when a query finds fewer documents than this: a query
     /// with many answers needs no correction, and looking costs more than the search.
     std::uint64_t spelling_below = 10;
+    RankingOptions ranking; ///< how page views add to the score
 };
 
 enum class Sort { relevance, date };
@@ -46,11 +48,17 @@ struct SearchRequest {
     bool facets = false;    ///< count types and languages over all matches (costs a full pass)
     bool spelling = true;   ///< offer a correction when the query finds few documents
     bool snippets = true;
+    /// Page views to rank by (none: text relevance only), and the searcher's region in them
+    /// ("" or "ZZ": unknown, no region term).
+    PopularitySnapshot popularity;
+    std::string region;
+    bool explain = false; ///< fill Hit::explain
 };
 
 struct Hit {
     std::string id, url, title, snippet, type, lang, published;
     double score = 0;
+    std::optional<ScoreParts> explain; ///< what the score is made of, when asked
 };
 
 struct SearchResult {
@@ -90,6 +98,11 @@ class Searcher {
     /// Completions for a prefix, from the words of the index (most frequent first) and, when
     /// none start that way, from the spelling data; and the titles of the best matches.
     Expected<SuggestResult> suggest(const SuggestRequest& request);
+
+    /// The id of the document with this URL, if one is indexed.
+    std::optional<std::string> id_for_url(std::string_view url);
+    /// Whether a document with this id is indexed.
+    bool has_document(std::string_view id);
 
     /// Picks up a new revision or a new `current` version; true when something changed.
     Expected<bool> reopen();

@@ -113,11 +113,12 @@ std::string App::name_of(http::verb method, std::string_view path) const {
     return method == http::verb::get || method == http::verb::head ? "static" : "unknown";
 }
 
-Response App::handle(const Request& request, std::string& route_name) {
+Response App::handle(const Request& request, std::string& route_name,
+                     const boost::asio::ip::address& peer) {
     route_name = "unknown";
     Response res;
     try {
-        res = route(request, route_name);
+        res = route(request, route_name, peer);
     } catch (const std::exception& e) {
         res = error(request, http::status::internal_server_error, "internal",
                     "the server failed to answer this request");
@@ -139,7 +140,17 @@ void App::decorate(const Request& request, Response& res) const {
         res.set(http::field::access_control_allow_origin, origin);
 }
 
-Response App::route(const Request& request, std::string& route_name) {
+std::string App::region_of(const Context& ctx) const {
+    if (!services_.geoip)
+        return "ZZ";
+    const auto client =
+        client_address(ctx.peer, ctx.request["X-Forwarded-For"],
+                       ctx.request[http::field::forwarded], services_.trusted_proxies);
+    return services_.geoip->region(client, services_.level);
+}
+
+Response App::route(const Request& request, std::string& route_name,
+                    const boost::asio::ip::address& peer) {
     const auto target = request.target();
     if (target.size() > config_.limits.target_bytes)
         return error(request, http::status::uri_too_long, "uri_too_long",
@@ -153,11 +164,15 @@ Response App::route(const Request& request, std::string& route_name) {
     route_name = name_of(request.method(), path);
 
     if (request.method() == http::verb::options) {
+        std::string methods = "GET, HEAD, OPTIONS";
+        for (const Route& r : routes_)
+            if (r.path == path && r.verb != http::verb::get)
+                methods = std::string(http::to_string(r.verb)) + ", OPTIONS";
         Response res{http::status::no_content, request.version()};
         res.keep_alive(request.keep_alive());
-        res.set(http::field::allow, "GET, HEAD, OPTIONS");
+        res.set(http::field::allow, methods);
         if (!request[http::field::origin].empty()) {
-            res.set(http::field::access_control_allow_methods, "GET, HEAD, OPTIONS");
+            res.set(http::field::access_control_allow_methods, methods);
             res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
             res.set(http::field::access_control_max_age, "600");
         }
@@ -186,7 +201,7 @@ Response App::route(const Request& request, std::string& route_name) {
                              "parameter \"" + p.key + "\" is given more than once");
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
-        Context ctx{request, params, *this};
+        Context ctx{request, params, *this, peer};
         Response res = r.handler(ctx);
         if (head_as_get) {
             res.body().clear(); // keeps Content-Length of the GET answer

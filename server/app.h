@@ -5,9 +5,12 @@
 
 #include "common/error.h"
 #include "query/searcher.h"
+#include "server/client_address.h"
 #include "server/config.h"
+#include "server/geoip.h"
 #include "server/metrics.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <map>
@@ -31,11 +34,23 @@ struct Params {
 
 class App;
 
-/// What a handler sees: the request, its parameters and the application.
+/// What a handler sees: the request, its parameters, the application, and the address the
+/// request came from (for the region lookup only; never stored or logged).
 struct Context {
     const Request& request;
     const Params& params;
     App& app;
+    boost::asio::ip::address peer;
+};
+
+class ViewService;
+
+/// What the application uses besides the index; attached once, before serving.
+struct Services {
+    const GeoIp* geoip = nullptr; ///< none: every region is "ZZ"
+    RegionLevel level = RegionLevel::country;
+    std::vector<Network> trusted_proxies;
+    ViewService* views = nullptr; ///< none: /v1/views answers 503 and nothing ranks by views
 };
 
 using Handler = std::function<Response(Context&)>;
@@ -55,7 +70,13 @@ class App {
     /// Answers one request and names its route for logs and metrics: the matched path,
     /// "static", or "unknown", never the raw target, so nothing a user typed reaches a log.
     /// Never throws.
-    Response handle(const Request& request, std::string& route_name);
+    Response handle(const Request& request, std::string& route_name,
+                    const boost::asio::ip::address& peer = {});
+
+    void attach(Services services) { services_ = std::move(services); }
+    const Services& services() const { return services_; }
+    /// The region of the client of a request: the peer, or the client a trusted proxy names.
+    std::string region_of(const Context& ctx) const;
 
     /// The route name of a request that is not handled (refused before routing).
     std::string route_name(const Request& request) const;
@@ -78,13 +99,15 @@ class App {
     Response json(const Request& request, http::status status, std::string body) const;
 
   private:
-    Response route(const Request& request, std::string& route_name);
+    Response route(const Request& request, std::string& route_name,
+                   const boost::asio::ip::address& peer);
     std::string name_of(http::verb method, std::string_view path) const;
     Response serve_static(const Request& request, std::string_view path);
 
     ServerConfig config_;
     Metrics& metrics_;
     std::vector<Route> routes_;
+    Services services_;
 };
 
 } // namespace mixi::server

@@ -70,6 +70,46 @@ template <class Field> Setting text(const char* key, Field field) {
             [field](const ServerConfig& c) { return quoted(std::string(field(c))); }};
 }
 
+template <class Field> Setting path(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                field(c) = v;
+                return true;
+            },
+            [field](const ServerConfig& c) { return quoted(field(c).string()); }};
+}
+
+template <class Field> Setting boolean(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                if (v != "true" && v != "false")
+                    return false;
+                field(c) = v == "true";
+                return true;
+            },
+            [field](const ServerConfig& c) { return std::string(field(c) ? "true" : "false"); }};
+}
+
+/// A list: a TOML array of strings, or comma-separated text from the environment or a flag.
+template <class Field> Setting list(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                field(c).clear();
+                std::istringstream in(v);
+                std::string item;
+                while (std::getline(in, item, ','))
+                    if (!item.empty())
+                        field(c).push_back(item);
+                return true;
+            },
+            [field](const ServerConfig& c) {
+                std::string out = "[";
+                for (std::size_t i = 0; i < field(c).size(); ++i)
+                    out += (i ? ", " : "") + quoted(field(c)[i]);
+                return out + "]";
+            }};
+}
+
 const std::vector<Setting>& settings() {
     static const std::vector<Setting> all = {
         text(
@@ -78,42 +118,18 @@ const std::vector<Setting>& settings() {
             "server.port", [](auto& c) -> auto& { return c.port; }),
         number<unsigned>(
             "server.threads", [](auto& c) -> auto& { return c.threads; }),
-        {"server.index",
-         [](ServerConfig& c, const std::string& v) {
-             c.index = v;
-             return true;
-         },
-         [](const ServerConfig& c) { return quoted(c.index.string()); }},
-        {"server.web_root",
-         [](ServerConfig& c, const std::string& v) {
-             c.web_root = v;
-             return true;
-         },
-         [](const ServerConfig& c) { return quoted(c.web_root.string()); }},
-        {"server.cors_origins",
-         [](ServerConfig& c, const std::string& v) {
-             c.cors_origins.clear();
-             std::istringstream in(v);
-             std::string origin;
-             while (std::getline(in, origin, ','))
-                 if (!origin.empty())
-                     c.cors_origins.push_back(origin);
-             return true;
-         },
-         [](const ServerConfig& c) {
-             std::string out = "[";
-             for (std::size_t i = 0; i < c.cors_origins.size(); ++i)
-                 out += (i ? ", " : "") + quoted(c.cors_origins[i]);
-             return out + "]";
-         }},
-        {"server.access_log",
-         [](ServerConfig& c, const std::string& v) {
-             if (v != "true" && v != "false")
-                 return false;
-             c.access_log = v == "true";
-             return true;
-         },
-         [](const ServerConfig& c) { return std::string(c.access_log ? "true" : "false"); }},
+        path(
+            "server.index", [](auto& c) -> auto& { return c.index; }),
+        path(
+            "server.web_root", [](auto& c) -> auto& { return c.web_root; }),
+        list(
+            "server.cors_origins", [](auto& c) -> auto& { return c.cors_origins; }),
+        list(
+            "server.trusted_proxies", [](auto& c) -> auto& { return c.trusted_proxies; }),
+        path(
+            "server.data_dir", [](auto& c) -> auto& { return c.data_dir; }),
+        boolean(
+            "server.access_log", [](auto& c) -> auto& { return c.access_log; }),
         millis(
             "server.reopen_interval_ms", [](auto& c) -> auto& { return c.reopen_interval; }),
         number<std::size_t>(
@@ -150,6 +166,34 @@ const std::vector<Setting>& settings() {
             "search.spelling_below", [](auto& c) -> auto& { return c.search.spelling_below; }),
         number<std::size_t>(
             "search.snippet_bytes", [](auto& c) -> auto& { return c.search.snippet_bytes; }),
+        number<double>(
+            "ranking.popularity_weight",
+            [](auto& c) -> auto& { return c.search.ranking.popularity_weight; }),
+        number<double>(
+            "ranking.region_weight",
+            [](auto& c) -> auto& { return c.search.ranking.region_weight; }),
+        number<double>(
+            "ranking.saturation", [](auto& c) -> auto& { return c.search.ranking.saturation; }),
+        number<double>(
+            "ranking.half_life_days", [](auto& c) -> auto& { return c.half_life_days; }),
+        millis(
+            "ranking.refresh_interval_ms",
+            [](auto& c) -> auto& { return c.popularity_refresh_interval; }),
+        millis(
+            "ranking.views_flush_interval_ms",
+            [](auto& c) -> auto& { return c.views_flush_interval; }),
+        path(
+            "geoip.database", [](auto& c) -> auto& { return c.geoip.database; }),
+        {"geoip.level",
+         [](ServerConfig& c, const std::string& v) {
+             if (v != "country" && v != "continent")
+                 return false;
+             c.geoip.level = v;
+             return true;
+         },
+         [](const ServerConfig& c) { return quoted(c.geoip.level); }},
+        boolean(
+            "geoip.ignore_errors", [](auto& c) -> auto& { return c.geoip.ignore_errors; }),
     };
     return all;
 }
@@ -175,9 +219,10 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
     for (const auto& [section, node] : table) {
         const toml::table* inner = node.as_table();
         if (!inner)
-            return fail(ErrorCode::invalid_argument,
-                        path.string() + ": \"" + std::string(section.str()) +
-                            "\" must be a table ([server], [limits], [search])");
+            return fail(
+                ErrorCode::invalid_argument,
+                path.string() + ": \"" + std::string(section.str()) +
+                    "\" must be a table ([server], [limits], [search], [ranking], [geoip])");
         for (const auto& [name, value] : *inner) {
             const std::string key = std::string(section.str()) + "." + std::string(name.str());
             if (auto s = value.value<std::string>(); s && value.is_string())
@@ -254,6 +299,14 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         return std::unexpected(r.error());
     // The library checks query length too; the HTTP limit is the one that applies.
     config.search.max_query_bytes = config.limits.query_bytes;
+    const auto& r = config.search.ranking;
+    if (r.popularity_weight < 0 || r.region_weight < 0 || !(r.saturation > 0) ||
+        !(config.half_life_days > 0))
+        return fail(ErrorCode::invalid_argument,
+                    "ranking weights must be >= 0, and ranking.saturation and "
+                    "ranking.half_life_days > 0");
+    if (config.views_flush_interval.count() == 0)
+        return fail(ErrorCode::invalid_argument, "ranking.views_flush_interval_ms must be > 0");
     if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
         return fail(ErrorCode::invalid_argument,
                     "limits.max_connections and limits.requests_per_connection must be > 0");

@@ -26,6 +26,13 @@ struct Limits {
     std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
 };
 
+/// Client address -> region (GeoIP). The address itself is never stored.
+struct GeoConfig {
+    std::filesystem::path database; ///< an mmdb file; empty = every region is "ZZ"
+    std::string level = "country";  ///< "country" or "continent"; never finer
+    bool ignore_errors = false;     ///< a broken database: run without regions instead of failing
+};
+
 struct ServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
@@ -33,8 +40,18 @@ struct ServerConfig {
     std::filesystem::path index = "index";
     std::filesystem::path web_root = "web";
     std::vector<std::string> cors_origins; ///< exact origins allowed by CORS
+    /// Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDR
+    /// networks); from anyone else those headers are ignored.
+    std::vector<std::string> trusted_proxies;
+    std::filesystem::path data_dir = "var"; ///< analytics.sqlite (view counts) lives here
     bool access_log = true;
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index
+    std::chrono::milliseconds views_flush_interval{5'000}; ///< views counted in memory, then stored
+    /// How often the popularity snapshot is rebuilt when the stored counts changed (an import
+    /// by the CLI, or this server's own flushes).
+    std::chrono::milliseconds popularity_refresh_interval{60'000};
+    double half_life_days = 7;
+    GeoConfig geoip;
     Limits limits;
     query::SearchOptions search;
 };

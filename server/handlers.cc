@@ -1,6 +1,7 @@
 #include "server/handlers.h"
 
 #include "query/result_json.h"
+#include "server/view_service.h"
 
 #include <boost/json.hpp>
 #include <charconv>
@@ -81,7 +82,7 @@ Response get_search(Context& ctx) {
     if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "page", req.page, bad) ||
         !read_unsigned(ctx, "per_page", req.per_page, bad) ||
         !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad) ||
-        !read_flag(ctx, "facets", req.facets, bad))
+        !read_flag(ctx, "facets", req.facets, bad) || !read_flag(ctx, "explain", req.explain, bad))
         return bad;
     req.types = ctx.params.all("type");
     req.langs = ctx.params.all("lang");
@@ -92,6 +93,10 @@ Response get_search(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "sort must be relevance or date");
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    if (ViewService* views = ctx.app.services().views) {
+        req.popularity = views->popularity();
+        req.region = ctx.app.region_of(ctx);
+    }
     auto searcher = ctx.app.searcher();
     if (!searcher)
         return library_error(ctx, searcher.error());
@@ -99,6 +104,44 @@ Response get_search(Context& ctx) {
     if (!result)
         return library_error(ctx, result.error());
     return ctx.app.json(ctx.request, http::status::ok, json::serialize(query::to_json(*result)));
+}
+
+Response post_views(Context& ctx) {
+    ViewService* views = ctx.app.services().views;
+    if (!views)
+        return ctx.app.error(ctx.request, http::status::service_unavailable, "views_disabled",
+                             "this server does not count page views");
+    // navigator.sendBeacon sends a string as text/plain; fetch() and others send JSON.
+    const auto type = ctx.request[http::field::content_type];
+    if (!type.empty() && !type.starts_with("application/json") && !type.starts_with("text/plain"))
+        return ctx.app.error(ctx.request, http::status::unsupported_media_type,
+                             "unsupported_media_type",
+                             "send the view as application/json or text/plain");
+    boost::system::error_code ec;
+    const json::value body = json::parse(ctx.request.body(), ec);
+    const json::object* o = ec ? nullptr : body.if_object();
+    const json::string* id = o && o->contains("id") ? o->at("id").if_string() : nullptr;
+    const json::string* url = o && o->contains("url") ? o->at("url").if_string() : nullptr;
+    if (!o || (!id && !url) || (id && url) || o->size() != 1)
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "the body must be a JSON object with one string field, "
+                             "\"id\" or \"url\"");
+    auto searcher = ctx.app.searcher();
+    if (!searcher)
+        return library_error(ctx, searcher.error());
+    std::optional<std::string> doc;
+    if (id && (*searcher)->has_document(*id))
+        doc = std::string(*id);
+    else if (url)
+        doc = (*searcher)->id_for_url(*url);
+    if (!doc)
+        return ctx.app.error(ctx.request, http::status::not_found, "unknown_document",
+                             "no indexed document has this " + std::string(id ? "id" : "url"));
+    views->count(*doc, ctx.app.region_of(ctx));
+    Response res{http::status::no_content, ctx.request.version()};
+    res.keep_alive(ctx.request.keep_alive());
+    res.set(http::field::cache_control, "no-store");
+    return res;
 }
 
 Response get_suggest(Context& ctx) {
@@ -150,10 +193,12 @@ std::vector<Route> routes() {
     return {
         {http::verb::get,
          "/v1/search",
-         {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all", "facets"},
+         {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all", "facets",
+          "explain"},
          {"type", "lang"},
          get_search},
         {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},
+        {http::verb::post, "/v1/views", {}, {}, post_views},
         {http::verb::get, "/healthz", {}, {}, get_healthz},
         {http::verb::get, "/metrics", {}, {}, get_metrics},
     };

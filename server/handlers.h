@@ -8,6 +8,7 @@ namespace mixi::server {
 
 Response get_search(Context& ctx);
 Response get_suggest(Context& ctx);
+Response post_views(Context& ctx);
 Response get_healthz(Context& ctx);
 Response get_metrics(Context& ctx);
 

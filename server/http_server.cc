@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include "server/view_service.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,6 +44,9 @@ class Session : public std::enable_shared_from_this<Session> {
     Session(tcp::socket&& socket, Shared& shared, bool over_capacity)
         : stream_(std::move(socket)), shared_(shared), over_capacity_(over_capacity) {
         shared_.app.metrics().connection_opened();
+        // Kept only while the connection is open, for the region lookup.
+        beast::error_code ec;
+        peer_ = stream_.socket().remote_endpoint(ec).address();
     }
     ~Session() {
         {
@@ -186,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
             res.keep_alive(false);
             shared_.app.decorate(req, res);
         } else {
-            res = shared_.app.handle(req, route);
+            res = shared_.app.handle(req, route, peer_);
         }
         method_ = std::string(req.method_string());
         if (shared_.stopping)
@@ -239,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     beast::tcp_stream stream_;
+    net::ip::address peer_;
     beast::flat_buffer buffer_;
     Shared& shared_;
     bool over_capacity_;
@@ -256,6 +262,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
     ServerConfig config;
+    std::optional<GeoIp> geoip;
+    std::unique_ptr<ViewService> views;
     Metrics metrics;
     App app;
     Shared shared;
@@ -269,6 +277,40 @@ struct HttpServer::Impl {
         : config(c),
           app(std::move(c), metrics), shared{app, config.limits, config.access_log, {}, {}, {},
                                              {}} {}
+
+    /// GeoIP and page views, before the first request.
+    Expected<void> start_services() {
+        Services services;
+        auto proxies = parse_networks(config.trusted_proxies);
+        if (!proxies)
+            return fail(ErrorCode::invalid_argument,
+                        "server.trusted_proxies: " + proxies.error().message);
+        services.trusted_proxies = std::move(*proxies);
+        services.level =
+            config.geoip.level == "continent" ? RegionLevel::continent : RegionLevel::country;
+        if (!config.geoip.database.empty()) {
+            auto db = GeoIp::open(config.geoip.database);
+            if (db) {
+                geoip.emplace(std::move(*db));
+                services.geoip = &*geoip;
+            } else if (config.geoip.ignore_errors) {
+                std::cerr << "mixi-search: " << db.error().message
+                          << "; serving without regions (geoip.ignore_errors)\n";
+            } else {
+                return std::unexpected(db.error());
+            }
+        }
+        auto started = ViewService::start({config.data_dir,
+                                           config.views_flush_interval,
+                                           config.popularity_refresh_interval,
+                                           {config.half_life_days}});
+        if (!started)
+            return std::unexpected(started.error());
+        views = std::move(*started);
+        services.views = views.get();
+        app.attach(std::move(services));
+        return {};
+    }
 
     // Runs on accept_strand, as do its completions (the acceptor's executor).
     void accept() {
@@ -298,6 +340,8 @@ HttpServer::~HttpServer() = default;
 
 Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on_listening) {
     Impl& s = *impl_;
+    if (auto ok = s.start_services(); !ok)
+        return ok;
     beast::error_code ec;
     const auto address = net::ip::make_address(s.config.address, ec);
     if (ec)
@@ -360,6 +404,7 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     s.ioc.run();
     for (auto& t : pool)
         t.join();
+    s.views.reset(); // the last flush of page views, now that no request can count one
     return {};
 }
 

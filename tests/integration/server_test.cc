@@ -4,6 +4,7 @@
 #include "../unit/temp_dir.h"
 #include "http_client.h"
 #include "process.h"
+#include "server_process.h"
 
 #include <algorithm>
 #include <atomic>
@@ -49,97 +50,7 @@ Millis since(Clock::time_point t) {
     return std::chrono::duration_cast<Millis>(Clock::now() - t);
 }
 
-/// A running `mixi-search serve --port 0 ...`; killed when destroyed if still running.
-class ServerProcess {
-  public:
-    ServerProcess(const fs::path& dir, const std::vector<std::string>& args,
-                  const std::vector<std::string>& env = {}) {
-        static std::atomic<int> counter{0};
-        const std::string name = "server" + std::to_string(counter++);
-        out_ = dir / (name + ".out");
-        err_ = dir / (name + ".err");
-        std::vector<std::string> all = {"serve", "--port", "0"};
-        all.insert(all.end(), args.begin(), args.end());
-        pid_ = spawn(all, out_, err_, env);
-        if (pid_ < 0)
-            return;
-        // The first line of stdout is the bound address.
-        const auto deadline = Clock::now() + 10s;
-        while (Clock::now() < deadline) {
-            const std::string out = slurp(out_);
-            if (const auto nl = out.find('\n'); nl != std::string::npos) {
-                url_ = out.substr(0, nl);
-                const auto colon = url_.rfind(':');
-                if (url_.starts_with("http://127.0.0.1:") && colon != std::string::npos)
-                    port_ = static_cast<std::uint16_t>(std::stoi(url_.substr(colon + 1)));
-                return;
-            }
-            if (auto code = wait_exit(pid_, 0ms)) {
-                exited_ = code;
-                return;
-            }
-            std::this_thread::sleep_for(5ms);
-        }
-    }
-    ~ServerProcess() {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            wait_exit(pid_, 5s);
-        }
-    }
-    ServerProcess(const ServerProcess&) = delete;
-    ServerProcess& operator=(const ServerProcess&) = delete;
-
-    bool started() const { return port_ != 0; }
-    std::uint16_t port() const { return port_; }
-    const std::string& url() const { return url_; }
-    pid_t pid() const { return pid_; }
-    std::string log() const { return slurp(err_); }
-    std::string describe() const { return "url \"" + url_ + "\", stderr:\n" + log(); }
-
-    bool running() {
-        if (exited_)
-            return false;
-        if (auto code = wait_exit(pid_, 0ms)) {
-            exited_ = code;
-            return false;
-        }
-        return true;
-    }
-    void signal(int sig) { ::kill(pid_, sig); }
-    /// Waits for the exit; its code, or nothing after `timeout`.
-    std::optional<int> wait(Millis timeout) {
-        if (!exited_)
-            exited_ = wait_exit(pid_, timeout);
-        return exited_;
-    }
-    /// SIGTERM and wait; the exit code (-1 when it had to be killed).
-    int terminate(Millis timeout = 10s) {
-        if (exited_)
-            return *exited_;
-        signal(SIGTERM);
-        if (auto code = wait(timeout))
-            return *code;
-        ::kill(pid_, SIGKILL);
-        wait(5s);
-        return -1;
-    }
-
-    HttpClient connect() const { return HttpClient(port_); }
-    /// One request on a new connection.
-    std::optional<HttpResponse>
-    get(const std::string& target, const std::vector<std::pair<std::string, std::string>>& h = {}) {
-        HttpClient c(port_);
-        return c.get(target, h);
-    }
-
-  private:
-    pid_t pid_ = -1;
-    fs::path out_, err_;
-    std::string url_;
-    std::uint16_t port_ = 0;
-    std::optional<int> exited_;
-};
+using testing::ServerProcess;
 
 /// The value of the sample line `name` (with its labels) in Prometheus text; -1 when absent.
 double metric(const std::string& text, const std::string& name) {
@@ -189,9 +100,10 @@ class Server : public ::testing::Test {
     /// A server on the shared sample index with `--set` for each of `sets`.
     std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {},
                                          const fs::path& index = {}) {
-        std::vector<std::string> args = {"--index",
-                                         (index.empty() ? sample_index() : index).string(),
-                                         "--web-root", web_root.string()};
+        std::vector<std::string> args = {
+            "--index",    (index.empty() ? sample_index() : index).string(),
+            "--web-root", web_root.string(),
+            "--data",     (tmp.path() / "var").string()};
         for (const auto& s : sets) {
             args.push_back("--set");
             args.push_back(s);
@@ -1144,7 +1056,8 @@ TEST_F(Server, FlagsOverrideEnvironmentOverrideConfigFile) {
     auto s = std::make_unique<ServerProcess>(
         tmp.path(),
         std::vector<std::string>{"--config", config, "--index", sample_index().string(),
-                                 "--web-root", web_root.string()},
+                                 "--web-root", web_root.string(), "--data",
+                                 (tmp.path() / "var").string()},
         std::vector<std::string>{"MIXI_SERVER_PORT=2222"});
     ASSERT_TRUE(s->started()) << s->describe();
     EXPECT_NE(s->port(), 2222);

@@ -1,0 +1,286 @@
+#include "analytics/views.h"
+
+#include "common/dates.h"
+#include "common/text_lines.h"
+#include "common/utf8.h"
+
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+namespace mixi::analytics {
+
+namespace fs = std::filesystem;
+
+std::int64_t day_of(std::int64_t unix_seconds) {
+    return unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
+}
+
+bool is_region_code(std::string_view code) {
+    return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
+}
+
+void ViewCounter::add(std::string_view id, std::string_view region, std::int64_t day,
+                      std::int64_t n) {
+    std::lock_guard lock(mutex_);
+    counts_[{std::string(id), std::string(region), day}] += n;
+}
+
+std::vector<ViewCount> ViewCounter::take() {
+    decltype(counts_) taken;
+    {
+        std::lock_guard lock(mutex_);
+        taken.swap(counts_);
+    }
+    std::vector<ViewCount> out;
+    out.reserve(taken.size());
+    for (auto& [key, n] : taken)
+        out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+    return out;
+}
+
+std::size_t ViewCounter::pending() const {
+    std::lock_guard lock(mutex_);
+    return counts_.size();
+}
+
+Expected<ViewStore> ViewStore::open(const fs::path& data_dir) {
+    std::error_code ec;
+    fs::create_directories(data_dir, ec);
+    if (ec)
+        return fail(ErrorCode::io_error,
+                    "cannot create data directory " + data_dir.string() + ": " + ec.message());
+    auto db = Database::open(data_dir / "analytics.sqlite");
+    if (!db)
+        return std::unexpected(db.error());
+    auto ok = db->exec("CREATE TABLE IF NOT EXISTS views ("
+                       " doc_id TEXT NOT NULL, region TEXT NOT NULL, day INTEGER NOT NULL,"
+                       " count INTEGER NOT NULL, PRIMARY KEY (doc_id, region, day)"
+                       ") WITHOUT ROWID;"
+                       "CREATE INDEX IF NOT EXISTS views_by_day ON views (day);");
+    if (!ok)
+        return std::unexpected(ok.error());
+    return ViewStore(std::move(*db));
+}
+
+Expected<void> ViewStore::add(const std::vector<ViewCount>& counts) {
+    if (counts.empty())
+        return {};
+    auto tx = Transaction::begin(db_);
+    if (!tx)
+        return std::unexpected(tx.error());
+    auto upsert = db_.prepare("INSERT INTO views (doc_id, region, day, count) VALUES (?,?,?,?)"
+                              " ON CONFLICT (doc_id, region, day)"
+                              " DO UPDATE SET count = count + excluded.count");
+    if (!upsert)
+        return std::unexpected(upsert.error());
+    for (const ViewCount& c : counts) {
+        upsert->bind(1, c.id).bind(2, c.region).bind(3, c.day).bind(4, c.count);
+        if (auto ok = upsert->run(); !ok)
+            return std::unexpected(ok.error());
+    }
+    return tx->commit();
+}
+
+Expected<ViewStats> ViewStore::stats() {
+    ViewStats out;
+    auto totals = db_.prepare("SELECT count(*), count(DISTINCT doc_id), coalesce(sum(count),0),"
+                              " coalesce(min(day),0), coalesce(max(day),0) FROM views");
+    if (!totals)
+        return std::unexpected(totals.error());
+    if (auto row = totals->step(); !row)
+        return std::unexpected(row.error());
+    out.rows = totals->int64(0);
+    out.documents = totals->int64(1);
+    out.views = totals->int64(2);
+    out.first_day = totals->int64(3);
+    out.last_day = totals->int64(4);
+    auto regions = db_.prepare(
+        "SELECT region, sum(count) AS n FROM views GROUP BY region ORDER BY n DESC, region");
+    if (!regions)
+        return std::unexpected(regions.error());
+    for (;;) {
+        auto row = regions->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            break;
+        out.regions.emplace_back(regions->text(0), regions->int64(1));
+    }
+    return out;
+}
+
+Expected<query::PopularitySnapshot> ViewStore::popularity(std::int64_t today,
+                                                          const PopularityOptions& options) {
+    // Views older than 20 half-lives weigh less than a millionth: leave them out.
+    const double half_life = std::max(options.half_life_days, 0.01);
+    const auto horizon = static_cast<std::int64_t>(std::ceil(20 * half_life));
+    auto rows = db_.prepare("SELECT doc_id, region, day, count FROM views WHERE day >= ?");
+    if (!rows)
+        return std::unexpected(rows.error());
+    rows->bind(1, today - horizon);
+    auto snapshot = std::make_shared<query::Popularity>();
+    for (;;) {
+        auto row = rows->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            break;
+        const double age = static_cast<double>(std::max<std::int64_t>(0, today - rows->int64(2)));
+        const double weight = std::exp2(-age / half_life);
+        snapshot->add(rows->text(0), rows->text(1), static_cast<double>(rows->int64(3)) * weight);
+    }
+    return query::PopularitySnapshot(std::move(snapshot));
+}
+
+Expected<bool> ViewStore::changed_elsewhere() {
+    auto version = db_.data_version();
+    if (!version)
+        return std::unexpected(version.error());
+    const bool changed = !seen_version_ || *seen_version_ != *version;
+    seen_version_ = *version;
+    return changed;
+}
+
+Expected<std::int64_t> ViewStore::remove_document(std::string_view id) {
+    auto del = db_.prepare("DELETE FROM views WHERE doc_id = ?");
+    if (!del)
+        return std::unexpected(del.error());
+    del->bind(1, id);
+    if (auto ok = del->step(); !ok)
+        return std::unexpected(ok.error());
+    auto n = db_.prepare("SELECT changes()");
+    if (!n)
+        return std::unexpected(n.error());
+    if (auto ok = n->step(); !ok)
+        return std::unexpected(ok.error());
+    return n->int64(0);
+}
+
+namespace {
+
+/// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).
+std::optional<std::vector<std::string>> split_csv(std::string_view line) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+                fields.back() += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                fields.back() += c;
+            }
+        } else if (c == '"' && fields.back().empty()) {
+            quoted = true;
+        } else if (c == ',') {
+            fields.emplace_back();
+        } else {
+            fields.back() += c;
+        }
+    }
+    if (quoted)
+        return std::nullopt;
+    return fields;
+}
+
+bool looks_like_url(std::string_view s) {
+    return s.starts_with("http://") || s.starts_with("https://") || s.starts_with("/");
+}
+
+std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos)
+        return "";
+    const auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+} // namespace
+
+Expected<ImportReport> import_views_csv(const fs::path& file, ViewStore& store,
+                                        const ImportOptions& options) {
+    ImportReport report;
+    std::vector<ViewCount> counts;
+    std::optional<Error> stopped;
+    enum class Column { guess, id, url } first_column = Column::guess;
+    std::size_t line_no = 0;
+    bool seen_first = false;
+    auto problem = [&](std::string reason) {
+        ++report.skipped;
+        if (options.on_problem)
+            options.on_problem({line_no, reason});
+        if (options.stop_on_error && !stopped)
+            stopped = Error{ErrorCode::invalid_input,
+                            file.string() + ":" + std::to_string(line_no) + ": " + reason};
+    };
+    const bool opened = for_each_line(file, [&](std::string& raw) {
+        ++line_no;
+        if (stopped)
+            return;
+        const std::string line = trim(raw);
+        if (line.empty() || line.starts_with('#'))
+            return;
+        if (!is_valid_utf8(line))
+            return problem("not valid UTF-8");
+        auto fields = split_csv(line);
+        if (!fields)
+            return problem("a quoted field is not closed");
+        for (auto& f : *fields)
+            f = trim(std::move(f));
+        // A header line names the first column for every line.
+        if (!seen_first) {
+            seen_first = true;
+            if ((*fields)[0] == "id" || (*fields)[0] == "url") {
+                first_column = (*fields)[0] == "id" ? Column::id : Column::url;
+                return;
+            }
+        }
+        if (fields->size() != 4)
+            return problem("expected 4 fields (document,region,day,count), found " +
+                           std::to_string(fields->size()));
+        const std::string& doc = (*fields)[0];
+        const std::string& region = (*fields)[1];
+        const std::string& day = (*fields)[2];
+        const std::string& count = (*fields)[3];
+        if (doc.empty())
+            return problem("the document is empty");
+        if (!is_region_code(region))
+            return problem("region \"" + region + "\" is not a two-letter code such as JP");
+        const auto seconds = day.size() == 10 ? parse_date(day) : std::nullopt;
+        if (!seconds)
+            return problem("day \"" + day + "\" is not a date (YYYY-MM-DD)");
+        std::int64_t n = 0;
+        const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+        if (ec != std::errc() || end != count.data() + count.size() || n < 0)
+            return problem("count \"" + count + "\" is not a whole number >= 0");
+        const bool is_url =
+            first_column == Column::url || (first_column == Column::guess && looks_like_url(doc));
+        std::optional<std::string> id;
+        if (is_url)
+            id = options.resolve_url ? options.resolve_url(doc) : std::nullopt;
+        else
+            id = options.resolve_id ? options.resolve_id(doc) : std::optional<std::string>(doc);
+        if (!id)
+            return problem(std::string(is_url ? "no indexed document has the URL "
+                                              : "no indexed document has the id ") +
+                           "\"" + doc + "\"");
+        if (n == 0)
+            return;
+        counts.push_back({*id, region, day_of(*seconds), n});
+        ++report.imported;
+        report.views += n;
+    });
+    if (!opened)
+        return fail(ErrorCode::not_found, "cannot read " + file.string());
+    if (stopped)
+        return std::unexpected(*stopped);
+    if (auto ok = store.add(counts); !ok)
+        return std::unexpected(ok.error());
+    return report;
+}
+
+} // namespace mixi::analytics
