@@ -284,3 +284,51 @@ TEST(Metrics, MatchHandComputedValues) {
 
 } // namespace
 } // namespace mixi::query
+
+namespace mixi::query {
+namespace {
+
+TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "camera OR photography OR light";
+    req.per_page = 100;
+    req.explain = true;
+    const SearchResult text = search(s, req);
+    ASSERT_GE(text.hits.size(), 3u);
+    const std::string last = text.hits.back().id;
+
+    auto pop = std::make_shared<Popularity>();
+    pop->add(last, "JP", 1e6);    // the weakest match, very popular
+    pop->add("p-001", "JP", 1e6); // a photo that does not match these words
+    req.popularity = pop;
+    req.region = "JP";
+    const SearchResult ranked = search(s, req);
+    // Same matches, same estimate; the popular one moved up by at most both weights.
+    EXPECT_EQ(ranked.total, text.total);
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted(ids(ranked)), sorted(ids(text)));
+    const auto ranked_ids = ids(ranked);
+    EXPECT_EQ(std::count(ranked_ids.begin(), ranked_ids.end(), "p-001"), 0);
+    for (const Hit& h : ranked.hits) {
+        ASSERT_TRUE(h.explain);
+        EXPECT_NEAR(h.explain->text + h.explain->popularity + h.explain->region, h.score, 1e-9);
+        if (h.id == last) {
+            EXPECT_GT(h.explain->popularity, 1.99);
+            EXPECT_LE(h.explain->popularity, 2.0);
+            EXPECT_GT(h.explain->region, 1.99);
+        } else {
+            EXPECT_EQ(h.explain->popularity, 0);
+        }
+    }
+    // Its text score is what it was without views.
+    for (const Hit& h : ranked.hits)
+        if (h.id == last)
+            EXPECT_NEAR(h.explain->text, text.hits.back().score, 1e-9);
+}
+
+} // namespace
+} // namespace mixi::query
