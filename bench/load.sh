@@ -213,7 +213,7 @@ start_nginx() {
 
 start_mixi() {
     local i
-    "$mixi" serve --address 127.0.0.1 --port 0 --index "$index" --set server.threads=1 \
+    "$mixi" serve --address 127.0.0.1 --port 0 --index "$index" --data "$work/var" --set server.threads=1 \
         --set server.access_log=false --set "limits.requests_per_connection=$keepalive" \
         >"$work/mixi.out" 2>"$work/mixi.err" &
     mixi_pid=$!

@@ -34,5 +34,7 @@ cat <<EOF2
    curl 'http://127.0.0.1:$PORT/v1/search?q=%E5%AF%8C%E5%A3%AB%E5%B1%B1&type=photo'   # 富士山, photos only
    curl 'http://127.0.0.1:$PORT/v1/suggest?q=pho'
    curl 'http://127.0.0.1:$PORT/healthz'
+   curl -X POST -H 'Content-Type: text/plain' -d '{"id":"a-001"}' 'http://127.0.0.1:$PORT/v1/views'   # a page view
 EOF2
-exec "$BIN" serve --address 127.0.0.1 --port "$PORT" --index "$INDEX" --web-root "$ROOT/web"
+exec "$BIN" serve --address 127.0.0.1 --port "$PORT" --index "$INDEX" --web-root "$ROOT/web" \
+    --data "$ROOT/var/demo-data"

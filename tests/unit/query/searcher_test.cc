@@ -325,9 +325,10 @@ TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
         }
     }
     // Its text score is what it was without views.
-    for (const Hit& h : ranked.hits)
+    for (const Hit& h : ranked.hits) {
         if (h.id == last)
             EXPECT_NEAR(h.explain->text, text.hits.back().score, 1e-9);
+    }
 }
 
 } // namespace
