@@ -326,8 +326,9 @@ TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
     }
     // Its text score is what it was without views.
     for (const Hit& h : ranked.hits) {
-        if (h.id == last)
+        if (h.id == last) {
             EXPECT_NEAR(h.explain->text, text.hits.back().score, 1e-9);
+        }
     }
 }
 
