@@ -1,0 +1,412 @@
+#include "analytics/search_log.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+namespace mixi::analytics {
+
+namespace fs = std::filesystem;
+
+// ------------------------------------------------------------------------------- scrubbing
+
+namespace {
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/// Replaces e-mail addresses and URLs, word by word.
+std::string scrub_words(std::string_view text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (is_space(text[i])) {
+            out += ' ';
+            while (i < text.size() && is_space(text[i]))
+                ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < text.size() && !is_space(text[end]))
+            ++end;
+        const std::string_view word = text.substr(i, end - i);
+        const auto at = word.find('@');
+        if (at != std::string_view::npos && at > 0 &&
+            word.find('.', at + 1) != std::string_view::npos)
+            out += "<email>";
+        else if (word.starts_with("http://") || word.starts_with("https://") ||
+                 word.starts_with("www."))
+            out += "<url>";
+        else
+            out += word;
+        i = end;
+    }
+    return out;
+}
+
+/// Replaces runs of digits that may identify someone: 6 or more digits in a row (<number>), or
+/// 9 or more digits with phone-number separators between them (<phone>).
+std::string scrub_digits(std::string_view text) {
+    auto separator = [](char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; };
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const bool starts = is_digit(text[i]) || ((text[i] == '+' || text[i] == '(') &&
+                                                  i + 1 < text.size() && is_digit(text[i + 1]));
+        if (!starts) {
+            out += text[i++];
+            continue;
+        }
+        // The longest run of digits and separators that ends with a digit.
+        std::size_t last_digit = i, digits = 0, longest = 0, current = 0;
+        bool separated = text[i] == '+' || text[i] == '(';
+        for (std::size_t j = i; j < text.size(); ++j) {
+            const char c = text[j];
+            if (is_digit(c)) {
+                ++digits;
+                longest = std::max(longest, ++current);
+                last_digit = j;
+            } else if (separator(c) || (c == '+' && j == i)) {
+                current = 0;
+                if (j > i)
+                    separated = true;
+            } else {
+                break;
+            }
+        }
+        const std::size_t run_end = last_digit + 1;
+        if (separated && digits >= 9) {
+            out += "<phone>";
+        } else if (longest >= 6) {
+            // Only the long digit groups go; short ones ("iphone 15") stay.
+            std::size_t k = i;
+            while (k < run_end) {
+                if (!is_digit(text[k])) {
+                    out += text[k++];
+                    continue;
+                }
+                std::size_t g = k;
+                while (g < run_end && is_digit(text[g]))
+                    ++g;
+                out += g - k >= 6 ? std::string("<number>") : std::string(text.substr(k, g - k));
+                k = g;
+            }
+        } else {
+            out.append(text.substr(i, run_end - i));
+        }
+        i = run_end;
+    }
+    return out;
+}
+
+} // namespace
+
+std::string scrub_query(std::string_view folded, std::size_t max_chars) {
+    std::string s = scrub_digits(scrub_words(folded));
+    // Collapse and trim spaces (scrub_words left single spaces).
+    std::string out;
+    for (char c : s) {
+        if (c == ' ' && (out.empty() || out.back() == ' '))
+            continue;
+        out += c;
+    }
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
+    // At most max_chars code points, never cutting a UTF-8 sequence.
+    std::size_t chars = 0, i = 0;
+    for (; i < out.size(); ++i) {
+        if ((static_cast<unsigned char>(out[i]) & 0xC0) != 0x80 && chars++ == max_chars)
+            break;
+    }
+    out.resize(i);
+    return out;
+}
+
+// ------------------------------------------------------------------------ distinct counting
+
+namespace {
+constexpr std::size_t exact_limit = 1024;
+constexpr int hll_bits = 12;
+constexpr std::size_t hll_registers = std::size_t{1} << hll_bits;
+
+void hll_add(std::vector<std::uint8_t>& registers, std::uint64_t key) {
+    const std::size_t index = key >> (64 - hll_bits);
+    const std::uint64_t rest = (key << hll_bits) | (std::uint64_t{1} << (hll_bits - 1));
+    const auto rank = static_cast<std::uint8_t>(std::countl_zero(rest) + 1);
+    registers[index] = std::max(registers[index], rank);
+}
+} // namespace
+
+void DistinctCounter::add(std::uint64_t key) {
+    if (registers_.empty()) {
+        exact_.insert(key);
+        if (exact_.size() <= exact_limit)
+            return;
+        registers_.assign(hll_registers, 0);
+        for (std::uint64_t k : exact_)
+            hll_add(registers_, k);
+        exact_.clear();
+        return;
+    }
+    hll_add(registers_, key);
+}
+
+std::uint64_t DistinctCounter::estimate() const {
+    if (registers_.empty())
+        return exact_.size();
+    const double m = static_cast<double>(hll_registers);
+    double sum = 0;
+    std::size_t zeros = 0;
+    for (std::uint8_t r : registers_) {
+        sum += std::ldexp(1.0, -r);
+        zeros += r == 0;
+    }
+    double e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+    if (e <= 2.5 * m && zeros > 0)
+        e = m * std::log(m / static_cast<double>(zeros)); // linear counting for small sets
+    return static_cast<std::uint64_t>(std::llround(e));
+}
+
+std::uint64_t SearcherKeys::key(std::int64_t day, std::string_view address,
+                                std::string_view user_agent) {
+    std::array<unsigned char, 32> salt;
+    {
+        std::lock_guard lock(mutex_);
+        if (day != day_) {
+            if (RAND_bytes(salt_.data(), static_cast<int>(salt_.size())) != 1)
+                for (auto& b : salt_) // no entropy source: still unlinkable from outside
+                    b = static_cast<unsigned char>(std::rand());
+            day_ = day;
+        }
+        salt = salt_;
+    }
+    std::string message(address);
+    message += '\0';
+    message.append(user_agent);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+    std::uint64_t key = 0;
+    std::memcpy(&key, mac, sizeof key);
+    return key;
+}
+
+// --------------------------------------------------------------------------- the buffer
+
+void SearchLogBuffer::add(SearchEvent event) {
+    const std::int64_t day = event.time >= 0 ? event.time / 86400 : (event.time - 86399) / 86400;
+    std::lock_guard lock(mutex_);
+    Counting& c = cells_[{day, event.query, event.lang, event.country}];
+    ++c.searches;
+    c.zero += event.results == 0;
+    c.distinct.add(event.searcher);
+    c.dirty = true;
+    if (event.raw_row)
+        rows_.push_back(std::move(event));
+}
+
+SearchLogBuffer::Batch SearchLogBuffer::take() {
+    Batch batch;
+    std::lock_guard lock(mutex_);
+    batch.rows.swap(rows_);
+    std::int64_t newest = 0;
+    for (auto& [key, c] : cells_) {
+        newest = std::max(newest, std::get<0>(key));
+        if (!c.dirty)
+            continue;
+        batch.cells[key] = {c.searches, c.zero, c.distinct.estimate()};
+        c.searches = c.zero = 0;
+        c.dirty = false;
+    }
+    // Distinct counters of older days can no longer grow: drop them.
+    std::erase_if(cells_, [&](const auto& cell) { return std::get<0>(cell.first) < newest - 1; });
+    return batch;
+}
+
+// ------------------------------------------------------------------------------ the store
+
+Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
+    std::error_code ec;
+    fs::create_directories(data_dir, ec);
+    if (ec)
+        return fail(ErrorCode::io_error,
+                    "cannot create data directory " + data_dir.string() + ": " + ec.message());
+    auto db = Database::open(data_dir / "analytics.sqlite");
+    if (!db)
+        return std::unexpected(db.error());
+    auto ok = db->exec(
+        "CREATE TABLE IF NOT EXISTS searches ("
+        " id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, query TEXT NOT NULL,"
+        " lang TEXT NOT NULL, country TEXT NOT NULL, results INTEGER NOT NULL, account TEXT);"
+        "CREATE INDEX IF NOT EXISTS searches_by_hour ON searches (hour);"
+        "CREATE INDEX IF NOT EXISTS searches_by_account ON searches (account)"
+        " WHERE account IS NOT NULL;"
+        "CREATE TABLE IF NOT EXISTS daily_terms ("
+        " day INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
+        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
+        " PRIMARY KEY (day, query, lang, country)) WITHOUT ROWID;");
+    if (!ok)
+        return std::unexpected(ok.error());
+    return SearchLog(std::move(*db));
+}
+
+Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
+    if (batch.rows.empty() && batch.cells.empty())
+        return {};
+    auto tx = Transaction::begin(db_);
+    if (!tx)
+        return std::unexpected(tx.error());
+    auto row = db_.prepare("INSERT INTO searches (hour, query, lang, country, results, account)"
+                           " VALUES (?,?,?,?,?,?)");
+    auto cell = db_.prepare(
+        "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
+        " searches = searches + excluded.searches,"
+        " zero_results = zero_results + excluded.zero_results,"
+        // The estimate of this run's counter; after a restart it starts again, so keep the
+        // larger of the two (an undercount, never an overcount).
+        " searchers = max(searchers, excluded.searchers)");
+    if (!row)
+        return std::unexpected(row.error());
+    if (!cell)
+        return std::unexpected(cell.error());
+    for (const SearchEvent& e : batch.rows) {
+        const std::int64_t hour = e.time - ((e.time % 3600) + 3600) % 3600;
+        row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
+        row->bind(5, static_cast<std::int64_t>(e.results));
+        if (!e.account.empty())
+            row->bind(6, e.account);
+        if (auto ok = row->run(); !ok)
+            return std::unexpected(ok.error());
+    }
+    for (const auto& [key, c] : batch.cells) {
+        const auto& [day, query, lang, country] = key;
+        cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
+        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct));
+        if (auto ok = cell->run(); !ok)
+            return std::unexpected(ok.error());
+    }
+    return tx->commit();
+}
+
+Expected<std::int64_t> SearchLog::changes() {
+    auto n = db_.prepare("SELECT changes()");
+    if (!n)
+        return std::unexpected(n.error());
+    if (auto ok = n->step(); !ok)
+        return std::unexpected(ok.error());
+    return n->int64(0);
+}
+
+Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions& options) {
+    PurgeReport report;
+    const std::int64_t row_cutoff = now - std::int64_t{options.retention_days} * 86400;
+    // An aggregate's day is kept whole while any of it is within the period.
+    const std::int64_t day_cutoff =
+        (now - std::int64_t{options.aggregate_retention_days} * 86400) / 86400;
+    auto rows = db_.prepare("DELETE FROM searches WHERE id IN (SELECT id FROM searches"
+                            " WHERE hour < ? ORDER BY hour LIMIT ?)");
+    if (!rows)
+        return std::unexpected(rows.error());
+    auto cells = db_.prepare("DELETE FROM daily_terms WHERE (day, query, lang, country) IN"
+                        " (SELECT day, query, lang, country FROM daily_terms WHERE day < ?"
+                        " LIMIT ?)");
+    if (!cells)
+        return std::unexpected(cells.error());
+    // Small batches, each its own transaction: a searcher's write waits at most one batch.
+    for (;;) {
+        rows->bind(1, row_cutoff).bind(2, std::int64_t{options.batch_rows});
+        if (auto ok = rows->run(); !ok)
+            return std::unexpected(ok.error());
+        auto n = changes();
+        if (!n)
+            return std::unexpected(n.error());
+        report.rows += *n;
+        if (*n < options.batch_rows)
+            break;
+    }
+    for (;;) {
+        cells->bind(1, day_cutoff).bind(2, std::int64_t{options.batch_rows});
+        if (auto ok = cells->run(); !ok)
+            return std::unexpected(ok.error());
+        auto n = changes();
+        if (!n)
+            return std::unexpected(n.error());
+        report.aggregates += *n;
+        if (*n < options.batch_rows)
+            break;
+    }
+    return report;
+}
+
+Expected<std::vector<LoggedSearch>> SearchLog::account_history(std::string_view account) {
+    auto q = db_.prepare("SELECT id, hour, query, lang, country, results FROM searches"
+                         " WHERE account = ? ORDER BY hour, id");
+    if (!q)
+        return std::unexpected(q.error());
+    q->bind(1, account);
+    std::vector<LoggedSearch> out;
+    for (;;) {
+        auto row = q->step();
+        if (!row)
+            return std::unexpected(row.error());
+        if (!*row)
+            break;
+        out.push_back({q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->int64(5)});
+    }
+    return out;
+}
+
+Expected<std::int64_t> SearchLog::delete_account(std::string_view account,
+                                                 std::optional<std::int64_t> from,
+                                                 std::optional<std::int64_t> to) {
+    auto del = db_.prepare("DELETE FROM searches WHERE account = ? AND hour >= ? AND hour < ?");
+    if (!del)
+        return std::unexpected(del.error());
+    // A range selects the hours it overlaps: rows keep only the hour.
+    const std::int64_t lo = from ? *from - ((*from % 3600) + 3600) % 3600 : INT64_MIN;
+    del->bind(1, account).bind(2, lo).bind(3, to.value_or(INT64_MAX));
+    if (auto ok = del->run(); !ok)
+        return std::unexpected(ok.error());
+    return changes();
+}
+
+Expected<std::int64_t> SearchLog::delete_entry(std::string_view account, std::int64_t id) {
+    auto del = db_.prepare("DELETE FROM searches WHERE account = ? AND id = ?");
+    if (!del)
+        return std::unexpected(del.error());
+    del->bind(1, account).bind(2, id);
+    if (auto ok = del->run(); !ok)
+        return std::unexpected(ok.error());
+    return changes();
+}
+
+Expected<std::int64_t> SearchLog::raw_rows() {
+    auto q = db_.prepare("SELECT count(*) FROM searches");
+    if (!q)
+        return std::unexpected(q.error());
+    if (auto ok = q->step(); !ok)
+        return std::unexpected(ok.error());
+    return q->int64(0);
+}
+
+Expected<std::int64_t> SearchLog::oldest_raw_hour() {
+    auto q = db_.prepare("SELECT coalesce(min(hour), 0) FROM searches");
+    if (!q)
+        return std::unexpected(q.error());
+    if (auto ok = q->step(); !ok)
+        return std::unexpected(ok.error());
+    return q->int64(0);
+}
+
+} // namespace mixi::analytics

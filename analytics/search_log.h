@@ -1,0 +1,138 @@
+// The search-term log: one raw row per search (kept `retention_days`), and daily aggregates per
+// (day, query, language, country) with searches, zero-result searches and an estimate of distinct
+// searchers (kept `aggregate_retention_days`). Queries are scrubbed before anything is stored,
+// and searchers are counted without identifiers: a keyed hash under a salt that rotates daily and
+// lives only in memory feeds a distinct counter, and only its estimate is written.
+#pragma once
+
+#include "analytics/sqlite.h"
+#include "common/error.h"
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_set>
+#include <vector>
+
+namespace mixi::analytics {
+
+/// A query as it may be stored: personal data replaced by placeholders (<email>, <phone>,
+/// <number>, <url>), spaces collapsed, cut to `max_chars` code points. Expects text that is
+/// already case-folded (the caller's analyzer) and valid UTF-8.
+std::string scrub_query(std::string_view folded, std::size_t max_chars = 100);
+
+/// Counts distinct 64-bit keys: exactly up to 1,024 of them, then with a HyperLogLog of 4,096
+/// registers (about 1.6% standard error).
+class DistinctCounter {
+  public:
+    void add(std::uint64_t key);
+    std::uint64_t estimate() const;
+
+  private:
+    std::unordered_set<std::uint64_t> exact_;
+    std::vector<std::uint8_t> registers_; ///< empty while exact
+};
+
+/// Keys searchers by HMAC-SHA256(salt, address, User-Agent). The salt is random, held in memory
+/// only, and replaced when the day changes, so a key cannot be linked across days or recomputed
+/// after a restart.
+class SearcherKeys {
+  public:
+    std::uint64_t key(std::int64_t day, std::string_view address, std::string_view user_agent);
+
+  private:
+    std::mutex mutex_;
+    std::int64_t day_ = -1;
+    std::array<unsigned char, 32> salt_{};
+};
+
+/// One search, as the log sees it. `query` is scrubbed already.
+struct SearchEvent {
+    std::int64_t time = 0; ///< Unix seconds
+    std::string query, lang, country;
+    std::uint64_t results = 0;
+    std::string account;     ///< signed-in searches only; empty otherwise
+    bool raw_row = true;     ///< false under Sec-GPC / DNT: aggregates only, no row, no account
+    std::uint64_t searcher = 0; ///< SearcherKeys::key
+};
+
+/// A raw row as exported for an account.
+struct LoggedSearch {
+    std::int64_t id = 0, hour = 0; ///< hour: Unix seconds of the start of the hour
+    std::string query, lang, country;
+    std::int64_t results = 0;
+};
+
+struct RetentionOptions {
+    int retention_days = 30;            ///< raw rows
+    int aggregate_retention_days = 400; ///< daily aggregates
+    int batch_rows = 1000;              ///< rows deleted per statement
+};
+
+struct PurgeReport {
+    std::int64_t rows = 0, aggregates = 0;
+};
+
+/// Collects events in memory until they are flushed (thread-safe).
+class SearchLogBuffer {
+  public:
+    void add(SearchEvent event);
+    struct Batch {
+        std::vector<SearchEvent> rows; ///< raw rows to append
+        /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate.
+        struct Cell {
+            std::int64_t searches = 0, zero = 0;
+            std::uint64_t distinct = 0;
+        };
+        std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Cell> cells;
+    };
+    /// The rows and the aggregate changes since the last call. Distinct counters are kept per
+    /// cell for the current and the previous day (their estimates are what is stored).
+    Batch take();
+
+  private:
+    std::mutex mutex_;
+    std::vector<SearchEvent> rows_;
+    struct Counting {
+        std::int64_t searches = 0, zero = 0;
+        DistinctCounter distinct;
+        bool dirty = false;
+    };
+    std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Counting> cells_;
+};
+
+/// The log in `analytics.sqlite` of a data directory. One SearchLog per thread.
+class SearchLog {
+  public:
+    static Expected<SearchLog> open(const std::filesystem::path& data_dir);
+
+    /// Stores a batch in one transaction.
+    Expected<void> add(const SearchLogBuffer::Batch& batch);
+    /// Deletes raw rows older than retention_days and aggregates older than
+    /// aggregate_retention_days before `now`, in batches.
+    Expected<PurgeReport> purge(std::int64_t now, const RetentionOptions& options);
+
+    Expected<std::vector<LoggedSearch>> account_history(std::string_view account);
+    /// Deletes an account's rows: all, or those in [from, to) (Unix seconds). Returns how many.
+    Expected<std::int64_t> delete_account(std::string_view account,
+                                          std::optional<std::int64_t> from = std::nullopt,
+                                          std::optional<std::int64_t> to = std::nullopt);
+    /// Deletes one row of an account.
+    Expected<std::int64_t> delete_entry(std::string_view account, std::int64_t id);
+
+    Expected<std::int64_t> raw_rows();
+    Expected<std::int64_t> oldest_raw_hour(); ///< 0 when there are none
+
+  private:
+    explicit SearchLog(Database db) : db_(std::move(db)) {}
+    Expected<std::int64_t> changes();
+    Database db_;
+};
+
+} // namespace mixi::analytics
