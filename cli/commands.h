@@ -22,5 +22,6 @@ int run_query(const Args& args);
 int run_eval(const Args& args);
 int run_serve(const Args& args);
 int run_views(const Args& args);
+int run_purge(const Args& args);
 
 } // namespace mixi::cli

@@ -22,6 +22,7 @@ commands:
   serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
   views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
   views stats   [--data DIR]            what the view counts hold
+  purge         [--data DIR]            delete search-log rows past their retention
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_query(args);
         if (command == "serve")
             return mixi::cli::run_serve(args);
+        if (command == "purge")
+            return mixi::cli::run_purge(args);
         if (command == "views")
             return mixi::cli::run_views(args);
         if (command == "eval")

@@ -379,6 +379,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     result.page = request.page;
     result.per_page = request.per_page;
     result.total = mset.get_matches_estimated();
+    result.query_lang = parsed->lang;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};
     for (auto m = mset.begin(); m != mset.end(); ++m) {

@@ -68,6 +68,7 @@ struct SearchResult {
     bool has_facets = false; ///< facets were asked for (and counted over all matches)
     std::map<std::string, std::uint64_t> type_facets, lang_facets;
     std::optional<std::string> did_you_mean; ///< a corrected query that finds more
+    std::string query_lang;                  ///< the language the query was analysed in
 };
 
 struct SuggestRequest {

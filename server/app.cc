@@ -140,13 +140,15 @@ void App::decorate(const Request& request, Response& res) const {
         res.set(http::field::access_control_allow_origin, origin);
 }
 
+boost::asio::ip::address App::client_of(const Context& ctx) const {
+    return client_address(ctx.peer, ctx.request["X-Forwarded-For"],
+                          ctx.request[http::field::forwarded], services_.trusted_proxies);
+}
+
 std::string App::region_of(const Context& ctx) const {
     if (!services_.geoip)
         return "ZZ";
-    const auto client =
-        client_address(ctx.peer, ctx.request["X-Forwarded-For"],
-                       ctx.request[http::field::forwarded], services_.trusted_proxies);
-    return services_.geoip->region(client, services_.level);
+    return services_.geoip->region(client_of(ctx), services_.level);
 }
 
 Response App::route(const Request& request, std::string& route_name,

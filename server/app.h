@@ -43,14 +43,14 @@ struct Context {
     boost::asio::ip::address peer;
 };
 
-class ViewService;
+class AnalyticsService;
 
 /// What the application uses besides the index; attached once, before serving.
 struct Services {
     const GeoIp* geoip = nullptr; ///< none: every region is "ZZ"
     RegionLevel level = RegionLevel::country;
     std::vector<Network> trusted_proxies;
-    ViewService* views = nullptr; ///< none: /v1/views answers 503 and nothing ranks by views
+    AnalyticsService* views = nullptr; ///< none: /v1/views answers 503, no views, no search log
 };
 
 using Handler = std::function<Response(Context&)>;
@@ -75,7 +75,9 @@ class App {
 
     void attach(Services services) { services_ = std::move(services); }
     const Services& services() const { return services_; }
-    /// The region of the client of a request: the peer, or the client a trusted proxy names.
+    /// The client of a request: the peer, or the client a trusted proxy names. For the region
+    /// lookup and the daily searcher key only; never stored.
+    boost::asio::ip::address client_of(const Context& ctx) const;
     std::string region_of(const Context& ctx) const;
 
     /// The route name of a request that is not handled (refused before routing).

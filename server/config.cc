@@ -180,8 +180,15 @@ const std::vector<Setting>& settings() {
             "ranking.refresh_interval_ms",
             [](auto& c) -> auto& { return c.popularity_refresh_interval; }),
         millis(
-            "ranking.views_flush_interval_ms",
-            [](auto& c) -> auto& { return c.views_flush_interval; }),
+            "analytics.flush_interval_ms",
+            [](auto& c) -> auto& { return c.analytics_flush_interval; }),
+        number<int>(
+            "analytics.retention_days", [](auto& c) -> auto& { return c.retention_days; }),
+        number<int>(
+            "analytics.aggregate_retention_days",
+            [](auto& c) -> auto& { return c.aggregate_retention_days; }),
+        millis(
+            "analytics.purge_interval_ms", [](auto& c) -> auto& { return c.purge_interval; }),
         path(
             "geoip.database", [](auto& c) -> auto& { return c.geoip.database; }),
         {"geoip.level",
@@ -219,10 +226,10 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
     for (const auto& [section, node] : table) {
         const toml::table* inner = node.as_table();
         if (!inner)
-            return fail(
-                ErrorCode::invalid_argument,
-                path.string() + ": \"" + std::string(section.str()) +
-                    "\" must be a table ([server], [limits], [search], [ranking], [geoip])");
+            return fail(ErrorCode::invalid_argument,
+                        path.string() + ": \"" + std::string(section.str()) +
+                            "\" must be a table ([server], [limits], [search], [ranking], [geoip], "
+                            "[analytics])");
         for (const auto& [name, value] : *inner) {
             const std::string key = std::string(section.str()) + "." + std::string(name.str());
             if (auto s = value.value<std::string>(); s && value.is_string())
@@ -305,8 +312,13 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         return fail(ErrorCode::invalid_argument,
                     "ranking weights must be >= 0, and ranking.saturation and "
                     "ranking.half_life_days > 0");
-    if (config.views_flush_interval.count() == 0)
-        return fail(ErrorCode::invalid_argument, "ranking.views_flush_interval_ms must be > 0");
+    if (config.analytics_flush_interval.count() == 0 || config.purge_interval.count() == 0)
+        return fail(ErrorCode::invalid_argument,
+                    "analytics.flush_interval_ms and analytics.purge_interval_ms must be > 0");
+    if (config.retention_days < 1 || config.aggregate_retention_days < config.retention_days)
+        return fail(ErrorCode::invalid_argument,
+                    "analytics.retention_days must be >= 1 and "
+                    "analytics.aggregate_retention_days >= analytics.retention_days");
     if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
         return fail(ErrorCode::invalid_argument,
                     "limits.max_connections and limits.requests_per_connection must be > 0");

@@ -46,7 +46,11 @@ struct ServerConfig {
     std::filesystem::path data_dir = "var"; ///< analytics.sqlite (view counts) lives here
     bool access_log = true;
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index
-    std::chrono::milliseconds views_flush_interval{5'000}; ///< views counted in memory, then stored
+    /// Page views and searches are counted in memory and stored this often (and at shutdown).
+    std::chrono::milliseconds analytics_flush_interval{5'000};
+    int retention_days = 30;            ///< raw search-log rows are deleted after this
+    int aggregate_retention_days = 400; ///< daily search-term aggregates are deleted after this
+    std::chrono::milliseconds purge_interval{3'600'000}; ///< how often expired rows are deleted
     /// How often the popularity snapshot is rebuilt when the stored counts changed (an import
     /// by the CLI, or this server's own flushes).
     std::chrono::milliseconds popularity_refresh_interval{60'000};

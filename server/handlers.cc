@@ -1,7 +1,7 @@
 #include "server/handlers.h"
 
 #include "query/result_json.h"
-#include "server/view_service.h"
+#include "server/analytics_service.h"
 
 #include <boost/json.hpp>
 #include <charconv>
@@ -93,8 +93,9 @@ Response get_search(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "sort must be relevance or date");
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
-    if (ViewService* views = ctx.app.services().views) {
-        req.popularity = views->popularity();
+    AnalyticsService* analytics = ctx.app.services().views;
+    if (analytics) {
+        req.popularity = analytics->popularity();
         req.region = ctx.app.region_of(ctx);
     }
     auto searcher = ctx.app.searcher();
@@ -103,11 +104,24 @@ Response get_search(Context& ctx) {
     auto result = (*searcher)->search(req);
     if (!result)
         return library_error(ctx, result.error());
+    // The search-term log counts what people looked for: first pages of finished queries, not
+    // every keystroke of search-as-you-type or the next pages of a search already counted.
+    if (analytics && req.page == 1 && !req.prefix) {
+        SearchReport report;
+        report.query = req.q;
+        report.lang = result->query_lang;
+        report.country = req.region;
+        report.results = result->total;
+        report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+        report.searcher = analytics->searcher_key(ctx.app.client_of(ctx).to_string(),
+                                                  ctx.request[http::field::user_agent]);
+        analytics->log_search(std::move(report));
+    }
     return ctx.app.json(ctx.request, http::status::ok, json::serialize(query::to_json(*result)));
 }
 
 Response post_views(Context& ctx) {
-    ViewService* views = ctx.app.services().views;
+    AnalyticsService* views = ctx.app.services().views;
     if (!views)
         return ctx.app.error(ctx.request, http::status::service_unavailable, "views_disabled",
                              "this server does not count page views");

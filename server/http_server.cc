@@ -1,6 +1,6 @@
 #include "server/http_server.h"
 
-#include "server/view_service.h"
+#include "server/analytics_service.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -263,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
     ServerConfig config;
     std::optional<GeoIp> geoip;
-    std::unique_ptr<ViewService> views;
+    std::unique_ptr<AnalyticsService> views;
     Metrics metrics;
     App app;
     Shared shared;
@@ -300,10 +300,14 @@ struct HttpServer::Impl {
                 return std::unexpected(db.error());
             }
         }
-        auto started = ViewService::start({config.data_dir,
-                                           config.views_flush_interval,
-                                           config.popularity_refresh_interval,
-                                           {config.half_life_days}});
+        AnalyticsOptions analytics;
+        analytics.data_dir = config.data_dir;
+        analytics.flush_interval = config.analytics_flush_interval;
+        analytics.refresh_interval = config.popularity_refresh_interval;
+        analytics.popularity.half_life_days = config.half_life_days;
+        analytics.retention = {config.retention_days, config.aggregate_retention_days, 1000};
+        analytics.purge_interval = config.purge_interval;
+        auto started = AnalyticsService::start(std::move(analytics));
         if (!started)
             return std::unexpected(started.error());
         views = std::move(*started);

@@ -80,7 +80,7 @@ class Ranking : public ::testing::Test {
             "--data",  data().string(),
             "--set",   "geoip.database=" + (geoip_dir / "GeoIP2-Country-Test.mmdb").string(),
             "--set",   "server.trusted_proxies=127.0.0.1,::1",
-            "--set",   "ranking.views_flush_interval_ms=100",
+            "--set",   "analytics.flush_interval_ms=100",
             "--set",   "ranking.refresh_interval_ms=100"};
         for (auto& s : sets) {
             args.push_back("--set");

@@ -1,0 +1,137 @@
+#include "server/analytics_service.h"
+
+#include <iostream>
+
+namespace mixi::server {
+
+using Clock = std::chrono::steady_clock;
+
+Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOptions options) {
+    if (!options.now)
+        options.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+    auto views = analytics::ViewStore::open(options.data_dir);
+    if (!views)
+        return std::unexpected(views.error());
+    auto log = analytics::SearchLog::open(options.data_dir);
+    if (!log)
+        return std::unexpected(log.error());
+    std::unique_ptr<AnalyticsService> service(
+        new AnalyticsService(options, std::move(*views), std::move(*log)));
+    auto first = service->store_.popularity(analytics::day_of(options.now()), options.popularity);
+    if (!first)
+        return std::unexpected(first.error());
+    (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
+    service->snapshot_.store(*first);
+    service->purge(); // rows that expired while the server was down
+    service->thread_ = std::thread([s = service.get()] { s->loop(); });
+    return service;
+}
+
+AnalyticsService::AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
+                                   analytics::SearchLog log)
+    : options_(std::move(options)), store_(std::move(views)), log_store_(std::move(log)) {}
+
+AnalyticsService::~AnalyticsService() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void AnalyticsService::count(std::string_view id, std::string_view region) {
+    counter_.add(id, region, analytics::day_of(options_.now()));
+}
+
+std::uint64_t AnalyticsService::searcher_key(std::string_view address,
+                                             std::string_view user_agent) {
+    return keys_.key(analytics::day_of(options_.now()), address, user_agent);
+}
+
+void AnalyticsService::log_search(SearchReport report) {
+    std::lock_guard lock(pending_mutex_);
+    pending_.push_back(std::move(report));
+}
+
+void AnalyticsService::loop() {
+    auto last_refresh = Clock::now();
+    auto last_purge = Clock::now();
+    bool wrote = false; // since the last refresh
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, options_.flush_interval, [this] { return stopping_; });
+        lock.unlock();
+        wrote = flush() || wrote;
+        auto elsewhere = store_.changed_elsewhere();
+        if ((elsewhere && *elsewhere) ||
+            (wrote && Clock::now() - last_refresh >= options_.refresh_interval)) {
+            refresh();
+            last_refresh = Clock::now();
+            wrote = false;
+        }
+        if (Clock::now() - last_purge >= options_.purge_interval) {
+            purge();
+            last_purge = Clock::now();
+        }
+        lock.lock();
+    }
+    lock.unlock();
+    flush(); // what was counted since the last flush
+}
+
+bool AnalyticsService::flush() {
+    // Searches: fold and scrub the queries, then store rows and aggregates.
+    std::vector<SearchReport> reports;
+    {
+        std::lock_guard lock(pending_mutex_);
+        reports.swap(pending_);
+    }
+    const std::int64_t now = options_.now();
+    for (SearchReport& r : reports) {
+        analytics::SearchEvent e;
+        e.time = now;
+        e.query = analytics::scrub_query(analyzer_.fold(r.query));
+        e.lang = std::move(r.lang);
+        e.country = std::move(r.country);
+        e.results = r.results;
+        e.raw_row = !r.do_not_track;
+        if (!r.do_not_track)
+            e.account = std::move(r.account);
+        e.searcher = r.searcher;
+        if (!e.query.empty())
+            buffer_.add(std::move(e));
+    }
+    if (auto ok = log_store_.add(buffer_.take()); !ok)
+        std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
+
+    auto counts = counter_.take();
+    if (counts.empty())
+        return false;
+    if (auto ok = store_.add(counts); !ok) {
+        // Keep the counts for the next try rather than lose them.
+        for (const auto& c : counts)
+            counter_.add(c.id, c.region, c.day, c.count);
+        std::cerr << "mixi-search: cannot store page views: " << ok.error().message << "\n";
+        return false;
+    }
+    return true;
+}
+
+void AnalyticsService::refresh() {
+    auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!snapshot) {
+        std::cerr << "mixi-search: cannot rebuild popularity: " << snapshot.error().message << "\n";
+        return;
+    }
+    snapshot_.store(*snapshot);
+}
+
+void AnalyticsService::purge() {
+    auto report = log_store_.purge(options_.now(), options_.retention);
+    if (!report)
+        std::cerr << "mixi-search: cannot purge the search log: " << report.error().message << "\n";
+}
+
+} // namespace mixi::server

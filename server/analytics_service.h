@@ -1,0 +1,89 @@
+// The server's side of analytics. Requests only touch memory: page views go to a counter and
+// searches to a buffer. A background thread flushes both to analytics.sqlite every few seconds
+// (and at shutdown), rebuilds the popularity snapshot when the stored counts changed, and
+// deletes log rows past their retention in small batches. Requests never wait for SQLite.
+#pragma once
+
+#include "analytics/search_log.h"
+#include "analytics/views.h"
+#include "analyzers/analyzer.h"
+#include "common/error.h"
+#include "query/popularity.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+namespace mixi::server {
+
+struct AnalyticsOptions {
+    std::filesystem::path data_dir;
+    std::chrono::milliseconds flush_interval{5'000};
+    /// This server's own flushes are reflected in the snapshot at most this often; counts
+    /// another process stored (an import) at the next flush tick.
+    std::chrono::milliseconds refresh_interval{60'000};
+    analytics::PopularityOptions popularity;
+    analytics::RetentionOptions retention;
+    std::chrono::milliseconds purge_interval{3'600'000};
+    /// The wall clock (Unix seconds); tests replace it.
+    std::function<std::int64_t()> now;
+};
+
+/// One search as a handler reports it. The query is raw here: it is folded and scrubbed on the
+/// background thread before it is stored, and never written as it was typed.
+struct SearchReport {
+    std::string query, lang, country, account;
+    std::uint64_t results = 0;
+    bool do_not_track = false; ///< Sec-GPC or DNT: aggregates only
+    std::uint64_t searcher = 0;
+};
+
+class AnalyticsService {
+  public:
+    /// Opens the store, builds the first snapshot and starts the background thread.
+    static Expected<std::unique_ptr<AnalyticsService>> start(AnalyticsOptions options);
+    /// Stops the thread after a last flush.
+    ~AnalyticsService();
+
+    /// One view of document `id` from `region`, today.
+    void count(std::string_view id, std::string_view region);
+    /// The snapshot to rank with now.
+    query::PopularitySnapshot popularity() const { return snapshot_.load(); }
+
+    /// The key that counts a searcher once per day without identifying them (see SearcherKeys).
+    std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
+    void log_search(SearchReport report);
+
+    const AnalyticsOptions& options() const { return options_; }
+
+  private:
+    AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
+                     analytics::SearchLog log);
+    void loop();
+    bool flush();
+    void refresh();
+    void purge();
+
+    AnalyticsOptions options_;
+    analytics::ViewStore store_; ///< these three: the background thread only
+    analytics::SearchLog log_store_;
+    analyzers::Analyzer analyzer_;
+    analytics::SearchLogBuffer buffer_;
+    analytics::ViewCounter counter_;
+    analytics::SearcherKeys keys_;
+    std::mutex pending_mutex_;
+    std::vector<SearchReport> pending_; ///< raw queries, for at most one flush interval
+    std::atomic<query::PopularitySnapshot> snapshot_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+} // namespace mixi::server
