@@ -23,5 +23,6 @@ int run_eval(const Args& args);
 int run_serve(const Args& args);
 int run_views(const Args& args);
 int run_purge(const Args& args);
+int run_account(const Args& args);
 
 } // namespace mixi::cli

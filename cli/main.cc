@@ -23,6 +23,7 @@ commands:
   views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
   views stats   [--data DIR]            what the view counts hold
   purge         [--data DIR]            delete search-log rows past their retention
+  account export|delete ID [--data DIR] an account's search history: as JSON, or deleted
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_query(args);
         if (command == "serve")
             return mixi::cli::run_serve(args);
+        if (command == "account")
+            return mixi::cli::run_account(args);
         if (command == "purge")
             return mixi::cli::run_purge(args);
         if (command == "views")

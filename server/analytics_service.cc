@@ -55,15 +55,30 @@ void AnalyticsService::log_search(SearchReport report) {
     pending_.push_back(std::move(report));
 }
 
+void AnalyticsService::sync() {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = syncs_done_ + 1;
+    sync_requested_ = true;
+    wake_.notify_all();
+    synced_.wait(lock, [&] { return syncs_done_ >= target || stopping_; });
+}
+
 void AnalyticsService::loop() {
     auto last_refresh = Clock::now();
     auto last_purge = Clock::now();
     bool wrote = false; // since the last refresh
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        wake_.wait_for(lock, options_.flush_interval, [this] { return stopping_; });
+        wake_.wait_for(lock, options_.flush_interval,
+                       [this] { return stopping_ || sync_requested_; });
+        const bool syncing = std::exchange(sync_requested_, false);
         lock.unlock();
         wrote = flush() || wrote;
+        if (syncing) {
+            std::lock_guard done(mutex_);
+            ++syncs_done_;
+            synced_.notify_all();
+        }
         auto elsewhere = store_.changed_elsewhere();
         if ((elsewhere && *elsewhere) ||
             (wrote && Clock::now() - last_refresh >= options_.refresh_interval)) {
@@ -79,6 +94,7 @@ void AnalyticsService::loop() {
     }
     lock.unlock();
     flush(); // what was counted since the last flush
+    synced_.notify_all();
 }
 
 bool AnalyticsService::flush() {

@@ -60,6 +60,10 @@ class AnalyticsService {
     std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
     void log_search(SearchReport report);
 
+    /// Stores everything counted so far before returning (for the admin API: a deletion must
+    /// also cover searches still in memory).
+    void sync();
+
     const AnalyticsOptions& options() const { return options_; }
 
   private:
@@ -83,6 +87,9 @@ class AnalyticsService {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool sync_requested_ = false;
+    std::uint64_t syncs_done_ = 0;
+    std::condition_variable synced_;
     std::thread thread_;
 };
 

@@ -106,9 +106,35 @@ std::string App::route_name(const Request& request) const {
     return url ? name_of(request.method(), url->path()) : "unknown";
 }
 
+namespace {
+
+/// Whether `path` fits `pattern`, where a segment "{name}" matches any one non-empty segment
+/// (captured into `captures` when given).
+bool match_path(std::string_view pattern, std::string_view path,
+                std::multimap<std::string, std::string>* captures = nullptr) {
+    while (!pattern.empty() && !path.empty()) {
+        const auto p_end = pattern.find('/', 1), s_end = path.find('/', 1);
+        const std::string_view p = pattern.substr(0, p_end), seg = path.substr(0, s_end);
+        if (p.size() > 3 && p.substr(0, 2) == "/{" && p.back() == '}') {
+            if (seg.size() < 2)
+                return false;
+            if (captures)
+                captures->emplace(std::string(p.substr(2, p.size() - 3)),
+                                  std::string(seg.substr(1)));
+        } else if (p != seg) {
+            return false;
+        }
+        pattern.remove_prefix(p.size());
+        path.remove_prefix(seg.size());
+    }
+    return pattern.empty() && path.empty();
+}
+
+} // namespace
+
 std::string App::name_of(http::verb method, std::string_view path) const {
     for (const auto& r : routes_)
-        if (r.path == path)
+        if (match_path(r.path, path))
             return r.path;
     return method == http::verb::get || method == http::verb::head ? "static" : "unknown";
 }
@@ -168,7 +194,7 @@ Response App::route(const Request& request, std::string& route_name,
     if (request.method() == http::verb::options) {
         std::string methods = "GET, HEAD, OPTIONS";
         for (const Route& r : routes_)
-            if (r.path == path && r.verb != http::verb::get)
+            if (match_path(r.path, path) && r.verb != http::verb::get)
                 methods = std::string(http::to_string(r.verb)) + ", OPTIONS";
         Response res{http::status::no_content, request.version()};
         res.keep_alive(request.keep_alive());
@@ -183,7 +209,7 @@ Response App::route(const Request& request, std::string& route_name,
 
     std::string allowed;
     for (const Route& r : routes_) {
-        if (r.path != path)
+        if (!match_path(r.path, path))
             continue;
         const bool head_as_get = request.method() == http::verb::head && r.verb == http::verb::get;
         if (r.verb != request.method() && !head_as_get) {
@@ -203,6 +229,7 @@ Response App::route(const Request& request, std::string& route_name,
                              "parameter \"" + p.key + "\" is given more than once");
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
+        match_path(r.path, path, &params.values); // "{id}" segments, after the checks above
         Context ctx{request, params, *this, peer};
         Response res = r.handler(ctx);
         if (head_as_get) {

@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include <charconv>
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <toml++/toml.h>
@@ -88,6 +89,16 @@ template <class Field> Setting boolean(const char* key, Field field) {
                 return true;
             },
             [field](const ServerConfig& c) { return std::string(field(c) ? "true" : "false"); }};
+}
+
+/// A secret: set like text, printed as "(hidden)" when set.
+template <class Field> Setting secret(const char* key, Field field) {
+    return {key,
+            [field](ServerConfig& c, const std::string& v) {
+                field(c) = v;
+                return true;
+            },
+            [field](const ServerConfig& c) { return quoted(field(c).empty() ? "" : "(hidden)"); }};
 }
 
 /// A list: a TOML array of strings, or comma-separated text from the environment or a flag.
@@ -201,6 +212,23 @@ const std::vector<Setting>& settings() {
          [](const ServerConfig& c) { return quoted(c.geoip.level); }},
         boolean(
             "geoip.ignore_errors", [](auto& c) -> auto& { return c.geoip.ignore_errors; }),
+        secret(
+            "auth.account_secret", [](auto& c) -> auto& { return c.auth.account_secret; }),
+        {"auth.admin_keys",
+         [](ServerConfig& c, const std::string& v) {
+             c.auth.admin_keys.clear();
+             std::istringstream in(v);
+             std::string key;
+             while (std::getline(in, key, ','))
+                 if (!key.empty())
+                     c.auth.admin_keys.push_back(key);
+             return true;
+         },
+         [](const ServerConfig& c) {
+             return std::string(c.auth.admin_keys.empty() ? "[]" : "[\"(hidden)\"]");
+         }},
+        path(
+            "auth.admin_key_file", [](auto& c) -> auto& { return c.auth.admin_key_file; }),
     };
     return all;
 }
@@ -306,6 +334,22 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         return std::unexpected(r.error());
     // The library checks query length too; the HTTP limit is the one that applies.
     config.search.max_query_bytes = config.limits.query_bytes;
+    if (!config.auth.admin_key_file.empty()) {
+        std::ifstream in(config.auth.admin_key_file);
+        if (!in)
+            return fail(ErrorCode::invalid_argument,
+                        "auth.admin_key_file: cannot read " + config.auth.admin_key_file.string());
+        for (std::string line; std::getline(in, line);) {
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+                line.pop_back();
+            if (!line.empty() && !line.starts_with('#'))
+                config.auth.admin_keys.push_back(line);
+        }
+    }
+    for (const auto& key : config.auth.admin_keys)
+        if (key.size() < 16)
+            return fail(ErrorCode::invalid_argument,
+                        "auth: admin keys must be at least 16 characters long");
     const auto& r = config.search.ranking;
     if (r.popularity_weight < 0 || r.region_weight < 0 || !(r.saturation > 0) ||
         !(config.half_life_days > 0))

@@ -33,6 +33,13 @@ struct GeoConfig {
     bool ignore_errors = false;     ///< a broken database: run without regions instead of failing
 };
 
+/// Secrets. Never printed by --print-config.
+struct AuthConfig {
+    std::string account_secret;           ///< verifies account tokens; empty: none accepted
+    std::vector<std::string> admin_keys;  ///< Bearer keys of the admin API; empty: admin API off
+    std::filesystem::path admin_key_file; ///< more keys, one per line (read at start)
+};
+
 struct ServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
@@ -56,6 +63,7 @@ struct ServerConfig {
     std::chrono::milliseconds popularity_refresh_interval{60'000};
     double half_life_days = 7;
     GeoConfig geoip;
+    AuthConfig auth;
     Limits limits;
     query::SearchOptions search;
 };

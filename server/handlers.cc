@@ -1,7 +1,10 @@
 #include "server/handlers.h"
 
+#include "analytics/search_log.h"
+#include "common/dates.h"
 #include "query/result_json.h"
 #include "server/analytics_service.h"
+#include "server/auth.h"
 
 #include <boost/json.hpp>
 #include <charconv>
@@ -74,7 +77,107 @@ Response library_error(Context& ctx, const Error& e) {
     return ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code), e.message);
 }
 
+Response unauthorized(Context& ctx, std::string_view message) {
+    auto res = ctx.app.error(ctx.request, http::status::unauthorized, "unauthorized", message);
+    res.set(http::field::www_authenticate, "Bearer");
+    return res;
+}
+
+/// The admin API's gate: nullopt when the request carries a configured admin key; otherwise
+/// 401 without a key and 403 with a wrong one.
+std::optional<Response> refuse_admin(Context& ctx) {
+    const auto& keys = ctx.app.config().auth.admin_keys;
+    if (keys.empty())
+        return ctx.app.error(ctx.request, http::status::forbidden, "admin_disabled",
+                             "no admin keys are configured on this server");
+    const auto header = ctx.request[http::field::authorization];
+    if (!header.starts_with("Bearer ") || header.size() == 7)
+        return unauthorized(ctx, "the admin API needs Authorization: Bearer <admin key>");
+    if (!admin_key_matches(header.substr(7), keys))
+        return ctx.app.error(ctx.request, http::status::forbidden, "forbidden",
+                             "this admin key is not valid");
+    return std::nullopt;
+}
+
+/// The search log, after everything still in memory has been stored.
+Expected<analytics::SearchLog> synced_log(Context& ctx) {
+    if (AnalyticsService* analytics = ctx.app.services().views)
+        analytics->sync();
+    return analytics::SearchLog::open(ctx.app.config().data_dir);
+}
+
+Response json_ok(Context& ctx, const json::value& v) {
+    return ctx.app.json(ctx.request, http::status::ok, json::serialize(v));
+}
+
 } // namespace
+
+Response get_account_export(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    const std::string account = ctx.params.get("account");
+    auto log = synced_log(ctx);
+    if (!log)
+        return library_error(ctx, log.error());
+    auto history = log->account_history(account);
+    if (!history)
+        return library_error(ctx, history.error());
+    json::array searches;
+    for (const auto& h : *history)
+        searches.push_back(json::object{{"id", h.id},
+                                        {"hour", format_date(h.hour)},
+                                        {"query", h.query},
+                                        {"lang", h.lang},
+                                        {"country", h.country},
+                                        {"results", h.results}});
+    return json_ok(ctx, json::object{{"account", account}, {"searches", std::move(searches)}});
+}
+
+Response delete_account(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    std::optional<std::int64_t> from, to;
+    if (const auto f = ctx.params.get("from"); !f.empty()) {
+        from = parse_date(f);
+        if (!from)
+            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                                 "from: \"" + f + "\" is not a date");
+    }
+    if (const auto t = ctx.params.get("to"); !t.empty()) {
+        to = parse_date_end(t);
+        if (!to)
+            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                                 "to: \"" + t + "\" is not a date");
+    }
+    auto log = synced_log(ctx);
+    if (!log)
+        return library_error(ctx, log.error());
+    auto n = log->delete_account(ctx.params.get("account"), from, to);
+    if (!n)
+        return library_error(ctx, n.error());
+    return json_ok(ctx, json::object{{"deleted", *n}});
+}
+
+Response delete_account_entry(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    std::int64_t entry = 0;
+    const std::string e = ctx.params.get("entry");
+    const auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), entry);
+    if (ec != std::errc() || end != e.data() + e.size())
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "the entry must be the id of a search from the export");
+    auto log = synced_log(ctx);
+    if (!log)
+        return library_error(ctx, log.error());
+    auto n = log->delete_entry(ctx.params.get("account"), entry);
+    if (!n)
+        return library_error(ctx, n.error());
+    if (*n == 0)
+        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+                             "this account has no search with that id");
+    return json_ok(ctx, json::object{{"deleted", *n}});
+}
 
 Response get_search(Context& ctx) {
     query::SearchRequest req;
@@ -93,6 +196,18 @@ Response get_search(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "sort must be relevance or date");
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    // A signed-in search carries the token the website signed; a bad one is refused rather
+    // than silently logged as anonymous.
+    std::string account;
+    if (const auto token = ctx.request["X-Account-Token"]; !token.empty()) {
+        const std::string& secret = ctx.app.config().auth.account_secret;
+        if (secret.empty())
+            return unauthorized(ctx, "signed-in search is not enabled on this server");
+        auto verified = verify_account_token(token, secret, std::time(nullptr));
+        if (!verified)
+            return unauthorized(ctx, verified.error().message);
+        account = std::move(*verified);
+    }
     AnalyticsService* analytics = ctx.app.services().views;
     if (analytics) {
         req.popularity = analytics->popularity();
@@ -113,6 +228,7 @@ Response get_search(Context& ctx) {
         report.country = req.region;
         report.results = result->total;
         report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+        report.account = std::move(account);
         report.searcher = analytics->searcher_key(ctx.app.client_of(ctx).to_string(),
                                                   ctx.request[http::field::user_agent]);
         analytics->log_search(std::move(report));
@@ -213,6 +329,13 @@ std::vector<Route> routes() {
          get_search},
         {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},
         {http::verb::post, "/v1/views", {}, {}, post_views},
+        {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
+        {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
+        {http::verb::delete_,
+         "/v1/admin/accounts/{account}/searches/{entry}",
+         {},
+         {},
+         delete_account_entry},
         {http::verb::get, "/healthz", {}, {}, get_healthz},
         {http::verb::get, "/metrics", {}, {}, get_metrics},
     };

@@ -4,6 +4,7 @@
 #include "analytics/sqlite.h"
 #include "http_client.h"
 #include "process.h"
+#include "server/auth.h"
 #include "server_process.h"
 
 #include <fstream>
@@ -32,15 +33,24 @@ class SearchLog : public ::testing::Test {
         ASSERT_EQ(b.status, 0) << b.err;
     }
 
-    std::unique_ptr<ServerProcess> start() {
-        return std::make_unique<ServerProcess>(
-            tmp.path(),
-            std::vector<std::string>{
-                "--index", (tmp.path() / "index").string(), "--data", data().string(), "--set",
-                "geoip.database=" +
-                    (source_dir / "tests/fixtures/geoip/GeoIP2-Country-Test.mmdb").string(),
-                "--set", "server.trusted_proxies=127.0.0.1", "--set",
-                "analytics.flush_interval_ms=100"});
+    std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {}) {
+        std::vector<std::string> args = {
+            "--index",
+            (tmp.path() / "index").string(),
+            "--data",
+            data().string(),
+            "--set",
+            "geoip.database=" +
+                (source_dir / "tests/fixtures/geoip/GeoIP2-Country-Test.mmdb").string(),
+            "--set",
+            "server.trusted_proxies=127.0.0.1",
+            "--set",
+            "analytics.flush_interval_ms=100"};
+        for (const auto& s : sets) {
+            args.push_back("--set");
+            args.push_back(s);
+        }
+        return std::make_unique<ServerProcess>(tmp.path(), args);
     }
 
     unsigned search(ServerProcess& s, const std::string& target,
@@ -131,6 +141,113 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     EXPECT_EQ(rows("SELECT query, '', '', '' FROM daily_terms").size(), 1u);
     EXPECT_EQ(run({"purge", "--data", data().string(), "--retention-days", "0"}, tmp.path()).status,
               2);
+}
+
+const std::string secret = "a shared secret the website also knows";
+const std::string admin_key = "admin-key-0123456789abcdef";
+
+TEST_F(SearchLog, SignedInSearchesExportAndDelete) {
+    auto s = start({"auth.account_secret=" + secret, "auth.admin_keys=" + admin_key});
+    ASSERT_TRUE(s->started()) << s->describe();
+    const std::string token =
+        server::sign_account_token("acct-1", std::time(nullptr) + 3600, secret);
+    EXPECT_EQ(search(*s, "/v1/search?q=hiking", {{"X-Account-Token", token}}), 200u);
+    EXPECT_EQ(search(*s, "/v1/search?q=photography", {{"X-Account-Token", token}}), 200u);
+    // Global Privacy Control: counted in the aggregates, no row and no account link.
+    EXPECT_EQ(
+        search(*s, "/v1/search?q=secret+plans", {{"X-Account-Token", token}, {"Sec-GPC", "1"}}),
+        200u);
+    EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u); // anonymous
+
+    // Bad tokens are refused with a reason, never logged as anonymous.
+    const std::string other =
+        server::sign_account_token("acct-1", std::time(nullptr) + 3600, "not the secret");
+    const std::string expired =
+        server::sign_account_token("acct-1", std::time(nullptr) - 1, secret);
+    testing::expect_error(s->get("/v1/search?q=x", {{"X-Account-Token", other}}), 401, "signature");
+    testing::expect_error(s->get("/v1/search?q=x", {{"X-Account-Token", expired}}), 401, "expired");
+    testing::expect_error(s->get("/v1/search?q=x", {{"X-Account-Token", "v1.garbage"}}), 401,
+                          "malformed");
+
+    // The admin API: 401 without a key, 403 with a wrong one.
+    const std::string export_path = "/v1/admin/accounts/acct-1/export";
+    testing::expect_error(s->get(export_path), 401, "no key");
+    testing::expect_error(s->get(export_path, {{"Authorization", "Bearer wrong-key-0123456789"}}),
+                          403, "wrong key");
+    auto admin = [&](const std::string& method, const std::string& target) {
+        testing::HttpClient c(s->port());
+        return c.request(method, target, {{"Authorization", "Bearer " + admin_key}});
+    };
+    auto exported = [&] {
+        const auto r = admin("GET", export_path);
+        EXPECT_EQ(r->result_int(), 200u) << r->body();
+        return testing::json_body(*r);
+    };
+    // Searches still in memory are stored before the export answers.
+    auto first = exported();
+    ASSERT_EQ(first.at("searches").as_array().size(), 2u) << first;
+    EXPECT_EQ(first.at("searches").at(0).at("query").as_string(), "hiking");
+    EXPECT_EQ(first.at("searches").at(1).at("query").as_string(), "photography");
+
+    const auto entry = first.at("searches").at(0).at("id").as_int64();
+    EXPECT_EQ(admin("DELETE", "/v1/admin/accounts/acct-1/searches/" + std::to_string(entry))
+                  ->result_int(),
+              200u);
+    EXPECT_EQ(admin("DELETE", "/v1/admin/accounts/acct-1/searches/" + std::to_string(entry))
+                  ->result_int(),
+              404u);
+    EXPECT_EQ(exported().at("searches").as_array().size(), 1u);
+    const auto gone = admin("DELETE", "/v1/admin/accounts/acct-1");
+    EXPECT_EQ(gone->result_int(), 200u) << gone->body();
+    EXPECT_EQ(testing::json_body(*gone).at("deleted").as_int64(), 1);
+    EXPECT_TRUE(exported().at("searches").as_array().empty());
+    testing::expect_error(admin("DELETE", "/v1/admin/accounts/acct-1?from=yesterday"), 400,
+                          "bad from");
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+
+    // The anonymous search stays; the GPC one left no row at all.
+    EXPECT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
+    EXPECT_TRUE(
+        rows("SELECT query, '', '', '' FROM searches WHERE query = 'secret plans'").empty());
+    EXPECT_EQ(rows("SELECT query, '', '', '' FROM daily_terms WHERE query = 'secret plans'").size(),
+              1u);
+    // No file holds a token or the secret.
+    for (const auto& e : fs::recursive_directory_iterator(tmp.path())) {
+        if (!e.is_regular_file())
+            continue;
+        const std::string bytes = slurp(e.path());
+        EXPECT_EQ(bytes.find(token), std::string::npos) << e.path();
+        EXPECT_EQ(bytes.find(secret), std::string::npos) << e.path();
+        EXPECT_EQ(bytes.find(admin_key), std::string::npos) << e.path();
+    }
+}
+
+TEST_F(SearchLog, AccountCliExportsAndDeletes) {
+    auto s = start({"auth.account_secret=" + secret});
+    ASSERT_TRUE(s->started()) << s->describe();
+    const std::string token =
+        server::sign_account_token("acct-2", std::time(nullptr) + 3600, secret);
+    EXPECT_EQ(search(*s, "/v1/search?q=hiking", {{"X-Account-Token", token}}), 200u);
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    const Outcome out = run({"account", "export", "acct-2", "--data", data().string()}, tmp.path());
+    ASSERT_EQ(out.status, 0) << out.err;
+    EXPECT_NE(out.out.find("\"query\":\"hiking\""), std::string::npos) << out.out;
+    const Outcome del = run({"account", "delete", "acct-2", "--data", data().string()}, tmp.path());
+    EXPECT_EQ(del.status, 0) << del.err;
+    EXPECT_NE(del.out.find("deleted 1"), std::string::npos) << del.out;
+    const Outcome again =
+        run({"account", "export", "acct-2", "--data", data().string()}, tmp.path());
+    EXPECT_NE(again.out.find("\"searches\":[]"), std::string::npos) << again.out;
+}
+
+TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {
+    auto s = start();
+    ASSERT_TRUE(s->started()) << s->describe();
+    testing::expect_error(s->get("/v1/admin/accounts/a/export",
+                                 {{"Authorization", "Bearer admin-key-0123456789abcdef"}}),
+                          403, "no keys configured");
+    testing::expect_error(s->get("/v1/search?q=x", {{"X-Account-Token", "v1.a.1.ab"}}), 401,
+                          "no secret");
 }
 
 } // namespace

@@ -1,0 +1,28 @@
+// Credentials the server checks and never issues: account tokens the website signs for a
+// signed-in searcher, and the admin keys of the admin API.
+#pragma once
+
+#include "common/error.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mixi::server {
+
+/// An account token: "v1.<account>.<expiry>.<mac>", where account is 1-64 characters of
+/// [A-Za-z0-9_-], expiry is Unix seconds, and mac is the lower-case hex HMAC-SHA256 under the
+/// shared secret of "v1.<account>.<expiry>". Returns the account id, or an error saying what is
+/// wrong (malformed, bad signature, expired).
+Expected<std::string> verify_account_token(std::string_view token, std::string_view secret,
+                                           std::int64_t now);
+
+/// Makes a token (for the website's side, tests and `mixi-search account token`).
+std::string sign_account_token(std::string_view account, std::int64_t expiry,
+                               std::string_view secret);
+
+/// Whether `key` is one of `keys`, comparing in constant time.
+bool admin_key_matches(std::string_view key, const std::vector<std::string>& keys);
+
+} // namespace mixi::server
