@@ -1,4 +1,5 @@
 // `mixi-search index build|update|delete|stats`
+#include "analytics/views.h"
 #include "cli/commands.h"
 #include "indexer/index_writer.h"
 
@@ -96,11 +97,13 @@ int write_command(const std::string& sub, const Args& args) {
 }
 
 int delete_command(const Args& args) {
-    std::string dir;
+    std::string dir, data;
     std::vector<std::string> ids;
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
-                                                   "index directory");
+                                                   "index directory")(
+        "data", po::value(&data)->default_value("var"),
+        "data directory: the documents' page-view counts are deleted too (when it has any)");
     po::options_description all;
     all.add(opts).add_options()("id", po::value(&ids)->composing());
     po::positional_options_description positional;
@@ -109,7 +112,7 @@ int delete_command(const Args& args) {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (vm.count("help"))
-        return print_help("delete [--index DIR] ID...", opts);
+        return print_help("delete [--index DIR] [--data DIR] ID...", opts);
     if (ids.empty()) {
         std::cerr << "mixi-search: index delete needs at least one ID\n";
         return exit_usage;
@@ -117,6 +120,15 @@ int delete_command(const Args& args) {
     auto report = indexer::delete_documents(dir, ids);
     if (!report)
         return print_error(report.error());
+    // A running server sees the counts change at its next flush and ranks without them.
+    if (std::filesystem::exists(std::filesystem::path(data) / "analytics.sqlite")) {
+        auto views = analytics::ViewStore::open(data);
+        if (!views)
+            return print_error(views.error());
+        for (const auto& id : ids)
+            if (auto removed = views->remove_document(id); !removed)
+                return print_error(removed.error());
+    }
     for (const auto& id : report->deleted)
         std::cout << "deleted " << id << "\n";
     for (const auto& id : report->not_found)

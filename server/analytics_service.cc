@@ -63,6 +63,21 @@ void AnalyticsService::sync() {
     synced_.wait(lock, [&] { return syncs_done_ >= target || stopping_; });
 }
 
+Expected<void> AnalyticsService::forget_document(std::string_view id) {
+    sync(); // counts still in memory are stored first, then deleted with the rest
+    // A connection of this thread's own: the background thread's belongs to it.
+    auto store = analytics::ViewStore::open(options_.data_dir);
+    if (!store)
+        return std::unexpected(store.error());
+    if (auto removed = store->remove_document(id); !removed)
+        return std::unexpected(removed.error());
+    auto snapshot = store->popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!snapshot)
+        return std::unexpected(snapshot.error());
+    snapshot_.store(*snapshot);
+    return {};
+}
+
 void AnalyticsService::loop() {
     auto last_refresh = Clock::now();
     auto last_purge = Clock::now();

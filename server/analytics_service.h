@@ -60,6 +60,9 @@ class AnalyticsService {
     std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
     void log_search(SearchReport report);
 
+    /// Removes a document's view counts (stored and in memory) and ranks without them from now.
+    Expected<void> forget_document(std::string_view id);
+
     /// Stores everything counted so far before returning (for the admin API: a deletion must
     /// also cover searches still in memory).
     void sync();

@@ -77,6 +77,7 @@ Expected<query::Searcher*> App::searcher() {
         const App* owner = nullptr;
         std::optional<query::Searcher> searcher;
         std::chrono::steady_clock::time_point checked;
+        std::uint64_t changes = 0; ///< index_changes_ when last checked
     };
     thread_local PerThread mine;
     const auto now = std::chrono::steady_clock::now();
@@ -87,8 +88,11 @@ Expected<query::Searcher*> App::searcher() {
         mine.owner = this;
         mine.searcher.emplace(std::move(*opened));
         mine.checked = now;
-    } else if (now - mine.checked >= config_.reopen_interval) {
+        mine.changes = index_changes_.load();
+    } else if (now - mine.checked >= config_.reopen_interval ||
+               mine.changes != index_changes_.load()) {
         mine.checked = now;
+        mine.changes = index_changes_.load();
         auto changed = mine.searcher->reopen();
         if (!changed) {
             mine.searcher.reset(); // try a fresh open next time

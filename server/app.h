@@ -10,6 +10,7 @@
 #include "server/geoip.h"
 #include "server/metrics.h"
 
+#include <atomic>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http.hpp>
 #include <functional>
@@ -84,8 +85,12 @@ class App {
     std::string route_name(const Request& request) const;
 
     /// This thread's searcher, reopened when the index changed (checked at most every
-    /// `reopen_interval`). Xapian objects take no locks, so each thread has its own.
+    /// `reopen_interval`, and at once after index_changed()). Xapian objects take no locks, so
+    /// each thread has its own.
     Expected<query::Searcher*> searcher();
+    /// This server changed the index (an admin deletion): every thread reopens before its next
+    /// search.
+    void index_changed() { index_changes_.fetch_add(1); }
 
     const ServerConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
@@ -110,6 +115,7 @@ class App {
     Metrics& metrics_;
     std::vector<Route> routes_;
     Services services_;
+    std::atomic<std::uint64_t> index_changes_{0};
 };
 
 } // namespace mixi::server

@@ -2,6 +2,7 @@
 
 #include "analytics/search_log.h"
 #include "common/dates.h"
+#include "indexer/index_writer.h"
 #include "query/result_json.h"
 #include "server/analytics_service.h"
 #include "server/auth.h"
@@ -65,11 +66,11 @@ Response library_error(Context& ctx, const Error& e) {
     // Index and I/O failures name server paths: log them, tell the client less.
     if (App::status_of(e.code) != http::status::bad_request) {
         std::clog << "error: " << e.message << "\n";
-        auto res = ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code),
-                                 e.code == ErrorCode::index_unavailable ||
-                                         e.code == ErrorCode::index_locked
-                                     ? "the search index is not available right now"
-                                     : "the server failed to answer this request");
+        auto res = ctx.app.error(
+            ctx.request, App::status_of(e.code), to_string(e.code),
+            e.code == ErrorCode::index_locked ? "another process is writing the index; try again"
+            : e.code == ErrorCode::index_unavailable ? "the search index is not available right now"
+                                                     : "the server failed to answer this request");
         if (res.result() == http::status::service_unavailable)
             res.set(http::field::retry_after, "1");
         return res;
@@ -177,6 +178,24 @@ Response delete_account_entry(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::not_found, "not_found",
                              "this account has no search with that id");
     return json_ok(ctx, json::object{{"deleted", *n}});
+}
+
+Response delete_document(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    const std::string id = ctx.params.get("id");
+    // The index first (results, suggestions, spelling), then the view counts.
+    auto report = indexer::delete_documents(ctx.app.config().index, {id});
+    if (!report)
+        return library_error(ctx, report.error());
+    ctx.app.index_changed();
+    if (AnalyticsService* analytics = ctx.app.services().views)
+        if (auto forgot = analytics->forget_document(id); !forgot)
+            return library_error(ctx, forgot.error());
+    if (report->deleted.empty())
+        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+                             "no indexed document has this id (its view counts are gone too)");
+    return json_ok(ctx, json::object{{"deleted", id}});
 }
 
 Response get_search(Context& ctx) {
@@ -331,6 +350,7 @@ std::vector<Route> routes() {
         {http::verb::post, "/v1/views", {}, {}, post_views},
         {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
         {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
+        {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document},
         {http::verb::delete_,
          "/v1/admin/accounts/{account}/searches/{entry}",
          {},

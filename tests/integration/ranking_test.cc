@@ -56,7 +56,8 @@ class Ranking : public ::testing::Test {
             << record("lantern-jp", "Lantern festival", "Paper lanterns float on the river.")
             << record("camera-a", "Camera strap review", "A leather strap for small cameras.")
             << record("camera-b", "Camera strap review", "A leather strap for small cameras.")
-            << record("tax-forms", "Filing tax forms", "Deadlines and forms for this year.");
+            << record("tax-forms", "Filing tax forms", "Deadlines and forms for this year.")
+            << record("glimmer", "Glimmerstone quarry", "Glimmerstone is quarried by hand here.");
         const Outcome b = run(
             {"index", "build", "--index", index().string(), (tmp.path() / "docs.ndjson").string()},
             tmp.path());
@@ -233,6 +234,41 @@ TEST_F(Ranking, BrokenGeoIpDatabaseIsAClearStartupErrorUnlessIgnored) {
     const auto r = search(*lenient, "lantern", jp_client);
     EXPECT_EQ(hit_ids(r).size(), 2u) << r;
     EXPECT_NE(lenient->log().find("without regions"), std::string::npos) << lenient->log();
+}
+
+TEST_F(Ranking, AdminDeletesADocumentFromResultsSuggestionsSpellingAndViewsAtOnce) {
+    import("glimmer,JP," + today() + ",50\ncamera-a,JP," + today() + ",5\n");
+    const std::string key = "admin-key-0123456789abcdef";
+    auto s = start({"auth.admin_keys=" + key});
+    ASSERT_TRUE(s->started()) << s->describe();
+    auto suggest = [&](const std::string& q) {
+        return testing::json_body(*s->get("/v1/suggest?q=" + q));
+    };
+    ASSERT_EQ(hit_ids(search(*s, "glimmerstone")), std::vector<std::string>{"glimmer"});
+    ASSERT_FALSE(suggest("glimmers").at("completions").as_array().empty());
+    ASSERT_EQ(testing::json_body(*s->get("/v1/search?q=glimerstone")).at("did_you_mean"),
+              "glimmerstone");
+
+    testing::HttpClient c(s->port());
+    const auto no_key = c.request("DELETE", "/v1/admin/documents/glimmer");
+    EXPECT_EQ(no_key->result_int(), 401u) << no_key->body();
+    const auto gone =
+        c.request("DELETE", "/v1/admin/documents/glimmer", {{"Authorization", "Bearer " + key}});
+    ASSERT_EQ(gone->result_int(), 200u) << gone->body();
+
+    // At once: the next search, on any connection, no longer finds it.
+    EXPECT_TRUE(hit_ids(search(*s, "glimmerstone")).empty());
+    EXPECT_TRUE(suggest("glimmers").at("completions").as_array().empty());
+    const auto spelled = testing::json_body(*s->get("/v1/search?q=glimerstone"));
+    EXPECT_FALSE(spelled.as_object().contains("did_you_mean")) << spelled;
+    const auto again =
+        c.request("DELETE", "/v1/admin/documents/glimmer", {{"Authorization", "Bearer " + key}});
+    EXPECT_EQ(again->result_int(), 404u) << again->body();
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    // Its view counts are gone; the others stay.
+    const Outcome stats = run({"views", "stats", "--data", data().string()}, tmp.path());
+    EXPECT_NE(stats.out.find("views: 5 "), std::string::npos) << stats.out;
+    EXPECT_NE(stats.out.find("documents: 1"), std::string::npos) << stats.out;
 }
 
 TEST_F(Ranking, QueryCliExplainsWithACountry) {
