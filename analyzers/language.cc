@@ -1,11 +1,13 @@
 #include "analyzers/language.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
 #include <unordered_set>
+#include <vector>
 
 namespace mixi::analyzers {
 
@@ -128,6 +130,34 @@ std::string detect_language(std::string_view text) {
     if (best)
         return best;
     return detect_latin(std::string_view(text.data(), static_cast<std::size_t>(n)));
+}
+
+} // namespace mixi::analyzers
+
+namespace mixi::analyzers {
+
+bool share_script(std::string_view a, std::string_view b) {
+    auto scripts = [](std::string_view lang) {
+        std::array<UScriptCode, 8> codes{};
+        UErrorCode status = U_ZERO_ERROR;
+        const std::string name(lang);
+        const int n = uscript_getCode(name.c_str(), codes.data(),
+                                      static_cast<int32_t>(codes.size()), &status);
+        return std::vector<UScriptCode>(codes.begin(), codes.begin() + (U_SUCCESS(status) ? n : 0));
+    };
+    const auto x = scripts(a), y = scripts(b);
+    for (UScriptCode c : x)
+        if (std::find(y.begin(), y.end(), c) != y.end())
+            return true;
+    return false;
+}
+
+std::string query_language(std::string_view text, std::string_view preferred) {
+    std::string detected = detect_language(text);
+    const std::string want = primary_language(preferred);
+    if (!want.empty() && want != detected && share_script(detected, want))
+        return want;
+    return detected;
 }
 
 } // namespace mixi::analyzers

@@ -15,4 +15,13 @@ std::string primary_language(std::string_view tag);
 /// Returns "en" when nothing decides.
 std::string detect_language(std::string_view text);
 
+/// Whether two languages are written in a common script (ICU's script data for the language
+/// codes): "ja" and "zh" share Han, "en" and "de" share Latin, "ja" and "en" share none.
+bool share_script(std::string_view a, std::string_view b);
+
+/// The language to analyse `text` in for a searcher who prefers `preferred` (may be empty): the
+/// preference when the text's script fits it (東京 from a Japanese reader is Japanese, not
+/// Chinese; "haus" from a German reader is German), else what detect_language says.
+std::string query_language(std::string_view text, std::string_view preferred);
+
 } // namespace mixi::analyzers

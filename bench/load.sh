@@ -215,6 +215,7 @@ start_mixi() {
     local i
     "$mixi" serve --address 127.0.0.1 --port 0 --index "$index" --data "$work/var" --set server.threads=1 \
         --set server.access_log=false --set "limits.requests_per_connection=$keepalive" \
+        --set limits.rate_per_second=0 \
         >"$work/mixi.out" 2>"$work/mixi.err" &
     mixi_pid=$!
     mixi_url=

@@ -27,6 +27,9 @@ struct RankingOptions {
     double popularity_weight = 2;
     double region_weight = 2;
     double saturation = 50; ///< decayed views at which f = 0.5
+    /// Added to documents in the searcher's preferred language (cookie or Accept-Language).
+    /// Not measured: SciFact has one language. As large as one half-saturated popularity term.
+    double language_weight = 1;
 };
 
 class Popularity {
@@ -64,6 +67,7 @@ struct ScoreParts {
     double text = 0;       ///< BM25
     double popularity = 0; ///< popularity_weight * f(views)
     double region = 0;     ///< region_weight * f(views from the searcher's region)
+    double language = 0;   ///< language_weight when the document is in the preferred language
     double views = 0, region_views = 0;
 };
 

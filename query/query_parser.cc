@@ -349,7 +349,8 @@ Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& ana
     if (text.find_first_not_of(" \t\r\n\f") == std::string::npos)
         return fail(ErrorCode::invalid_query, "query is empty");
     ParsedQuery out;
-    out.lang = options.lang.empty() ? analyzers::detect_language(text) : options.lang;
+    out.lang = options.lang.empty() ? analyzers::query_language(text, options.preferred_lang)
+                                    : options.lang;
     const bool prefix = options.prefix && !is_space(text.back());
     // Broken syntax (an unclosed quote, a dangling OR) is read as plain words.
     const auto units = split_syntax(text);

@@ -18,6 +18,7 @@ namespace mixi::query {
 
 struct ParseOptions {
     std::string lang;                ///< language for stemming and stop words; "" = detect
+    std::string preferred_lang;      ///< the searcher's language, used when the script fits
     bool match_all = false;          ///< words are ANDed instead of ORed
     bool prefix = false;             ///< the last word is incomplete (search-as-you-type)
     double exact_weight = 0.1;       ///< weight of the unstemmed form beside the stem

@@ -287,6 +287,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const SearchOptions& o = s.options;
     ParseOptions po;
     po.lang = request.lang;
+    po.preferred_lang = request.preferred_lang;
     po.match_all = request.match_all;
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
@@ -359,6 +360,16 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
                 Xapian::Query(Xapian::Query::OP_AND_MAYBE, ranked,
                               Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
     }
+    // Documents in the searcher's language: a fixed weight, for matches only.
+    const std::string preferred = analyzers::primary_language(request.preferred_lang);
+    if (!preferred.empty() && ro.language_weight > 0 && request.sort == Sort::relevance)
+        ranked = Xapian::Query(
+            Xapian::Query::OP_AND_MAYBE, ranked,
+            Xapian::Query(
+                Xapian::Query::OP_FILTER,
+                Xapian::Query(
+                    (new Xapian::FixedWeightPostingSource(ro.language_weight))->release()),
+                Xapian::Query(schema::term(schema::lang, preferred))));
 
     Xapian::Enquire enquire(s.db);
     enquire.set_query(filtered(ranked));
@@ -409,7 +420,9 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
                     parts.region = ro.region_weight * saturate(parts.region_views, ro.saturation);
                 }
             }
-            parts.text = hit.score - parts.popularity - parts.region;
+            if (!preferred.empty() && request.sort == Sort::relevance && hit.lang == preferred)
+                parts.language = ro.language_weight;
+            parts.text = hit.score - parts.popularity - parts.region - parts.language;
             hit.explain = parts;
         }
         result.hits.push_back(std::move(hit));

@@ -44,9 +44,12 @@ struct SearchRequest {
     Sort sort = Sort::relevance;
     bool prefix = false;    ///< the last word is still being typed
     bool match_all = false; ///< every word must match
-    std::string lang;       ///< the searcher's language; "" = detect from the query
-    bool facets = false;    ///< count types and languages over all matches (costs a full pass)
-    bool spelling = true;   ///< offer a correction when the query finds few documents
+    std::string lang;       ///< the query's language; "" = detect from the query
+    /// The searcher's language (a BCP 47 tag): analyses the query when its script fits, and
+    /// ranks documents in that language higher (RankingOptions::language_weight).
+    std::string preferred_lang;
+    bool facets = false;  ///< count types and languages over all matches (costs a full pass)
+    bool spelling = true; ///< offer a correction when the query finds few documents
     bool snippets = true;
     /// Page views to rank by (none: text relevance only), and the searcher's region in them
     /// ("" or "ZZ": unknown, no region term).

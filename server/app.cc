@@ -32,7 +32,8 @@ std::vector<std::string> Params::all(const std::string& name) const {
 }
 
 App::App(ServerConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics), routes_(routes()) {}
+    : config_(std::move(config)), metrics_(metrics), routes_(routes()),
+      limiter_(config_.limits.rate_per_second, config_.limits.rate_burst) {}
 
 http::status App::status_of(ErrorCode code) {
     switch (code) {
@@ -235,6 +236,14 @@ Response App::route(const Request& request, std::string& route_name,
         }
         match_path(r.path, path, &params.values); // "{id}" segments, after the checks above
         Context ctx{request, params, *this, peer};
+        // The public API is rate-limited per client (monitoring and the admin API are not).
+        if (r.path.starts_with("/v1/") && !r.path.starts_with("/v1/admin/"))
+            if (auto wait = limiter_.take(client_of(ctx).to_string())) {
+                auto res = error(request, http::status::too_many_requests, "rate_limited",
+                                 "too many requests from this address; slow down");
+                res.set(http::field::retry_after, std::to_string(*wait));
+                return res;
+            }
         Response res = r.handler(ctx);
         if (head_as_get) {
             res.body().clear(); // keeps Content-Length of the GET answer

@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/geoip.h"
 #include "server/metrics.h"
+#include "server/rate_limit.h"
 
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
@@ -116,6 +117,7 @@ class App {
     std::vector<Route> routes_;
     Services services_;
     std::atomic<std::uint64_t> index_changes_{0};
+    RateLimiter limiter_;
 };
 
 } // namespace mixi::server

@@ -164,6 +164,10 @@ const std::vector<Setting>& settings() {
             "limits.shutdown_deadline_ms",
             [](auto& c) -> auto& { return c.limits.shutdown_deadline; }),
         number<double>(
+            "limits.rate_per_second", [](auto& c) -> auto& { return c.limits.rate_per_second; }),
+        number<double>(
+            "limits.rate_burst", [](auto& c) -> auto& { return c.limits.rate_burst; }),
+        number<double>(
             "search.k1", [](auto& c) -> auto& { return c.search.k1; }),
         number<double>(
             "search.b", [](auto& c) -> auto& { return c.search.b; }),
@@ -186,6 +190,9 @@ const std::vector<Setting>& settings() {
         number<double>(
             "ranking.saturation", [](auto& c) -> auto& { return c.search.ranking.saturation; }),
         number<double>(
+            "ranking.language_weight",
+            [](auto& c) -> auto& { return c.search.ranking.language_weight; }),
+        number<double>(
             "ranking.half_life_days", [](auto& c) -> auto& { return c.half_life_days; }),
         millis(
             "ranking.refresh_interval_ms",
@@ -200,6 +207,10 @@ const std::vector<Setting>& settings() {
             [](auto& c) -> auto& { return c.aggregate_retention_days; }),
         millis(
             "analytics.purge_interval_ms", [](auto& c) -> auto& { return c.purge_interval; }),
+        number<std::uint64_t>(
+            "analytics.report_k", [](auto& c) -> auto& { return c.report_k; }),
+        number<std::uint64_t>(
+            "analytics.report_k_distinct", [](auto& c) -> auto& { return c.report_k_distinct; }),
         path(
             "geoip.database", [](auto& c) -> auto& { return c.geoip.database; }),
         {"geoip.level",
@@ -351,8 +362,11 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
             return fail(ErrorCode::invalid_argument,
                         "auth: admin keys must be at least 16 characters long");
     const auto& r = config.search.ranking;
-    if (r.popularity_weight < 0 || r.region_weight < 0 || !(r.saturation > 0) ||
-        !(config.half_life_days > 0))
+    if (config.limits.rate_per_second < 0 || config.limits.rate_burst < 1)
+        return fail(ErrorCode::invalid_argument,
+                    "limits.rate_per_second must be >= 0 and limits.rate_burst >= 1");
+    if (r.popularity_weight < 0 || r.region_weight < 0 || r.language_weight < 0 ||
+        !(r.saturation > 0) || !(config.half_life_days > 0))
         return fail(ErrorCode::invalid_argument,
                     "ranking weights must be >= 0, and ranking.saturation and "
                     "ranking.half_life_days > 0");

@@ -24,6 +24,10 @@ struct Limits {
     std::size_t max_connections = 1024;                  ///< more are answered 503 and closed
     std::size_t requests_per_connection = 1000;          ///< then 429 and the connection closes
     std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
+    /// Requests per second per client address on the public routes (0: no limit), and the
+    /// burst a client may use at once; beyond that 429 with Retry-After.
+    double rate_per_second = 50;
+    double rate_burst = 200;
 };
 
 /// Client address -> region (GeoIP). The address itself is never stored.
@@ -64,6 +68,8 @@ struct ServerConfig {
     double half_life_days = 7;
     GeoConfig geoip;
     AuthConfig auth;
+    /// Reports show a term only when its cell reached both thresholds (issue: reports).
+    std::uint64_t report_k = 10, report_k_distinct = 5;
     Limits limits;
     query::SearchOptions search;
 };

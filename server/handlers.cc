@@ -1,6 +1,7 @@
 #include "server/handlers.h"
 
 #include "analytics/search_log.h"
+#include "analyzers/language.h"
 #include "common/dates.h"
 #include "indexer/index_writer.h"
 #include "query/result_json.h"
@@ -198,6 +199,119 @@ Response delete_document(Context& ctx) {
     return json_ok(ctx, json::object{{"deleted", id}});
 }
 
+namespace {
+
+/// A BCP 47 language tag as a cookie may hold it: "ja", "en-GB", "zh-Hant-TW".
+bool valid_language_tag(std::string_view tag) {
+    if (tag.empty() || tag.size() > 35 || analyzers::primary_language(tag).empty())
+        return false;
+    return std::all_of(tag.begin(), tag.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+    });
+}
+
+/// The searcher's language: the lang cookie they chose, else their browser's first choice in
+/// Accept-Language, else "".
+std::string preferred_language(const Request& request) {
+    const std::string_view cookies = request[http::field::cookie];
+    for (std::size_t at = 0; at < cookies.size();) {
+        const auto end = std::min(cookies.find(';', at), cookies.size());
+        std::string_view pair = cookies.substr(at, end - at);
+        while (pair.starts_with(' '))
+            pair.remove_prefix(1);
+        if (pair.starts_with("lang=") && valid_language_tag(pair.substr(5)))
+            return std::string(pair.substr(5));
+        at = end + 1;
+    }
+    // "ja-JP,ja;q=0.9,en;q=0.8": the tag with the highest q (the first of equals).
+    const std::string_view accept = request[http::field::accept_language];
+    std::string best;
+    double best_q = 0;
+    for (std::size_t at = 0; at < accept.size();) {
+        const auto end = std::min(accept.find(',', at), accept.size());
+        std::string_view item = accept.substr(at, end - at);
+        at = end + 1;
+        while (item.starts_with(' '))
+            item.remove_prefix(1);
+        const auto semi = item.find(';');
+        std::string_view tag = item.substr(0, semi);
+        while (tag.ends_with(' '))
+            tag.remove_suffix(1);
+        double q = 1;
+        if (semi != std::string_view::npos) {
+            const auto qpos = item.find("q=", semi);
+            if (qpos != std::string_view::npos) {
+                const std::string_view qs = item.substr(qpos + 2);
+                auto [p, ec] = std::from_chars(qs.data(), qs.data() + qs.size(), q);
+                if (ec != std::errc())
+                    q = 0;
+            }
+        }
+        if (q > best_q && valid_language_tag(tag)) {
+            best = std::string(tag);
+            best_q = q;
+        }
+    }
+    return best;
+}
+
+} // namespace
+
+Response post_prefs(Context& ctx) {
+    boost::system::error_code ec;
+    const json::value body = json::parse(ctx.request.body(), ec);
+    const json::object* o = ec ? nullptr : body.if_object();
+    const json::value* lang = o ? o->if_contains("lang") : nullptr;
+    if (!o || o->size() != 1 || !lang || !(lang->is_string() || lang->is_null()))
+        return ctx.app.error(
+            ctx.request, http::status::bad_request, "invalid_argument",
+            "the body must be {\"lang\": \"<BCP 47 tag>\"} (or null to forget it)");
+    Response res{http::status::no_content, ctx.request.version()};
+    res.keep_alive(ctx.request.keep_alive());
+    res.set(http::field::cache_control, "no-store");
+    if (lang->is_null()) {
+        res.set(http::field::set_cookie, "lang=; Path=/; Max-Age=0; SameSite=Lax");
+        return res;
+    }
+    const std::string tag(lang->get_string());
+    if (!valid_language_tag(tag))
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "lang must be a language tag such as ja or en-GB");
+    // The one cookie this server ever sets: the language the user picked, nothing else.
+    res.set(http::field::set_cookie, "lang=" + tag + "; Path=/; Max-Age=31536000; SameSite=Lax");
+    return res;
+}
+
+Response get_privacy(Context& ctx) {
+    const ServerConfig& c = ctx.app.config();
+    const bool regions = ctx.app.services().geoip != nullptr;
+    json::object out{
+        {"client_address",
+         "used in memory to look up the region and a daily keyed hash that counts distinct "
+         "searchers; never stored or logged"},
+        {"region", regions ? c.geoip.level : std::string("none")},
+        {"search_log",
+         json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
+                                          "result count", "account id (signed-in searches only)"}},
+                      {"scrubbed", json::array{"e-mail addresses", "phone numbers",
+                                               "runs of 6 or more digits", "URLs"}},
+                      {"max_query_characters", 100},
+                      {"retention_days", c.retention_days},
+                      {"aggregate_retention_days", c.aggregate_retention_days},
+                      {"only_first_pages_of_finished_searches", true}}},
+        {"do_not_track",
+         "Sec-GPC: 1 or DNT: 1: no log row and no account link; counted only in aggregates"},
+        {"reports", json::object{{"min_searches", c.report_k},
+                                 {"min_distinct_searchers", c.report_k_distinct}}},
+        {"page_views", "counted per document, region and day; nothing about the viewer"},
+        {"cookies", json::array{"lang (only when you pick a language; one year)"}},
+        {"access_log", "method, route, status, bytes, duration; no address, query or account"},
+        {"signed_in_searches", !c.auth.account_secret.empty()},
+    };
+    return json_ok(ctx, out);
+}
+
 Response get_search(Context& ctx) {
     query::SearchRequest req;
     Response bad;
@@ -215,6 +329,7 @@ Response get_search(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "sort must be relevance or date");
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
+    req.preferred_lang = preferred_language(ctx.request);
     // A signed-in search carries the token the website signed; a bad one is refused rather
     // than silently logged as anonymous.
     std::string account;
@@ -348,6 +463,8 @@ std::vector<Route> routes() {
          get_search},
         {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},
         {http::verb::post, "/v1/views", {}, {}, post_views},
+        {http::verb::post, "/v1/prefs", {}, {}, post_prefs},
+        {http::verb::get, "/v1/privacy", {}, {}, get_privacy},
         {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
         {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
         {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document},

@@ -9,6 +9,8 @@ namespace mixi::server {
 Response get_search(Context& ctx);
 Response get_suggest(Context& ctx);
 Response post_views(Context& ctx);
+Response post_prefs(Context& ctx);
+Response get_privacy(Context& ctx);
 Response get_account_export(Context& ctx);
 Response delete_account(Context& ctx);
 Response delete_account_entry(Context& ctx);

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <optional>
 #include <poll.h>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
@@ -30,10 +31,15 @@ namespace http = boost::beast::http;
 using HttpResponse = http::response<http::string_body>;
 using Millis = std::chrono::milliseconds;
 
-/// Checks that every response must pass, whatever its status: no cookies, ever, and nosniff.
+/// Checks that every response must pass, whatever its status: no cookie but the language the
+/// user picked (lang=<tag>, one year, or cleared), and nosniff.
 inline void check_every_response(const HttpResponse& res, std::string_view what) {
-    EXPECT_EQ(res.count(http::field::set_cookie), 0u)
-        << what << " -> " << res.result_int() << " sets a cookie";
+    static const std::regex lang_cookie(
+        R"(lang=([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*; Path=/; Max-Age=31536000|; Path=/; Max-Age=0); SameSite=Lax)");
+    for (auto it = res.find(http::field::set_cookie);
+         it != res.end() && it->name() == http::field::set_cookie; ++it)
+        EXPECT_TRUE(std::regex_match(std::string(it->value()), lang_cookie))
+            << what << " -> " << res.result_int() << " sets a cookie: " << it->value();
     EXPECT_EQ(res["X-Content-Type-Options"], "nosniff")
         << what << " -> " << res.result_int() << " lacks X-Content-Type-Options: nosniff";
 }

@@ -59,3 +59,25 @@ TEST(DetectLanguage, MostlyLatinWithAFewKanjiIsNotChinese) {
 }
 
 } // namespace
+
+namespace mixi::analyzers {
+namespace {
+
+TEST(QueryLanguage, ThePreferenceDecidesWhenTheScriptFits) {
+    // Han alone reads as Chinese, unless the searcher reads Japanese.
+    EXPECT_EQ(detect_language("東京"), "zh");
+    EXPECT_EQ(query_language("東京", "ja-JP"), "ja");
+    EXPECT_EQ(query_language("東京", ""), "zh");
+    EXPECT_EQ(query_language("haus", "de"), "de");
+    // A script the preferred language does not use: detection decides.
+    EXPECT_EQ(query_language("写真を撮る", "en"), "ja");
+    EXPECT_EQ(query_language("photography", "ja"), "en");
+    EXPECT_EQ(query_language("photography", "not a tag"), "en");
+    EXPECT_TRUE(share_script("en", "fr"));
+    EXPECT_TRUE(share_script("ja", "zh"));
+    EXPECT_FALSE(share_script("ja", "en"));
+    EXPECT_FALSE(share_script("ru", "en"));
+}
+
+} // namespace
+} // namespace mixi::analyzers

@@ -1,0 +1,36 @@
+#include "server/rate_limit.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mixi::server {
+
+std::optional<int> RateLimiter::take(const std::string& client, Clock::time_point now) {
+    if (rate_ <= 0)
+        return std::nullopt;
+    std::lock_guard lock(mutex_);
+    auto refill = [&](Bucket& b) {
+        const double seconds = std::chrono::duration<double>(now - b.last).count();
+        b.tokens = std::min(burst_, b.tokens + seconds * rate_);
+        b.last = now;
+    };
+    // Forget clients whose buckets have filled up again (at most once a second).
+    if (now - last_sweep_ >= std::chrono::seconds(1)) {
+        last_sweep_ = now;
+        for (auto it = buckets_.begin(); it != buckets_.end();) {
+            refill(it->second);
+            it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
+        }
+    }
+    auto [it, inserted] = buckets_.try_emplace(client, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!inserted)
+        refill(b);
+    if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return std::nullopt;
+    }
+    return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate_)));
+}
+
+} // namespace mixi::server

@@ -1,0 +1,34 @@
+// Per-client token buckets for the public endpoints, in memory only: a client address is a key
+// here for as long as its bucket is not full again, and is never written anywhere.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace mixi::server {
+
+class RateLimiter {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    /// `rate` requests per second on average, bursts of up to `burst`; rate 0 turns it off.
+    RateLimiter(double rate, double burst) : rate_(rate), burst_(burst) {}
+
+    /// Takes one token for `client`: nullopt when allowed, else the seconds to wait.
+    std::optional<int> take(const std::string& client, Clock::time_point now = Clock::now());
+
+  private:
+    struct Bucket {
+        double tokens;
+        Clock::time_point last;
+    };
+    double rate_, burst_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Bucket> buckets_;
+    Clock::time_point last_sweep_{};
+};
+
+} // namespace mixi::server
