@@ -1,5 +1,7 @@
 #include "server/analytics_service.h"
 
+#include <boost/asio/post.hpp>
+#include <future>
 #include <iostream>
 
 namespace mixi::server {
@@ -22,8 +24,11 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
         return std::unexpected(first.error());
     (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
     service->snapshot_.store(*first);
+    service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
-    service->thread_ = std::thread([s = service.get()] { s->loop(); });
+    service->schedule_flush();
+    service->schedule_purge();
+    service->thread_ = std::thread([s = service.get()] { s->ioc_.run(); });
     return service;
 }
 
@@ -32,11 +37,13 @@ AnalyticsService::AnalyticsService(AnalyticsOptions options, analytics::ViewStor
     : options_(std::move(options)), store_(std::move(views)), log_store_(std::move(log)) {}
 
 AnalyticsService::~AnalyticsService() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
+    // The last flush runs on the service's thread, after which its io_context stops.
+    boost::asio::post(ioc_, [this] {
+        flush_timer_.cancel();
+        purge_timer_.cancel();
+        flush();
+        ioc_.stop();
+    });
     if (thread_.joinable())
         thread_.join();
 }
@@ -56,11 +63,13 @@ void AnalyticsService::log_search(SearchReport report) {
 }
 
 void AnalyticsService::sync() {
-    std::unique_lock lock(mutex_);
-    const std::uint64_t target = syncs_done_ + 1;
-    sync_requested_ = true;
-    wake_.notify_all();
-    synced_.wait(lock, [&] { return syncs_done_ >= target || stopping_; });
+    std::promise<void> done;
+    auto stored = done.get_future();
+    boost::asio::post(ioc_, [this, &done] {
+        flush();
+        done.set_value();
+    });
+    stored.wait();
 }
 
 Expected<void> AnalyticsService::forget_document(std::string_view id) {
@@ -78,38 +87,35 @@ Expected<void> AnalyticsService::forget_document(std::string_view id) {
     return {};
 }
 
-void AnalyticsService::loop() {
-    auto last_refresh = Clock::now();
-    auto last_purge = Clock::now();
-    bool wrote = false; // since the last refresh
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-        wake_.wait_for(lock, options_.flush_interval,
-                       [this] { return stopping_ || sync_requested_; });
-        const bool syncing = std::exchange(sync_requested_, false);
-        lock.unlock();
-        wrote = flush() || wrote;
-        if (syncing) {
-            std::lock_guard done(mutex_);
-            ++syncs_done_;
-            synced_.notify_all();
-        }
-        auto elsewhere = store_.changed_elsewhere();
-        if ((elsewhere && *elsewhere) ||
-            (wrote && Clock::now() - last_refresh >= options_.refresh_interval)) {
-            refresh();
-            last_refresh = Clock::now();
-            wrote = false;
-        }
-        if (Clock::now() - last_purge >= options_.purge_interval) {
-            purge();
-            last_purge = Clock::now();
-        }
-        lock.lock();
+void AnalyticsService::schedule_flush() {
+    flush_timer_.expires_after(options_.flush_interval);
+    flush_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec)
+            return; // cancelled: stopping
+        tick();
+        schedule_flush();
+    });
+}
+
+void AnalyticsService::schedule_purge() {
+    purge_timer_.expires_after(options_.purge_interval);
+    purge_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec)
+            return;
+        purge();
+        schedule_purge();
+    });
+}
+
+void AnalyticsService::tick() {
+    wrote_ = flush() || wrote_;
+    auto elsewhere = store_.changed_elsewhere();
+    if ((elsewhere && *elsewhere) ||
+        (wrote_ && Clock::now() - last_refresh_ >= options_.refresh_interval)) {
+        refresh();
+        last_refresh_ = Clock::now();
+        wrote_ = false;
     }
-    lock.unlock();
-    flush(); // what was counted since the last flush
-    synced_.notify_all();
 }
 
 bool AnalyticsService::flush() {

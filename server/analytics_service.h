@@ -1,7 +1,8 @@
 // The server's side of analytics. Requests only touch memory: page views go to a counter and
-// searches to a buffer. A background thread flushes both to analytics.sqlite every few seconds
-// (and at shutdown), rebuilds the popularity snapshot when the stored counts changed, and
-// deletes log rows past their retention in small batches. Requests never wait for SQLite.
+// searches to a buffer. A background thread runs an Asio io_context of its own whose timers
+// flush both to analytics.sqlite every few seconds (and at shutdown), rebuild the popularity
+// snapshot when the stored counts changed, and delete log rows past their retention in small
+// batches. Requests never wait for SQLite, and SQLite never runs on an I/O thread.
 #pragma once
 
 #include "analytics/search_log.h"
@@ -11,8 +12,9 @@
 #include "query/popularity.h"
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -72,7 +74,9 @@ class AnalyticsService {
   private:
     AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
                      analytics::SearchLog log);
-    void loop();
+    void schedule_flush();
+    void schedule_purge();
+    void tick(); ///< flush, and rebuild the snapshot when due
     bool flush();
     void refresh();
     void purge();
@@ -87,12 +91,10 @@ class AnalyticsService {
     std::mutex pending_mutex_;
     std::vector<SearchReport> pending_; ///< raw queries, for at most one flush interval
     std::atomic<query::PopularitySnapshot> snapshot_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    bool sync_requested_ = false;
-    std::uint64_t syncs_done_ = 0;
-    std::condition_variable synced_;
+    bool wrote_ = false; ///< views stored since the last refresh
+    std::chrono::steady_clock::time_point last_refresh_;
+    boost::asio::io_context ioc_;
+    boost::asio::steady_timer flush_timer_{ioc_}, purge_timer_{ioc_};
     std::thread thread_;
 };
 
