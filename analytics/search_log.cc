@@ -1,7 +1,10 @@
 #include "analytics/search_log.h"
 
+#include "common/dates.h"
+
 #include <algorithm>
 #include <bit>
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstring>
 #include <openssl/evp.h>
@@ -56,7 +59,9 @@ std::string scrub_words(std::string_view text) {
 /// Replaces runs of digits that may identify someone: 6 or more digits in a row (<number>), or
 /// 9 or more digits with phone-number separators between them (<phone>).
 std::string scrub_digits(std::string_view text) {
-    auto separator = [](char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; };
+    auto separator = [](char c) {
+        return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
+    };
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {
@@ -236,12 +241,7 @@ SearchLogBuffer::Batch SearchLogBuffer::take() {
 // ------------------------------------------------------------------------------ the store
 
 Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
-    std::error_code ec;
-    fs::create_directories(data_dir, ec);
-    if (ec)
-        return fail(ErrorCode::io_error,
-                    "cannot create data directory " + data_dir.string() + ": " + ec.message());
-    auto db = Database::open(data_dir / "analytics.sqlite");
+    auto db = Database::open_in(data_dir);
     if (!db)
         return std::unexpected(db.error());
     auto ok = db->exec(
@@ -299,15 +299,6 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     return tx->commit();
 }
 
-Expected<std::int64_t> SearchLog::changes() {
-    auto n = db_.prepare("SELECT changes()");
-    if (!n)
-        return std::unexpected(n.error());
-    if (auto ok = n->step(); !ok)
-        return std::unexpected(ok.error());
-    return n->int64(0);
-}
-
 Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions& options) {
     PurgeReport report;
     const std::int64_t row_cutoff = now - std::int64_t{options.retention_days} * 86400;
@@ -319,8 +310,8 @@ Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions&
     if (!rows)
         return std::unexpected(rows.error());
     auto cells = db_.prepare("DELETE FROM daily_terms WHERE (day, query, lang, country) IN"
-                        " (SELECT day, query, lang, country FROM daily_terms WHERE day < ?"
-                        " LIMIT ?)");
+                             " (SELECT day, query, lang, country FROM daily_terms WHERE day < ?"
+                             " LIMIT ?)");
     if (!cells)
         return std::unexpected(cells.error());
     // Small batches, each its own transaction: a searcher's write waits at most one batch.
@@ -328,7 +319,7 @@ Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions&
         rows->bind(1, row_cutoff).bind(2, std::int64_t{options.batch_rows});
         if (auto ok = rows->run(); !ok)
             return std::unexpected(ok.error());
-        auto n = changes();
+        auto n = db_.changes();
         if (!n)
             return std::unexpected(n.error());
         report.rows += *n;
@@ -339,7 +330,7 @@ Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions&
         cells->bind(1, day_cutoff).bind(2, std::int64_t{options.batch_rows});
         if (auto ok = cells->run(); !ok)
             return std::unexpected(ok.error());
-        auto n = changes();
+        auto n = db_.changes();
         if (!n)
             return std::unexpected(n.error());
         report.aggregates += *n;
@@ -378,7 +369,7 @@ Expected<std::int64_t> SearchLog::delete_account(std::string_view account,
     del->bind(1, account).bind(2, lo).bind(3, to.value_or(INT64_MAX));
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    return changes();
+    return db_.changes();
 }
 
 Expected<std::int64_t> SearchLog::delete_entry(std::string_view account, std::int64_t id) {
@@ -388,25 +379,28 @@ Expected<std::int64_t> SearchLog::delete_entry(std::string_view account, std::in
     del->bind(1, account).bind(2, id);
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    return changes();
+    return db_.changes();
+}
+
+std::string export_json(std::string_view account, const std::vector<LoggedSearch>& history) {
+    boost::json::array searches;
+    for (const auto& h : history)
+        searches.push_back(boost::json::object{{"id", h.id},
+                                               {"hour", format_date(h.hour)},
+                                               {"query", h.query},
+                                               {"lang", h.lang},
+                                               {"country", h.country},
+                                               {"results", h.results}});
+    return boost::json::serialize(
+        boost::json::object{{"account", account}, {"searches", std::move(searches)}});
 }
 
 Expected<std::int64_t> SearchLog::raw_rows() {
-    auto q = db_.prepare("SELECT count(*) FROM searches");
-    if (!q)
-        return std::unexpected(q.error());
-    if (auto ok = q->step(); !ok)
-        return std::unexpected(ok.error());
-    return q->int64(0);
+    return db_.scalar("SELECT count(*) FROM searches");
 }
 
 Expected<std::int64_t> SearchLog::oldest_raw_hour() {
-    auto q = db_.prepare("SELECT coalesce(min(hour), 0) FROM searches");
-    if (!q)
-        return std::unexpected(q.error());
-    if (auto ok = q->step(); !ok)
-        return std::unexpected(ok.error());
-    return q->int64(0);
+    return db_.scalar("SELECT coalesce(min(hour), 0) FROM searches");
 }
 
 } // namespace mixi::analytics

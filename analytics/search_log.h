@@ -57,8 +57,8 @@ struct SearchEvent {
     std::int64_t time = 0; ///< Unix seconds
     std::string query, lang, country;
     std::uint64_t results = 0;
-    std::string account;     ///< signed-in searches only; empty otherwise
-    bool raw_row = true;     ///< false under Sec-GPC / DNT: aggregates only, no row, no account
+    std::string account;        ///< signed-in searches only; empty otherwise
+    bool raw_row = true;        ///< false under Sec-GPC / DNT: aggregates only, no row, no account
     std::uint64_t searcher = 0; ///< SearcherKeys::key
 };
 
@@ -68,6 +68,10 @@ struct LoggedSearch {
     std::string query, lang, country;
     std::int64_t results = 0;
 };
+
+/// An account's history as exported: {"account", "searches": [{"id", "hour", "query", "lang",
+/// "country", "results"}]}.
+std::string export_json(std::string_view account, const std::vector<LoggedSearch>& history);
 
 struct RetentionOptions {
     int retention_days = 30;            ///< raw rows
@@ -131,7 +135,6 @@ class SearchLog {
 
   private:
     explicit SearchLog(Database db) : db_(std::move(db)) {}
-    Expected<std::int64_t> changes();
     Database db_;
 };
 

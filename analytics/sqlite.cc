@@ -138,14 +138,23 @@ Expected<Statement> Database::prepare(const std::string& sql) {
     return Statement(stmt, db_);
 }
 
-Expected<std::int64_t> Database::data_version() {
-    auto stmt = prepare("PRAGMA data_version");
+Expected<std::int64_t> Database::scalar(const std::string& sql) {
+    auto stmt = prepare(sql);
     if (!stmt)
         return std::unexpected(stmt.error());
     auto row = stmt->step();
     if (!row)
         return std::unexpected(row.error());
-    return stmt->int64(0);
+    return *row ? stmt->int64(0) : 0;
+}
+
+Expected<Database> Database::open_in(const std::filesystem::path& data_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec)
+        return fail(ErrorCode::io_error,
+                    "cannot create data directory " + data_dir.string() + ": " + ec.message());
+    return open(data_dir / "analytics.sqlite");
 }
 
 Expected<Transaction> Transaction::begin(Database& db) {

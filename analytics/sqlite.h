@@ -46,6 +46,8 @@ class Statement {
 
 class Database {
   public:
+    /// The analytics database of a data directory (analytics.sqlite), creating the directory.
+    static Expected<Database> open_in(const std::filesystem::path& data_dir);
     /// Opens (creating when missing) a database file in WAL mode with a busy timeout, so that
     /// the server and a CLI process can share it.
     static Expected<Database> open(const std::filesystem::path& path);
@@ -59,8 +61,12 @@ class Database {
     Expected<void> exec(const std::string& sql);
     Expected<Statement> prepare(const std::string& sql);
 
+    /// The first column of the first row of `sql` (0 when there is no row).
+    Expected<std::int64_t> scalar(const std::string& sql);
     /// Changes whenever another connection commits to the database (PRAGMA data_version).
-    Expected<std::int64_t> data_version();
+    Expected<std::int64_t> data_version() { return scalar("PRAGMA data_version"); }
+    /// Rows changed by this connection's last statement.
+    Expected<std::int64_t> changes() { return scalar("SELECT changes()"); }
 
     const std::filesystem::path& path() const { return path_; }
 

@@ -45,12 +45,7 @@ std::size_t ViewCounter::pending() const {
 }
 
 Expected<ViewStore> ViewStore::open(const fs::path& data_dir) {
-    std::error_code ec;
-    fs::create_directories(data_dir, ec);
-    if (ec)
-        return fail(ErrorCode::io_error,
-                    "cannot create data directory " + data_dir.string() + ": " + ec.message());
-    auto db = Database::open(data_dir / "analytics.sqlite");
+    auto db = Database::open_in(data_dir);
     if (!db)
         return std::unexpected(db.error());
     auto ok = db->exec("CREATE TABLE IF NOT EXISTS views ("
@@ -147,14 +142,9 @@ Expected<std::int64_t> ViewStore::remove_document(std::string_view id) {
     if (!del)
         return std::unexpected(del.error());
     del->bind(1, id);
-    if (auto ok = del->step(); !ok)
+    if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    auto n = db_.prepare("SELECT changes()");
-    if (!n)
-        return std::unexpected(n.error());
-    if (auto ok = n->step(); !ok)
-        return std::unexpected(ok.error());
-    return n->int64(0);
+    return db_.changes();
 }
 
 namespace {

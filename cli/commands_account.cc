@@ -3,14 +3,12 @@
 #include "cli/commands.h"
 #include "common/dates.h"
 
-#include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <iostream>
 
 namespace mixi::cli {
 
 namespace po = boost::program_options;
-namespace json = boost::json;
 
 int run_account(const Args& args) {
     std::string data, from, to;
@@ -54,16 +52,7 @@ int run_account(const Args& args) {
             std::cerr << "mixi-search: " << history.error().message << "\n";
             return exit_error;
         }
-        json::array searches;
-        for (const auto& h : *history)
-            searches.push_back(json::object{{"id", h.id},
-                                            {"hour", format_date(h.hour)},
-                                            {"query", h.query},
-                                            {"lang", h.lang},
-                                            {"country", h.country},
-                                            {"results", h.results}});
-        std::cout << json::serialize(json::object{{"account", account}, {"searches", searches}})
-                  << "\n";
+        std::cout << analytics::export_json(account, *history) << "\n";
         return exit_ok;
     }
     Expected<std::int64_t> n = 0;

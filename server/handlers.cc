@@ -124,15 +124,7 @@ Response get_account_export(Context& ctx) {
     auto history = log->account_history(account);
     if (!history)
         return library_error(ctx, history.error());
-    json::array searches;
-    for (const auto& h : *history)
-        searches.push_back(json::object{{"id", h.id},
-                                        {"hour", format_date(h.hour)},
-                                        {"query", h.query},
-                                        {"lang", h.lang},
-                                        {"country", h.country},
-                                        {"results", h.results}});
-    return json_ok(ctx, json::object{{"account", account}, {"searches", std::move(searches)}});
+    return ctx.app.json(ctx.request, http::status::ok, analytics::export_json(account, *history));
 }
 
 Response delete_account(Context& ctx) {
