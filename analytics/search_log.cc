@@ -254,7 +254,15 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
         "CREATE TABLE IF NOT EXISTS daily_terms ("
         " day INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
         " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
-        " PRIMARY KEY (day, query, lang, country)) WITHOUT ROWID;");
+        " PRIMARY KEY (day, query, lang, country)) WITHOUT ROWID;"
+        // Reports: the few cells with enough distinct searchers, then one term's days.
+        "CREATE INDEX IF NOT EXISTS daily_terms_by_searchers ON daily_terms (searchers, day);"
+        "CREATE INDEX IF NOT EXISTS daily_terms_by_query ON daily_terms (query, day);"
+        // Searches per day, so that totals and volume never scan the terms.
+        "CREATE TABLE IF NOT EXISTS daily_volume ("
+        " day INTEGER NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
+        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL,"
+        " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;");
     if (!ok)
         return std::unexpected(ok.error());
     return SearchLog(std::move(*db));
@@ -276,10 +284,16 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         // The estimate of this run's counter; after a restart it starts again, so keep the
         // larger of the two (an undercount, never an overcount).
         " searchers = max(searchers, excluded.searchers)");
+    auto volume = db_.prepare(
+        "INSERT INTO daily_volume (day, lang, country, searches, zero_results) VALUES (?,?,?,?,?)"
+        " ON CONFLICT (day, lang, country) DO UPDATE SET searches = searches + excluded.searches,"
+        " zero_results = zero_results + excluded.zero_results");
     if (!row)
         return std::unexpected(row.error());
     if (!cell)
         return std::unexpected(cell.error());
+    if (!volume)
+        return std::unexpected(volume.error());
     for (const SearchEvent& e : batch.rows) {
         const std::int64_t hour = e.time - ((e.time % 3600) + 3600) % 3600;
         row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
@@ -294,6 +308,9 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
         cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct));
         if (auto ok = cell->run(); !ok)
+            return std::unexpected(ok.error());
+        volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
+        if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
     }
     return tx->commit();
@@ -326,6 +343,9 @@ Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions&
         if (*n < options.batch_rows)
             break;
     }
+    if (auto ok = db_.exec("DELETE FROM daily_volume WHERE day < " + std::to_string(day_cutoff));
+        !ok)
+        return std::unexpected(ok.error());
     for (;;) {
         cells->bind(1, day_cutoff).bind(2, std::int64_t{options.batch_rows});
         if (auto ok = cells->run(); !ok)

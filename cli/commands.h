@@ -24,5 +24,6 @@ int run_serve(const Args& args);
 int run_views(const Args& args);
 int run_purge(const Args& args);
 int run_account(const Args& args);
+int run_report(const Args& args);
 
 } // namespace mixi::cli

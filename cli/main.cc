@@ -24,6 +24,7 @@ commands:
   views stats   [--data DIR]            what the view counts hold
   purge         [--data DIR]            delete search-log rows past their retention
   account export|delete ID [--data DIR] an account's search history: as JSON, or deleted
+  report popular|zero-results|trending|volume [--from D] [--to D] [--format table|csv|json]
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_query(args);
         if (command == "serve")
             return mixi::cli::run_serve(args);
+        if (command == "report")
+            return mixi::cli::run_report(args);
         if (command == "account")
             return mixi::cli::run_account(args);
         if (command == "purge")

@@ -373,6 +373,9 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
     if (config.analytics_flush_interval.count() == 0 || config.purge_interval.count() == 0)
         return fail(ErrorCode::invalid_argument,
                     "analytics.flush_interval_ms and analytics.purge_interval_ms must be > 0");
+    if (config.report_k < 1 || config.report_k_distinct < 1)
+        return fail(ErrorCode::invalid_argument,
+                    "analytics.report_k and analytics.report_k_distinct must be >= 1");
     if (config.retention_days < 1 || config.aggregate_retention_days < config.retention_days)
         return fail(ErrorCode::invalid_argument,
                     "analytics.retention_days must be >= 1 and "

@@ -1,5 +1,6 @@
 #include "server/handlers.h"
 
+#include "analytics/reports.h"
 #include "analytics/search_log.h"
 #include "analyzers/language.h"
 #include "common/dates.h"
@@ -304,6 +305,69 @@ Response get_privacy(Context& ctx) {
     return json_ok(ctx, out);
 }
 
+Response get_report(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    const auto kind = analytics::report_kind(ctx.params.get("kind"));
+    if (!kind)
+        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+                             "reports are popular, zero-results, trending and volume");
+    analytics::ReportRequest req;
+    req.kind = *kind;
+    // The configured thresholds apply to every report; no parameter lowers them.
+    req.k = ctx.app.config().report_k;
+    req.k_distinct = ctx.app.config().report_k_distinct;
+    req.country = ctx.params.get("country");
+    req.lang = ctx.params.get("lang");
+    unsigned top = 20;
+    Response bad;
+    if (!read_unsigned(ctx, "top", top, bad))
+        return bad;
+    if (top < 1 || top > 1000)
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "top must be between 1 and 1000");
+    req.top = top;
+    req.to_day = analytics::day_of(std::time(nullptr));
+    if (const auto t = ctx.params.get("to"); !t.empty()) {
+        const auto d = parse_date(t);
+        if (!d)
+            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                                 "to: \"" + t + "\" is not a date");
+        req.to_day = analytics::day_of(*d);
+    }
+    req.from_day = req.to_day - 29;
+    if (const auto f = ctx.params.get("from"); !f.empty()) {
+        const auto d = parse_date(f);
+        if (!d)
+            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                                 "from: \"" + f + "\" is not a date");
+        req.from_day = analytics::day_of(*d);
+    }
+    const std::string format = ctx.params.get("format", "json");
+    if (format != "json" && format != "csv")
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "format must be json or csv");
+    if (AnalyticsService* analytics = ctx.app.services().views)
+        analytics->sync();
+    auto db = analytics::Database::open_in(ctx.app.config().data_dir);
+    if (!db)
+        return library_error(ctx, db.error());
+    auto report = analytics::build_report(*db, req);
+    if (!report)
+        return library_error(ctx, report.error());
+    if (format == "json")
+        return ctx.app.json(ctx.request, http::status::ok, analytics::report_json(*report));
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition,
+            "attachment; filename=\"" + std::string(analytics::report_name(*kind)) + ".csv\"");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(ctx.request.keep_alive());
+    res.body() = analytics::report_csv(*report);
+    res.prepare_payload();
+    return res;
+}
+
 Response get_search(Context& ctx) {
     query::SearchRequest req;
     Response bad;
@@ -460,6 +524,11 @@ std::vector<Route> routes() {
         {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
         {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
         {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document},
+        {http::verb::get,
+         "/v1/admin/reports/{kind}",
+         {"from", "to", "country", "lang", "top", "format"},
+         {},
+         get_report},
         {http::verb::delete_,
          "/v1/admin/accounts/{account}/searches/{entry}",
          {},

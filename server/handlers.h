@@ -15,6 +15,7 @@ Response get_account_export(Context& ctx);
 Response delete_account(Context& ctx);
 Response delete_account_entry(Context& ctx);
 Response delete_document(Context& ctx);
+Response get_report(Context& ctx);
 Response get_healthz(Context& ctx);
 Response get_metrics(Context& ctx);
 

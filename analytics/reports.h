@@ -1,0 +1,69 @@
+// Reports for analysts from the daily search-term aggregates: popular terms, zero-result terms
+// (content gaps), trending terms and search volume over time. A term is shown only when it
+// reached both thresholds in the reported period: at least `k` searches, and at least
+// `k_distinct` distinct searchers on one day (distinct searchers cannot be added up across days,
+// because the daily salt makes the same person a different searcher each day; taking the best
+// single day never overstates them). Everything below the thresholds is folded into one "other"
+// count. No output path shows a term below the thresholds.
+#pragma once
+
+#include "analytics/sqlite.h"
+#include "common/error.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mixi::analytics {
+
+enum class ReportKind { popular, zero_results, trending, volume };
+
+/// "popular", "zero-results", "trending", "volume"; nullopt for anything else.
+std::optional<ReportKind> report_kind(std::string_view name);
+std::string_view report_name(ReportKind kind);
+
+struct ReportRequest {
+    ReportKind kind = ReportKind::popular;
+    std::int64_t from_day = 0, to_day = 0; ///< inclusive, days since 1970-01-01
+    std::string country, lang;             ///< "" = all
+    std::size_t top = 20;
+    std::uint64_t k = 10, k_distinct = 5;
+};
+
+struct TermRow {
+    std::string query;
+    std::int64_t searches = 0, zero_results = 0;
+    std::int64_t searchers = 0; ///< distinct searchers on the best day
+    std::int64_t previous = 0;  ///< trending: searches in the period before
+};
+
+struct DayRow {
+    std::int64_t day = 0, searches = 0, zero_results = 0;
+};
+
+struct Report {
+    ReportRequest request;
+    std::vector<TermRow> terms; ///< popular, zero-results, trending: at most `top`, ranked
+    std::vector<DayRow> days;   ///< volume: every day of the period
+    std::int64_t total_searches = 0;
+    /// Searches of terms below the thresholds or past `top` (zero-results: their zero-result
+    /// searches), folded into one count.
+    std::int64_t other_searches = 0;
+};
+
+/// Builds a report from the aggregates in `db` (an analytics.sqlite).
+Expected<Report> build_report(Database& db, const ReportRequest& request);
+
+/// Output formats. CSV quotes fields that need it and defuses spreadsheet formulas (a field
+/// starting with =, +, -, @, tab or carriage return gets a leading apostrophe).
+std::string report_csv(const Report& report);
+std::string report_json(const Report& report);
+std::string report_table(const Report& report);
+
+/// One CSV field, escaped as report_csv does.
+std::string csv_field(std::string_view text);
+
+} // namespace mixi::analytics

@@ -1,0 +1,108 @@
+// `mixi-search report popular|zero-results|trending|volume`
+#include "analytics/reports.h"
+#include "analytics/views.h"
+#include "cli/commands.h"
+#include "common/dates.h"
+#include "server/config.h"
+
+#include <boost/program_options.hpp>
+#include <ctime>
+#include <iostream>
+
+namespace mixi::cli {
+
+namespace po = boost::program_options;
+
+int run_report(const Args& args) {
+    std::string data, from, to, format, config_file;
+    std::uint64_t k = 0, k_distinct = 0;
+    std::vector<std::string> positional;
+    analytics::ReportRequest req;
+    po::options_description opts("options");
+    opts.add_options()("help,h", "show this help")(
+        "config", po::value(&config_file),
+        "the server's configuration: its data directory and report thresholds")(
+        "data", po::value(&data), "data directory (default: the config's, else var)")(
+        "from", po::value(&from), "first day (YYYY-MM-DD; default: 29 days before --to)")(
+        "to", po::value(&to), "last day (default: today, UTC)")(
+        "country", po::value(&req.country), "only searches from this country (JP)")(
+        "lang", po::value(&req.lang), "only searches in this language (ja)")(
+        "top", po::value(&req.top)->default_value(req.top), "terms to show")(
+        "k", po::value(&k), "raise the searches a term needs (never below the configured)")(
+        "k-distinct", po::value(&k_distinct),
+        "raise the distinct searchers a term needs on one day")(
+        "format", po::value(&format)->default_value("table"), "table, csv or json");
+    po::options_description all;
+    all.add(opts).add_options()("kind", po::value(&positional)->composing());
+    po::positional_options_description pos;
+    pos.add("kind", -1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "mixi-search report: " << e.what() << "\n";
+        return exit_usage;
+    }
+    const auto kind = positional.size() == 1 ? analytics::report_kind(positional[0]) : std::nullopt;
+    if (vm.count("help") || !kind) {
+        std::cout << "usage: mixi-search report popular|zero-results|trending|volume [options]\n\n"
+                  << opts;
+        return vm.count("help") ? exit_ok : exit_usage;
+    }
+    req.kind = *kind;
+    // The thresholds of the deployment (built-in defaults without --config); flags may only
+    // raise them, so the CLI never shows what the API would hide.
+    server::ConfigSources sources;
+    sources.file = config_file;
+    auto config = server::load_config(sources);
+    if (!config) {
+        std::cerr << "mixi-search report: " << config.error().message << "\n";
+        return exit_usage;
+    }
+    req.k = std::max(config->report_k, k);
+    req.k_distinct = std::max(config->report_k_distinct, k_distinct);
+    if (data.empty())
+        data = config->data_dir.string();
+    req.to_day = analytics::day_of(std::time(nullptr));
+    if (!to.empty()) {
+        auto t = parse_date(to);
+        if (!t) {
+            std::cerr << "mixi-search report: --to \"" << to << "\" is not a date\n";
+            return exit_usage;
+        }
+        req.to_day = analytics::day_of(*t);
+    }
+    req.from_day = req.to_day - 29;
+    if (!from.empty()) {
+        auto f = parse_date(from);
+        if (!f) {
+            std::cerr << "mixi-search report: --from \"" << from << "\" is not a date\n";
+            return exit_usage;
+        }
+        req.from_day = analytics::day_of(*f);
+    }
+    if (format != "table" && format != "csv" && format != "json") {
+        std::cerr << "mixi-search report: --format must be table, csv or json\n";
+        return exit_usage;
+    }
+    auto db = analytics::Database::open_in(data);
+    if (!db) {
+        std::cerr << "mixi-search: " << db.error().message << "\n";
+        return exit_error;
+    }
+    auto report = analytics::build_report(*db, req);
+    if (!report) {
+        std::cerr << "mixi-search: " << report.error().message << "\n";
+        return report.error().code == ErrorCode::invalid_argument ? exit_usage : exit_error;
+    }
+    if (format == "csv")
+        std::cout << analytics::report_csv(*report);
+    else if (format == "json")
+        std::cout << analytics::report_json(*report) << "\n";
+    else
+        std::cout << analytics::report_table(*report);
+    return exit_ok;
+}
+
+} // namespace mixi::cli

@@ -1,0 +1,143 @@
+#include "../temp_dir.h"
+#include "analytics/reports.h"
+#include "analytics/search_log.h"
+#include "common/dates.h"
+
+#include <gtest/gtest.h>
+
+namespace mixi::analytics {
+namespace {
+
+using testing::TempDir;
+
+const std::int64_t day0 = *parse_date("2026-03-01") / 86400;
+
+class Reports : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto opened = SearchLog::open(dir.path());
+        ASSERT_TRUE(opened);
+        log.emplace(std::move(*opened));
+    }
+    /// `searches` searches of `query` on day0 + `day`, by `searchers` different people.
+    void searched(const std::string& query, int day, int searches, int searchers,
+                  std::uint64_t results = 5, const std::string& country = "JP") {
+        for (int i = 0; i < searches; ++i) {
+            SearchEvent e;
+            e.time = (day0 + day) * 86400 + 3600;
+            e.query = query;
+            e.lang = "en";
+            e.country = country;
+            e.results = results;
+            e.searcher = 1000 + static_cast<std::uint64_t>(i % searchers);
+            buffer.add(e);
+        }
+        ASSERT_TRUE(log->add(buffer.take()));
+    }
+    Report report(ReportKind kind, int from, int to, const std::string& country = "") {
+        auto db = Database::open_in(dir.path());
+        ReportRequest r;
+        r.kind = kind;
+        r.from_day = day0 + from;
+        r.to_day = day0 + to;
+        r.country = country;
+        auto out = build_report(*db, r);
+        EXPECT_TRUE(out) << out.error().message;
+        return *out;
+    }
+    static std::vector<std::string> terms(const Report& r) {
+        std::vector<std::string> out;
+        for (const auto& t : r.terms)
+            out.push_back(t.query);
+        return out;
+    }
+    TempDir dir;
+    std::optional<SearchLog> log;
+    SearchLogBuffer buffer;
+};
+
+TEST_F(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
+    searched("shown", 0, 12, 6);
+    searched("few people", 0, 12, 4); // enough searches, too few searchers
+    searched("few searches", 0, 9, 9);
+    // Three people on each of three days: 9 searchers added up, but never 5 on one day.
+    for (int d = 0; d < 3; ++d)
+        searched("spread thin", d, 4, 3);
+    const Report r = report(ReportKind::popular, 0, 6);
+    EXPECT_EQ(terms(r), std::vector<std::string>{"shown"});
+    EXPECT_EQ(r.terms[0].searches, 12);
+    EXPECT_EQ(r.terms[0].searchers, 6);
+    EXPECT_EQ(r.total_searches, 12 + 12 + 9 + 12);
+    EXPECT_EQ(r.other_searches, 12 + 9 + 12);
+    // No output path shows a hidden term.
+    for (const std::string& out : {report_csv(r), report_json(r), report_table(r)})
+        for (const char* hidden : {"few people", "few searches", "spread thin"})
+            EXPECT_EQ(out.find(hidden), std::string::npos) << hidden << " in " << out;
+    EXPECT_NE(report_csv(r).find("(other),33,"), std::string::npos) << report_csv(r);
+}
+
+TEST_F(Reports, ZeroResultTermsAreRankedByTheirFailedSearches) {
+    searched("found", 0, 30, 10, 5);
+    searched("missing thing", 0, 12, 6, 0);
+    searched("also missing", 1, 20, 8, 0);
+    const Report r = report(ReportKind::zero_results, 0, 6);
+    EXPECT_EQ(terms(r), (std::vector<std::string>{"also missing", "missing thing"}));
+    EXPECT_EQ(r.terms[0].zero_results, 20);
+    EXPECT_EQ(r.total_searches, 32); // zero-result searches
+    EXPECT_EQ(r.other_searches, 0);
+}
+
+TEST_F(Reports, TrendingComparesWithThePreviousPeriodOfTheSameLength) {
+    // Days 0-6 are the previous week, 7-13 this week.
+    searched("steady", 0, 40, 10);
+    searched("steady", 7, 40, 10);
+    searched("doubling", 1, 20, 10);
+    searched("doubling", 8, 40, 10);
+    searched("new", 9, 15, 6);
+    searched("fading", 2, 50, 10);
+    searched("fading", 10, 20, 10);
+    searched("new but rare", 9, 15, 3); // below k_distinct: never shown
+    const Report r = report(ReportKind::trending, 7, 13);
+    // Growth (now + 1) / (before + 1): new 16/1, doubling 41/21; steady and fading did not grow.
+    EXPECT_EQ(terms(r), (std::vector<std::string>{"new", "doubling"}));
+    EXPECT_EQ(r.terms[0].previous, 0);
+    EXPECT_EQ(r.terms[1].previous, 20);
+    EXPECT_EQ(r.terms[1].searches, 40);
+}
+
+TEST_F(Reports, VolumeHasEveryDayOfThePeriodAndFiltersByCountry) {
+    searched("a", 0, 7, 7, 5, "JP");
+    searched("b", 0, 3, 3, 0, "GB");
+    searched("a", 2, 4, 4, 5, "JP");
+    const Report all = report(ReportKind::volume, 0, 3);
+    ASSERT_EQ(all.days.size(), 4u);
+    EXPECT_EQ(all.days[0].searches, 10);
+    EXPECT_EQ(all.days[0].zero_results, 3);
+    EXPECT_EQ(all.days[1].searches, 0);
+    EXPECT_EQ(all.days[2].searches, 4);
+    EXPECT_EQ(all.total_searches, 14);
+    EXPECT_EQ(report(ReportKind::volume, 0, 3, "GB").total_searches, 3);
+    EXPECT_TRUE(terms(report(ReportKind::popular, 0, 3, "GB")).empty());
+}
+
+TEST(ReportCsv, HostileTermsAreQuotedAndFormulasDefused) {
+    EXPECT_EQ(csv_field("plain words"), "plain words");
+    EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+    EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    EXPECT_EQ(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+    EXPECT_EQ(csv_field("+1"), "'+1");
+    EXPECT_EQ(csv_field("-2+3"), "'-2+3");
+    EXPECT_EQ(csv_field("@SUM(A1)"), "'@SUM(A1)");
+    EXPECT_EQ(csv_field("line\nbreak"), "\"line\nbreak\"");
+    EXPECT_EQ(csv_field("東京 写真"), "東京 写真");
+}
+
+TEST(ReportKinds, NamesRoundTrip) {
+    for (auto k :
+         {ReportKind::popular, ReportKind::zero_results, ReportKind::trending, ReportKind::volume})
+        EXPECT_EQ(report_kind(report_name(k)), k);
+    EXPECT_FALSE(report_kind("Popular"));
+}
+
+} // namespace
+} // namespace mixi::analytics
