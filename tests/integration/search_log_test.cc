@@ -240,6 +240,57 @@ TEST_F(SearchLog, AccountCliExportsAndDeletes) {
     EXPECT_NE(again.out.find("\"searches\":[]"), std::string::npos) << again.out;
 }
 
+TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
+    auto s = start({"auth.admin_keys=" + admin_key});
+    ASSERT_TRUE(s->started()) << s->describe();
+    // Six people search "hiking" twice each; two people search "photography" six times each.
+    // (People differ by address here: 81.2.69.160-191 are all GB in the test database.)
+    auto from = [&](const std::string& target, int person) {
+        return s->get(target, {{"X-Forwarded-For", "81.2.69." + std::to_string(160 + person)}})
+            ->result_int();
+    };
+    for (int i = 0; i < 12; ++i) {
+        EXPECT_EQ(from("/v1/search?q=hiking", i % 6), 200u);
+        EXPECT_EQ(from("/v1/search?q=photography", i % 2), 200u);
+    }
+    auto admin = [&](const std::string& target) {
+        return s->get(target, {{"Authorization", "Bearer " + admin_key}});
+    };
+    const auto json = admin("/v1/admin/reports/popular");
+    ASSERT_EQ(json->result_int(), 200u) << json->body();
+    const auto v = testing::json_body(*json);
+    ASSERT_EQ(v.at("terms").as_array().size(), 1u) << v;
+    EXPECT_EQ(v.at("terms").at(0).at("query").as_string(), "hiking");
+    EXPECT_EQ(v.at("terms").at(0).at("searchers").as_int64(), 6);
+    EXPECT_EQ(v.at("other_searches").as_int64(), 12);
+    const auto csv = admin("/v1/admin/reports/popular?format=csv&top=5");
+    ASSERT_EQ(csv->result_int(), 200u) << csv->body();
+    EXPECT_TRUE((*csv)[testing::http::field::content_type].starts_with("text/csv"));
+    EXPECT_NE(csv->body().find("hiking,12,0,6\r\n"), std::string::npos) << csv->body();
+    const auto volume = testing::json_body(*admin("/v1/admin/reports/volume"));
+    EXPECT_EQ(volume.at("total_searches").as_int64(), 24) << volume;
+    testing::expect_error(admin("/v1/admin/reports/everything"), 404, "unknown report");
+    testing::expect_error(s->get("/v1/admin/reports/popular"), 401, "no key");
+    testing::expect_error(admin("/v1/admin/reports/popular?from=May"), 400, "bad from");
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+
+    for (const std::string format : {"table", "csv", "json"}) {
+        const Outcome r = run({"report", "popular", "--data", data().string(), "--format", format},
+                              tmp.path());
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_NE(r.out.find("hiking"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("photography"), std::string::npos) << r.out;
+    }
+    // Flags may raise the thresholds, never lower them.
+    const Outcome lower = run({"report", "popular", "--data", data().string(), "--k", "1",
+                               "--k-distinct", "1"},
+                              tmp.path());
+    EXPECT_EQ(lower.out.find("photography"), std::string::npos) << lower.out;
+    const Outcome higher =
+        run({"report", "popular", "--data", data().string(), "--k-distinct", "7"}, tmp.path());
+    EXPECT_EQ(higher.out.find("hiking"), std::string::npos) << higher.out;
+}
+
 TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {
     auto s = start();
     ASSERT_TRUE(s->started()) << s->describe();
