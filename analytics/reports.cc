@@ -1,5 +1,6 @@
 #include "analytics/reports.h"
 
+#include "analytics/search_log.h"
 #include "common/dates.h"
 
 #include <algorithm>
@@ -46,42 +47,92 @@ struct Totals {
     std::int64_t searches = 0, zero = 0, best = 0;
 };
 
+/// Part of a period, read from one table: whole months from monthly_terms, days from
+/// daily_terms.
+struct Segment {
+    bool monthly;
+    std::int64_t lo, hi; ///< months or days, inclusive
+};
+
+/// [from, to] as the whole months inside it and the days around them. Months older than the
+/// oldest monthly row may have been purged in part: they are read day by day.
+Expected<std::vector<Segment>> segments(Database& db, std::int64_t from, std::int64_t to) {
+    auto oldest = db.scalar("SELECT coalesce(min(month), 1000000) FROM monthly_terms");
+    if (!oldest)
+        return std::unexpected(oldest.error());
+    std::int64_t first = month_of(from), last = month_of(to);
+    if (first_day_of_month(first) < from)
+        ++first;
+    if (first_day_of_month(last + 1) - 1 > to)
+        --last;
+    first = std::max(first, *oldest);
+    if (first > last)
+        return std::vector<Segment>{{false, from, to}};
+    std::vector<Segment> out;
+    if (from < first_day_of_month(first))
+        out.push_back({false, from, first_day_of_month(first) - 1});
+    out.push_back({true, first, last});
+    if (to >= first_day_of_month(last + 1))
+        out.push_back({false, first_day_of_month(last + 1), to});
+    return out;
+}
+
 /// Searches, zero-result searches and best single-cell distinct searchers of every term that
-/// reached k_distinct distinct searchers in one cell of the period.
+/// reached k_distinct distinct searchers in one cell (a day, or the best day of a month) of
+/// the period.
 Expected<void> term_totals(Database& db, const ReportRequest& r, std::int64_t from, std::int64_t to,
                            std::unordered_map<std::string, Totals>& out) {
-    // Candidates first, through the (searchers, day) index: in a heavy-tailed log few cells
-    // reach k_distinct, and only their terms can be shown.
-    auto candidates = db.prepare(std::string("SELECT DISTINCT query FROM daily_terms"
-                                             " WHERE searchers >= ?5 AND day BETWEEN ?1 AND ?2") +
-                                 filters);
-    auto sums = db.prepare(std::string("SELECT sum(searches), sum(zero_results), max(searchers)"
-                                       " FROM daily_terms WHERE query = ?5 AND day BETWEEN ?1"
-                                       " AND ?2") +
-                           filters);
-    if (!candidates)
-        return std::unexpected(candidates.error());
-    if (!sums)
-        return std::unexpected(sums.error());
-    candidates->bind(1, from).bind(2, to).bind(3, r.country).bind(4, r.lang);
-    candidates->bind(5, static_cast<std::int64_t>(r.k_distinct));
+    auto parts = segments(db, from, to);
+    if (!parts)
+        return std::unexpected(parts.error());
+    // Candidates first, through the (searchers, day|month) indexes: in a heavy-tailed log few
+    // cells reach k_distinct, and only their terms can be shown.
     std::vector<std::string> terms;
-    for (;;) {
-        auto row = candidates->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        terms.push_back(candidates->text(0));
+    std::vector<Statement> sums;
+    for (const Segment& part : *parts) {
+        const std::string table = part.monthly ? "monthly_terms" : "daily_terms";
+        const std::string unit = part.monthly ? "month" : "day";
+        auto candidates =
+            db.prepare("SELECT DISTINCT query FROM " + table + " WHERE searchers >= ?5 AND " +
+                       unit + " BETWEEN ?1 AND ?2" + filters);
+        auto sum =
+            db.prepare("SELECT sum(searches), sum(zero_results), max(searchers) FROM " + table +
+                       " WHERE query = ?5 AND " + unit + " BETWEEN ?1 AND ?2" + filters);
+        if (!candidates)
+            return std::unexpected(candidates.error());
+        if (!sum)
+            return std::unexpected(sum.error());
+        candidates->bind(1, part.lo).bind(2, part.hi).bind(3, r.country).bind(4, r.lang);
+        candidates->bind(5, static_cast<std::int64_t>(r.k_distinct));
+        for (;;) {
+            auto row = candidates->step();
+            if (!row)
+                return std::unexpected(row.error());
+            if (!*row)
+                break;
+            terms.push_back(candidates->text(0));
+        }
+        sums.push_back(std::move(*sum));
     }
+    std::sort(terms.begin(), terms.end());
+    terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
     for (const auto& term : terms) {
-        sums->bind(1, from).bind(2, to).bind(3, r.country).bind(4, r.lang).bind(5, term);
-        auto row = sums->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (*row)
-            out[term] = {sums->int64(0), sums->int64(1), sums->int64(2)};
-        sums->reset();
+        Totals t;
+        for (std::size_t i = 0; i < sums.size(); ++i) {
+            Statement& sum = sums[i];
+            sum.bind(1, (*parts)[i].lo).bind(2, (*parts)[i].hi).bind(3, r.country);
+            sum.bind(4, r.lang).bind(5, term);
+            auto row = sum.step();
+            if (!row)
+                return std::unexpected(row.error());
+            if (*row) {
+                t.searches += sum.int64(0);
+                t.zero += sum.int64(1);
+                t.best = std::max(t.best, sum.int64(2));
+            }
+            sum.reset();
+        }
+        out[term] = t;
     }
     return {};
 }

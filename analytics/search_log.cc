@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <boost/json.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <openssl/evp.h>
@@ -14,6 +15,20 @@
 namespace mixi::analytics {
 
 namespace fs = std::filesystem;
+
+std::int64_t month_of(std::int64_t day) {
+    using namespace std::chrono;
+    const year_month_day ymd{sys_days{days{day}}};
+    return (static_cast<int>(ymd.year()) - 1970) * 12 +
+           static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+}
+
+std::int64_t first_day_of_month(std::int64_t month) {
+    using namespace std::chrono;
+    const auto y = static_cast<int>(1970 + (month >= 0 ? month / 12 : (month - 11) / 12));
+    const auto m = static_cast<unsigned>(month - (y - 1970) * 12 + 1);
+    return sys_days{year{y} / std::chrono::month{m} / 1}.time_since_epoch().count();
+}
 
 // ------------------------------------------------------------------------------- scrubbing
 
@@ -258,6 +273,14 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
         // Reports: the few cells with enough distinct searchers, then one term's days.
         "CREATE INDEX IF NOT EXISTS daily_terms_by_searchers ON daily_terms (searchers, day);"
         "CREATE INDEX IF NOT EXISTS daily_terms_by_query ON daily_terms (query, day);"
+        // The same per month (searchers: the best day's), so that a report over a year reads
+        // twelve rows per term and cell instead of 365.
+        "CREATE TABLE IF NOT EXISTS monthly_terms ("
+        " month INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
+        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
+        " PRIMARY KEY (month, query, lang, country)) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS monthly_terms_by_searchers ON monthly_terms (searchers, month);"
+        "CREATE INDEX IF NOT EXISTS monthly_terms_by_query ON monthly_terms (query, month);"
         // Searches per day, so that totals and volume never scan the terms.
         "CREATE TABLE IF NOT EXISTS daily_volume ("
         " day INTEGER NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
@@ -294,6 +317,14 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         return std::unexpected(cell.error());
     if (!volume)
         return std::unexpected(volume.error());
+    auto monthly = db_.prepare(
+        "INSERT INTO monthly_terms (month, query, lang, country, searches, zero_results, searchers)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (month, query, lang, country) DO UPDATE SET"
+        " searches = searches + excluded.searches,"
+        " zero_results = zero_results + excluded.zero_results,"
+        " searchers = max(searchers, excluded.searchers)");
+    if (!monthly)
+        return std::unexpected(monthly.error());
     for (const SearchEvent& e : batch.rows) {
         const std::int64_t hour = e.time - ((e.time % 3600) + 3600) % 3600;
         row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
@@ -311,6 +342,10 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
             return std::unexpected(ok.error());
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
         if (auto ok = volume->run(); !ok)
+            return std::unexpected(ok.error());
+        monthly->bind(1, month_of(day)).bind(2, query).bind(3, lang).bind(4, country);
+        monthly->bind(5, c.searches).bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct));
+        if (auto ok = monthly->run(); !ok)
             return std::unexpected(ok.error());
     }
     return tx->commit();
@@ -344,6 +379,14 @@ Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions&
             break;
     }
     if (auto ok = db_.exec("DELETE FROM daily_volume WHERE day < " + std::to_string(day_cutoff));
+        !ok)
+        return std::unexpected(ok.error());
+    // A month goes as soon as any of its days has expired (reports read the rest by day).
+    std::int64_t cutoff_month = month_of(day_cutoff);
+    if (first_day_of_month(cutoff_month) < day_cutoff)
+        ++cutoff_month;
+    if (auto ok =
+            db_.exec("DELETE FROM monthly_terms WHERE month < " + std::to_string(cutoff_month));
         !ok)
         return std::unexpected(ok.error());
     for (;;) {

@@ -22,6 +22,14 @@
 
 namespace mixi::analytics {
 
+/// Months since 1970-01 of a day (days since 1970-01-01), and the first day of a month.
+std::int64_t month_of(std::int64_t day);
+std::int64_t first_day_of_month(std::int64_t month);
+
+/// Months since 1970-01 of a day (days since 1970-01-01), and the first day of a month.
+std::int64_t month_of(std::int64_t day);
+std::int64_t first_day_of_month(std::int64_t month);
+
 /// A query as it may be stored: personal data replaced by placeholders (<email>, <phone>,
 /// <number>, <url>), spaces collapsed, cut to `max_chars` code points. Expects text that is
 /// already case-folded (the caller's analyzer) and valid UTF-8.

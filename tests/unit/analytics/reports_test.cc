@@ -141,3 +141,43 @@ TEST(ReportKinds, NamesRoundTrip) {
 
 } // namespace
 } // namespace mixi::analytics
+
+namespace mixi::analytics {
+namespace {
+
+TEST(Months, DaysAndMonthsRoundTrip) {
+    EXPECT_EQ(month_of(0), 0);
+    EXPECT_EQ(first_day_of_month(0), 0);
+    const std::int64_t feb29 = *parse_date("2024-02-29") / 86400;
+    EXPECT_EQ(month_of(feb29), (2024 - 1970) * 12 + 1);
+    EXPECT_EQ(first_day_of_month(month_of(feb29)), *parse_date("2024-02-01") / 86400);
+    EXPECT_EQ(first_day_of_month(month_of(feb29) + 1), feb29 + 1);
+    EXPECT_EQ(month_of(-1), -1); // 1969-12
+}
+
+TEST_F(Reports, LongPeriodsReadWholeMonthsAndAgreeWithDays) {
+    // Searches on both sides of month boundaries; a period from the middle of one month to the
+    // middle of another is read as days + whole months + days and must add up the same.
+    const int jan15 = static_cast<int>(*parse_date("2026-01-15") / 86400 - day0);
+    for (int d = jan15; d < jan15 + 100; d += 7)
+        searched("weekly", d, 3, 3);
+    searched("one big day", jan15 + 40, 12, 6);
+    const Report r = report(ReportKind::popular, jan15 + 3, jan15 + 90);
+    // "weekly": 13 days in the period x 3 searches, but never 5 searchers on a day.
+    EXPECT_EQ(terms(r), std::vector<std::string>{"one big day"});
+    EXPECT_EQ(r.total_searches, 12 * 3 + 12);
+    EXPECT_EQ(r.other_searches, 36);
+    // A purge 60 days after day 100 keeps days 40 on: February's monthly row goes (some of its
+    // days expired), and its remaining days are read one by one.
+    ASSERT_TRUE(log->purge((day0 + jan15 + 100) * 86400, {30, 60, 1000}));
+    const Report after = report(ReportKind::volume, jan15, jan15 + 100);
+    EXPECT_EQ(after.total_searches, 3 * 9 + 12); // weekly on days 42..98, and day 40
+    const Report kept = report(ReportKind::popular, jan15, jan15 + 100);
+    EXPECT_EQ(terms(kept), std::vector<std::string>{"one big day"});
+    EXPECT_EQ(kept.total_searches, 39);
+    ASSERT_TRUE(log->purge((day0 + jan15 + 101) * 86400, {30, 60, 1000}));
+    EXPECT_TRUE(terms(report(ReportKind::popular, jan15, jan15 + 100)).empty());
+}
+
+} // namespace
+} // namespace mixi::analytics

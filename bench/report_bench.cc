@@ -1,0 +1,146 @@
+// Report latency on a year of search-term aggregates (bench/README.md, "report_bench").
+//
+// The aggregates are generated once into $MIXI_REPORT_DB (default
+// /tmp/mixi-report-bench/analytics.sqlite): the real queries of MS MARCO (document and passage
+// dev topics) and MIRACL Japanese from ../shared/data/queries, drawn with a Zipf distribution
+// (s = 1.1) for 365 days of about 100,000 searches a day (36 million in all), split over four
+// countries, with 3% of searches finding nothing and distinct searchers at 70% of searches.
+// Each benchmark then builds one report, as `mixi-search report` does, over the last 30 days
+// and over the whole year.
+#include "analytics/reports.h"
+#include "analytics/search_log.h"
+#include "common/text_lines.h"
+
+#include <benchmark/benchmark.h>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace mixi;
+
+constexpr std::int64_t last_day = 20'000; // 2024-10-04; any fixed day will do
+constexpr int days = 365;
+constexpr double searches_per_day = 100'000;
+
+fs::path database_dir() {
+    const char* env = std::getenv("MIXI_REPORT_DB");
+    return env ? fs::path(env) : fs::path("/tmp/mixi-report-bench");
+}
+
+std::vector<std::string> load_queries() {
+    const fs::path root = fs::path(MIXI_SOURCE_DIR) / "../shared/data/queries";
+    std::vector<std::string> out;
+    for (const char* file : {"msmarco/topics.msmarco-doc.dev.txt.gz",
+                             "msmarco/topics.msmarco-passage.dev-subset.txt.gz",
+                             "ja/topics.miracl-v1.0-ja-dev.tsv.gz"})
+        for_each_line(root / file, [&](std::string& line) {
+            const auto tab = line.find('\t');
+            if (tab != std::string::npos)
+                out.push_back(analytics::scrub_query(line.substr(tab + 1)));
+        });
+    return out;
+}
+
+/// Builds the year of aggregates unless it is there already; the searches it holds.
+std::int64_t ensure_database() {
+    const fs::path dir = database_dir();
+    if (fs::exists(dir / "analytics.sqlite"))
+        return 0;
+    auto queries = load_queries();
+    std::erase_if(queries, [](const std::string& q) { return q.empty(); });
+    if (queries.empty()) {
+        std::cerr << "report_bench: no queries under ../shared/data/queries\n";
+        std::exit(1);
+    }
+    // Stored through SearchLog::add, as the server stores its flushes: daily and monthly
+    // aggregates and the daily volume.
+    auto log = analytics::SearchLog::open(dir);
+    if (!log) {
+        std::cerr << "report_bench: " << log.error().message << "\n";
+        std::exit(1);
+    }
+    std::vector<double> weights(queries.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < weights.size(); ++i)
+        sum += weights[i] = 1 / std::pow(static_cast<double>(i + 1), 1.1);
+    const char* countries[] = {"JP", "US", "GB", "DE"};
+    const double shares[] = {0.5, 0.2, 0.2, 0.1};
+    std::mt19937_64 rng(42);
+    std::int64_t total = 0;
+    for (std::int64_t day = last_day - days + 1; day <= last_day; ++day) {
+        analytics::SearchLogBuffer::Batch batch;
+        for (std::size_t q = 0; q < queries.size(); ++q) {
+            const bool ja = static_cast<unsigned char>(queries[q][0]) >= 0x80;
+            for (int c = 0; c < 4; ++c) {
+                std::poisson_distribution<std::int64_t> draw(searches_per_day * weights[q] / sum *
+                                                             shares[c]);
+                const std::int64_t n = draw(rng);
+                if (n == 0)
+                    continue;
+                auto& cell = batch.cells[{day, queries[q], ja ? "ja" : "en", countries[c]}];
+                cell.searches += n;
+                cell.zero += (q % 33 == 0) ? n : 0;
+                cell.distinct = static_cast<std::uint64_t>(std::max<std::int64_t>(
+                    1, std::llround(static_cast<double>(cell.searches) * 0.7)));
+                total += n;
+            }
+        }
+        if (auto ok = log->add(batch); !ok) {
+            std::cerr << "report_bench: " << ok.error().message << "\n";
+            std::exit(1);
+        }
+    }
+    return total;
+}
+
+void report(benchmark::State& state, analytics::ReportKind kind, int period) {
+    static const std::int64_t generated = ensure_database();
+    (void)generated;
+    auto db = analytics::Database::open_in(database_dir());
+    analytics::ReportRequest r;
+    r.kind = kind;
+    r.to_day = last_day;
+    r.from_day = last_day - period + 1;
+    std::size_t terms = 0;
+    std::int64_t searches = 0;
+    for (auto _ : state) {
+        auto out = analytics::build_report(*db, r);
+        if (!out) {
+            state.SkipWithError(out.error().message.c_str());
+            return;
+        }
+        terms = out->terms.size();
+        searches = out->total_searches;
+        benchmark::DoNotOptimize(out);
+    }
+    state.counters["terms"] = static_cast<double>(terms);
+    state.counters["searches"] = static_cast<double>(searches);
+}
+
+void register_all() {
+    using K = analytics::ReportKind;
+    for (int period : {30, 365})
+        for (auto [name, kind] :
+             {std::pair{"popular", K::popular}, std::pair{"zero_results", K::zero_results},
+              std::pair{"trending", K::trending}, std::pair{"volume", K::volume}})
+            benchmark::RegisterBenchmark(
+                (std::string("report/") + name + "/" + std::to_string(period) + "d").c_str(),
+                [kind = kind, period](benchmark::State& s) { report(s, kind, period); })
+                ->Unit(benchmark::kMillisecond)
+                ->Iterations(3);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
