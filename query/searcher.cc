@@ -245,6 +245,14 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
     if (tokens.empty())
         return fail(ErrorCode::invalid_query, "query has no words to complete");
     SuggestResult result;
+    if (request.popular) {
+        // Compared folded, as the log stores them; the typed text must be a real prefix.
+        const std::string typed = s.analyzer.fold(text);
+        for (const std::string& p : *request.popular)
+            if (result.popular.size() < request.limit && p.size() > typed.size() &&
+                p.starts_with(typed))
+                result.popular.push_back(p);
+    }
     const analyzers::Token& last = tokens.back();
     // The completion replaces the last word only when it is still being typed.
     if (last.end == text.size()) {

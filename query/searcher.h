@@ -78,11 +78,15 @@ struct SuggestRequest {
     std::string q;      ///< what has been typed so far; the last word may be incomplete
     unsigned limit = 8; ///< at most this many completions and titles
     std::string lang;   ///< the searcher's language; "" = detect
+    /// Popular searches (folded, most searched first) that passed the reports' thresholds;
+    /// those that start with what was typed come back in SuggestResult::popular.
+    std::shared_ptr<const std::vector<std::string>> popular;
 };
 
 struct SuggestResult {
     std::vector<std::string> completions; ///< the query with its last word completed
     std::vector<Hit> titles;              ///< documents whose words start that way (no snippets)
+    std::vector<std::string> popular;     ///< popular searches that start with what was typed
 };
 
 /// One reader of an index directory. Holds a Xapian::Database and an Analyzer, neither of

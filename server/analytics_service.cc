@@ -1,5 +1,7 @@
 #include "server/analytics_service.h"
 
+#include "analytics/reports.h"
+
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
@@ -24,6 +26,7 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
         return std::unexpected(first.error());
     (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
     service->snapshot_.store(*first);
+    service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
     service->schedule_flush();
@@ -107,8 +110,37 @@ void AnalyticsService::schedule_purge() {
     });
 }
 
+void AnalyticsService::refresh_popular_searches() {
+    auto db = analytics::Database::open_in(options_.data_dir);
+    if (!db)
+        return;
+    analytics::ReportRequest r;
+    r.kind = analytics::ReportKind::popular;
+    r.to_day = analytics::day_of(options_.now());
+    r.from_day = r.to_day - 29;
+    r.top = 1000;
+    r.k = options_.report_k;
+    r.k_distinct = options_.report_k_distinct;
+    auto report = analytics::build_report(*db, r);
+    if (!report) {
+        std::cerr << "mixi-search: cannot list popular searches: " << report.error().message
+                  << "\n";
+        return;
+    }
+    auto terms = std::make_shared<std::vector<std::string>>();
+    for (const auto& t : report->terms)
+        terms->push_back(t.query);
+    popular_.store(std::move(terms));
+}
+
 void AnalyticsService::tick() {
     wrote_ = flush() || wrote_;
+    // Popular searches follow the log at most every refresh_interval.
+    if (searches_stored_ && Clock::now() - last_popular_ >= options_.refresh_interval) {
+        refresh_popular_searches();
+        last_popular_ = Clock::now();
+        searches_stored_ = false;
+    }
     auto elsewhere = store_.changed_elsewhere();
     if ((elsewhere && *elsewhere) ||
         (wrote_ && Clock::now() - last_refresh_ >= options_.refresh_interval)) {
@@ -142,6 +174,8 @@ bool AnalyticsService::flush() {
     }
     if (auto ok = log_store_.add(buffer_.take()); !ok)
         std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
+    else if (!reports.empty())
+        searches_stored_ = true;
 
     auto counts = counter_.take();
     if (counts.empty())

@@ -33,6 +33,7 @@ struct AnalyticsOptions {
     analytics::PopularityOptions popularity;
     analytics::RetentionOptions retention;
     std::chrono::milliseconds purge_interval{3'600'000};
+    std::uint64_t report_k = 10, report_k_distinct = 5; ///< for the popular searches below
     /// The wall clock (Unix seconds); tests replace it.
     std::function<std::int64_t()> now;
 };
@@ -57,6 +58,11 @@ class AnalyticsService {
     void count(std::string_view id, std::string_view region);
     /// The snapshot to rank with now.
     query::PopularitySnapshot popularity() const { return snapshot_.load(); }
+    /// The last 30 days' most searched queries that passed the reports' thresholds (at most
+    /// 1,000, most searched first), for /v1/suggest; rebuilt with the snapshot.
+    std::shared_ptr<const std::vector<std::string>> popular_searches() const {
+        return popular_.load();
+    }
 
     /// The key that counts a searcher once per day without identifying them (see SearcherKeys).
     std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
@@ -91,7 +97,11 @@ class AnalyticsService {
     std::mutex pending_mutex_;
     std::vector<SearchReport> pending_; ///< raw queries, for at most one flush interval
     std::atomic<query::PopularitySnapshot> snapshot_;
-    bool wrote_ = false; ///< views stored since the last refresh
+    std::atomic<std::shared_ptr<const std::vector<std::string>>> popular_;
+    void refresh_popular_searches();
+    bool wrote_ = false;           ///< views stored since the last refresh
+    bool searches_stored_ = false; ///< since popular searches were last listed
+    std::chrono::steady_clock::time_point last_popular_;
     std::chrono::steady_clock::time_point last_refresh_;
     boost::asio::io_context ioc_;
     boost::asio::steady_timer flush_timer_{ioc_}, purge_timer_{ioc_};

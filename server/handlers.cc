@@ -469,6 +469,8 @@ Response get_suggest(Context& ctx) {
     Response bad;
     if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "limit", req.limit, bad))
         return bad;
+    if (AnalyticsService* analytics = ctx.app.services().views)
+        req.popular = analytics->popular_searches();
     auto searcher = ctx.app.searcher();
     if (!searcher)
         return library_error(ctx, searcher.error());
@@ -483,6 +485,7 @@ Response get_suggest(Context& ctx) {
         titles.push_back(json::object{
             {"id", h.id}, {"url", h.url}, {"title", h.title}, {"type", h.type}, {"lang", h.lang}});
     out["titles"] = std::move(titles);
+    out["popular"] = json::array(result->popular.begin(), result->popular.end());
     return ctx.app.json(ctx.request, http::status::ok, json::serialize(out));
 }
 

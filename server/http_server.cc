@@ -307,6 +307,8 @@ struct HttpServer::Impl {
         analytics.popularity.half_life_days = config.half_life_days;
         analytics.retention = {config.retention_days, config.aggregate_retention_days, 1000};
         analytics.purge_interval = config.purge_interval;
+        analytics.report_k = config.report_k;
+        analytics.report_k_distinct = config.report_k_distinct;
         auto started = AnalyticsService::start(std::move(analytics));
         if (!started)
             return std::unexpected(started.error());

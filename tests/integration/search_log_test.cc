@@ -14,6 +14,7 @@ namespace mixi {
 namespace {
 
 namespace fs = std::filesystem;
+namespace json = boost::json;
 using namespace std::chrono_literals;
 using testing::Outcome;
 using testing::run;
@@ -241,7 +242,7 @@ TEST_F(SearchLog, AccountCliExportsAndDeletes) {
 }
 
 TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
-    auto s = start({"auth.admin_keys=" + admin_key});
+    auto s = start({"auth.admin_keys=" + admin_key, "ranking.refresh_interval_ms=100"});
     ASSERT_TRUE(s->started()) << s->describe();
     // Six people search "hiking" twice each; two people search "photography" six times each.
     // (People differ by address here: 81.2.69.160-191 are all GB in the test database.)
@@ -270,21 +271,32 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     const auto volume = testing::json_body(*admin("/v1/admin/reports/volume"));
     EXPECT_EQ(volume.at("total_searches").as_int64(), 24) << volume;
     testing::expect_error(admin("/v1/admin/reports/everything"), 404, "unknown report");
+    // Suggestions complete from popular searches, and only from those above the thresholds.
+    json::value popular;
+    for (int i = 0; i < 100; ++i) {
+        popular = testing::json_body(*s->get("/v1/suggest?q=Hik")).at("popular");
+        if (!popular.as_array().empty())
+            break;
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(popular, json::array{"hiking"});
+    EXPECT_TRUE(
+        testing::json_body(*s->get("/v1/suggest?q=photo")).at("popular").as_array().empty());
     testing::expect_error(s->get("/v1/admin/reports/popular"), 401, "no key");
     testing::expect_error(admin("/v1/admin/reports/popular?from=May"), 400, "bad from");
     EXPECT_EQ(s->terminate(), 0) << s->log();
 
     for (const std::string format : {"table", "csv", "json"}) {
-        const Outcome r = run({"report", "popular", "--data", data().string(), "--format", format},
-                              tmp.path());
+        const Outcome r =
+            run({"report", "popular", "--data", data().string(), "--format", format}, tmp.path());
         EXPECT_EQ(r.status, 0) << r.err;
         EXPECT_NE(r.out.find("hiking"), std::string::npos) << r.out;
         EXPECT_EQ(r.out.find("photography"), std::string::npos) << r.out;
     }
     // Flags may raise the thresholds, never lower them.
-    const Outcome lower = run({"report", "popular", "--data", data().string(), "--k", "1",
-                               "--k-distinct", "1"},
-                              tmp.path());
+    const Outcome lower =
+        run({"report", "popular", "--data", data().string(), "--k", "1", "--k-distinct", "1"},
+            tmp.path());
     EXPECT_EQ(lower.out.find("photography"), std::string::npos) << lower.out;
     const Outcome higher =
         run({"report", "popular", "--data", data().string(), "--k-distinct", "7"}, tmp.path());
