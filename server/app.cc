@@ -117,6 +117,8 @@ namespace {
 /// (captured into `captures` when given).
 bool match_path(std::string_view pattern, std::string_view path,
                 std::multimap<std::string, std::string>* captures = nullptr) {
+    if (pattern.find('{') == std::string_view::npos)
+        return pattern == path;
     while (!pattern.empty() && !path.empty()) {
         const auto p_end = pattern.find('/', 1), s_end = path.find('/', 1);
         const std::string_view p = pattern.substr(0, p_end), seg = path.substr(0, s_end);

@@ -10,11 +10,14 @@ double Metrics::uptime_seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-void Metrics::record(const std::string& route, unsigned status, std::chrono::nanoseconds d) {
+void Metrics::record(std::string_view route, unsigned status, std::chrono::nanoseconds d) {
     const double seconds = std::chrono::duration<double>(d).count();
     std::lock_guard lock(mutex_);
-    ++requests_[{route, status}];
-    Histogram& h = latency_[route];
+    auto it = routes_.find(route);
+    if (it == routes_.end())
+        it = routes_.emplace(std::string(route), RouteStats{}).first;
+    ++it->second.statuses[status];
+    Histogram& h = it->second.latency;
     for (std::size_t i = 0; i < bounds_.size(); ++i)
         if (seconds <= bounds_[i])
             ++h.buckets[i];
@@ -27,13 +30,15 @@ std::string Metrics::render() const {
     out << "# HELP mixi_http_requests_total HTTP requests answered, by route and status.\n"
         << "# TYPE mixi_http_requests_total counter\n";
     std::lock_guard lock(mutex_);
-    for (const auto& [key, n] : requests_)
-        out << "mixi_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second
-            << "\"} " << n << "\n";
+    for (const auto& [route, stats] : routes_)
+        for (const auto& [status, n] : stats.statuses)
+            out << "mixi_http_requests_total{route=\"" << route << "\",status=\"" << status
+                << "\"} " << n << "\n";
     out << "# HELP mixi_http_request_duration_seconds Time from a complete request to its "
            "response being written.\n"
         << "# TYPE mixi_http_request_duration_seconds histogram\n";
-    for (const auto& [route, h] : latency_) {
+    for (const auto& [route, stats] : routes_) {
+        const Histogram& h = stats.latency;
         for (std::size_t i = 0; i < bounds_.size(); ++i)
             out << "mixi_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
                 << bounds_[i] << "\"} " << h.buckets[i] << "\n";

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace mixi::server {
 
@@ -16,7 +17,7 @@ class Metrics {
     Metrics();
 
     /// One answered request: its route (a fixed name, never the raw path), status and time.
-    void record(const std::string& route, unsigned status, std::chrono::nanoseconds duration);
+    void record(std::string_view route, unsigned status, std::chrono::nanoseconds duration);
 
     void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
     void request_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -44,9 +45,13 @@ class Metrics {
         std::uint64_t count = 0;
         double sum = 0;
     };
+    struct RouteStats {
+        std::map<unsigned, std::uint64_t> statuses; ///< requests by status
+        Histogram latency;
+    };
     mutable std::mutex mutex_;
-    std::map<std::pair<std::string, unsigned>, std::uint64_t> requests_;
-    std::map<std::string, Histogram> latency_;
+    /// By route name; std::less<> finds a known route without building a key string.
+    std::map<std::string, RouteStats, std::less<>> routes_;
     std::atomic<std::int64_t> in_flight_{0}, connections_{0};
     std::atomic<std::uint64_t> documents_{0}, revision_{0}, reopens_{0};
     std::chrono::steady_clock::time_point start_;
