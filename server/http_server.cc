@@ -193,7 +193,8 @@ class Session : public std::enable_shared_from_this<Session> {
         } else {
             res = shared_.app.handle(req, route, peer_);
         }
-        method_ = std::string(req.method_string());
+        if (shared_.access_log)
+            method_ = std::string(req.method_string());
         if (shared_.stopping)
             res.keep_alive(false);
         send(std::move(res), route, started);
