@@ -52,7 +52,7 @@ struct Services {
     const GeoIp* geoip = nullptr; ///< none: every region is "ZZ"
     RegionLevel level = RegionLevel::country;
     std::vector<Network> trusted_proxies;
-    AnalyticsService* views = nullptr; ///< none: /v1/views answers 503, no views, no search log
+    AnalyticsService* analytics = nullptr; ///< none: /v1/views answers 503, no views, no log
 };
 
 using Handler = std::function<Response(Context&)>;

@@ -104,7 +104,7 @@ std::optional<Response> refuse_admin(Context& ctx) {
 
 /// The search log, after everything still in memory has been stored.
 Expected<analytics::SearchLog> synced_log(Context& ctx) {
-    if (AnalyticsService* analytics = ctx.app.services().views)
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
     return analytics::SearchLog::open(ctx.app.config().data_dir);
 }
@@ -183,7 +183,7 @@ Response delete_document(Context& ctx) {
     if (!report)
         return library_error(ctx, report.error());
     ctx.app.index_changed();
-    if (AnalyticsService* analytics = ctx.app.services().views)
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
         if (auto forgot = analytics->forget_document(id); !forgot)
             return library_error(ctx, forgot.error());
     if (report->deleted.empty())
@@ -347,7 +347,7 @@ Response get_report(Context& ctx) {
     if (format != "json" && format != "csv")
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "format must be json or csv");
-    if (AnalyticsService* analytics = ctx.app.services().views)
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
     auto db = analytics::Database::open_in(ctx.app.config().data_dir);
     if (!db)
@@ -398,7 +398,7 @@ Response get_search(Context& ctx) {
             return unauthorized(ctx, verified.error().message);
         account = std::move(*verified);
     }
-    AnalyticsService* analytics = ctx.app.services().views;
+    AnalyticsService* analytics = ctx.app.services().analytics;
     if (analytics) {
         req.popularity = analytics->popularity();
         req.region = ctx.app.region_of(ctx);
@@ -427,7 +427,7 @@ Response get_search(Context& ctx) {
 }
 
 Response post_views(Context& ctx) {
-    AnalyticsService* views = ctx.app.services().views;
+    AnalyticsService* views = ctx.app.services().analytics;
     if (!views)
         return ctx.app.error(ctx.request, http::status::service_unavailable, "views_disabled",
                              "this server does not count page views");
@@ -469,7 +469,7 @@ Response get_suggest(Context& ctx) {
     Response bad;
     if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "limit", req.limit, bad))
         return bad;
-    if (AnalyticsService* analytics = ctx.app.services().views)
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
         req.popular = analytics->popular_searches();
     auto searcher = ctx.app.searcher();
     if (!searcher)

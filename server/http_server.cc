@@ -264,7 +264,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
     ServerConfig config;
     std::optional<GeoIp> geoip;
-    std::unique_ptr<AnalyticsService> views;
+    std::unique_ptr<AnalyticsService> analytics_service;
     Metrics metrics;
     App app;
     Shared shared;
@@ -313,8 +313,8 @@ struct HttpServer::Impl {
         auto started = AnalyticsService::start(std::move(analytics));
         if (!started)
             return std::unexpected(started.error());
-        views = std::move(*started);
-        services.views = views.get();
+        analytics_service = std::move(*started);
+        services.analytics = analytics_service.get();
         app.attach(std::move(services));
         return {};
     }
@@ -411,7 +411,7 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     s.ioc.run();
     for (auto& t : pool)
         t.join();
-    s.views.reset(); // the last flush of page views, now that no request can count one
+    s.analytics_service.reset(); // the last flush, now that no request can count anything
     return {};
 }
 
