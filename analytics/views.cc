@@ -105,8 +105,8 @@ Expected<ViewStats> ViewStore::stats() {
     return out;
 }
 
-Expected<query::PopularitySnapshot> ViewStore::popularity(std::int64_t today,
-                                                          const PopularityOptions& options) {
+Expected<std::shared_ptr<query::Popularity>>
+ViewStore::popularity(std::int64_t today, const PopularityOptions& options) {
     // Views older than 20 half-lives weigh less than a millionth: leave them out.
     const double half_life = std::max(options.half_life_days, 0.01);
     const auto horizon = static_cast<std::int64_t>(std::ceil(20 * half_life));
@@ -125,7 +125,7 @@ Expected<query::PopularitySnapshot> ViewStore::popularity(std::int64_t today,
         const double weight = std::exp2(-age / half_life);
         snapshot->add(rows->text(0), rows->text(1), static_cast<double>(rows->int64(3)) * weight);
     }
-    return query::PopularitySnapshot(std::move(snapshot));
+    return snapshot;
 }
 
 Expected<bool> ViewStore::changed_elsewhere() {

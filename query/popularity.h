@@ -11,7 +11,22 @@
 #include <utility>
 #include <vector>
 
+namespace Xapian {
+class Database;
+}
+
 namespace mixi::query {
+
+/// Views by Xapian document id of one database, sorted by id, for ranking without a lookup per
+/// document.
+using DocViews = std::vector<std::pair<unsigned, double>>;
+
+/// A snapshot's views resolved to the document ids of one database.
+struct ResolvedViews {
+    std::string database; ///< the database directory they were resolved in
+    std::shared_ptr<const DocViews> global;
+    std::unordered_map<std::string, std::shared_ptr<const DocViews>> by_region;
+};
 
 /// How views add to the BM25 score: score = BM25 + popularity_weight * f(views) +
 /// region_weight * f(views from the searcher's region), with f(v) = v / (v + saturation), which
@@ -51,8 +66,18 @@ class Popularity {
     };
     const std::unordered_map<std::string, Counts>& documents() const { return docs_; }
 
+    /// The views by document id in `db` (one term lookup per viewed document).
+    ResolvedViews resolve(const Xapian::Database& db, const std::string& path) const;
+    /// Resolves once, before the snapshot is shared, so that searchers of that database need
+    /// not each do it. Document ids stay valid while the database is updated in place (a
+    /// replaced document keeps its id); documents added later get their boost from the next
+    /// snapshot, and a rebuilt index (a new `current` version) needs a new resolution.
+    void resolve_in(const Xapian::Database& db, const std::string& path);
+    const ResolvedViews* resolved() const { return resolved_.get(); }
+
   private:
     std::unordered_map<std::string, Counts> docs_;
+    std::shared_ptr<const ResolvedViews> resolved_;
 };
 
 using PopularitySnapshot = std::shared_ptr<const Popularity>;

@@ -19,16 +19,12 @@ namespace json = boost::json;
 
 namespace {
 
-/// Views per document of one database, by Xapian document id (sorted), for a PostingSource.
-using DocViews = std::vector<std::pair<Xapian::docid, double>>;
-
-/// A popularity snapshot resolved to the document ids of one database revision.
+/// A popularity snapshot this searcher resolved itself (when the snapshot came without a
+/// resolution for its database), for one database revision.
 struct ResolvedPopularity {
     PopularitySnapshot snapshot;
-    std::string db_path;
     Xapian::rev revision = 0;
-    std::shared_ptr<const DocViews> global;
-    std::unordered_map<std::string, std::shared_ptr<const DocViews>> by_region;
+    ResolvedViews views;
 };
 
 /// Adds weight * f(views) to the documents in a DocViews list. Used only on the right of
@@ -88,31 +84,19 @@ struct Searcher::State {
 
 namespace {
 
-/// The snapshot's documents by Xapian document id in `db`; redone when the snapshot or the
-/// database revision changes (a replaced document keeps its id; a rebuilt index does not).
-const ResolvedPopularity& resolve(ResolvedPopularity& r, const Xapian::Database& db,
-                                  const fs::path& db_path, const PopularitySnapshot& snapshot) {
-    if (r.snapshot == snapshot && r.revision == db.get_revision() && r.db_path == db_path.string())
-        return r;
-    DocViews global;
-    std::unordered_map<std::string, DocViews> by_region;
-    for (const auto& [id, counts] : snapshot->documents()) {
-        const std::string term = schema::term(schema::id, id);
-        auto p = db.postlist_begin(term);
-        if (p == db.postlist_end(term))
-            continue; // viewed, but not (or no longer) in the index
-        global.emplace_back(*p, counts.total);
-        for (const auto& [region, views] : counts.by_region)
-            by_region[region].emplace_back(*p, views);
-    }
-    auto sorted = [](DocViews v) {
-        std::sort(v.begin(), v.end());
-        return std::make_shared<const DocViews>(std::move(v));
-    };
-    r = ResolvedPopularity{snapshot, db_path.string(), db.get_revision(), sorted(global), {}};
-    for (auto& [region, docs] : by_region)
-        r.by_region.emplace(region, sorted(std::move(docs)));
-    return r;
+/// The snapshot's documents by Xapian document id in `db`: the snapshot's own resolution when
+/// it was made in this database, else this searcher's, redone when the snapshot or the
+/// database revision changes.
+const ResolvedViews& resolve(ResolvedPopularity& r, const Xapian::Database& db,
+                             const fs::path& db_path, const PopularitySnapshot& snapshot) {
+    if (const ResolvedViews* shared = snapshot->resolved();
+        shared && shared->database == db_path.string())
+        return *shared;
+    if (r.snapshot != snapshot || r.revision != db.get_revision() ||
+        r.views.database != db_path.string())
+        r = ResolvedPopularity{snapshot, db.get_revision(),
+                               snapshot->resolve(db, db_path.string())};
+    return r.views;
 }
 
 Expected<Xapian::Database> open_database(const fs::path& dir, fs::path& db_path) {
@@ -354,7 +338,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const RankingOptions& ro = o.ranking;
     const bool region_known = !request.region.empty() && request.region != "ZZ";
     if (request.popularity && request.sort == Sort::relevance) {
-        const ResolvedPopularity& pop = resolve(s.popularity, s.db, s.db_path, request.popularity);
+        const ResolvedViews& pop = resolve(s.popularity, s.db, s.db_path, request.popularity);
         std::vector<Xapian::Query> boosts;
         if (ro.popularity_weight > 0 && !pop.global->empty())
             boosts.emplace_back(

@@ -1,10 +1,12 @@
 #include "server/analytics_service.h"
 
 #include "analytics/reports.h"
+#include "common/index_layout.h"
 
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
+#include <xapian.h>
 
 namespace mixi::server {
 
@@ -25,7 +27,7 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
     if (!first)
         return std::unexpected(first.error());
     (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
-    service->snapshot_.store(*first);
+    service->publish(std::move(*first));
     service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
@@ -76,18 +78,27 @@ void AnalyticsService::sync() {
 }
 
 Expected<void> AnalyticsService::forget_document(std::string_view id) {
-    sync(); // counts still in memory are stored first, then deleted with the rest
-    // A connection of this thread's own: the background thread's belongs to it.
-    auto store = analytics::ViewStore::open(options_.data_dir);
-    if (!store)
-        return std::unexpected(store.error());
-    if (auto removed = store->remove_document(id); !removed)
-        return std::unexpected(removed.error());
-    auto snapshot = store->popularity(analytics::day_of(options_.now()), options_.popularity);
-    if (!snapshot)
-        return std::unexpected(snapshot.error());
-    snapshot_.store(*snapshot);
-    return {};
+    // On the service's thread, with its connection: counts still in memory are stored first,
+    // then deleted with the rest, and the snapshot without them is published before this
+    // returns.
+    std::promise<Expected<void>> done;
+    auto result = done.get_future();
+    boost::asio::post(ioc_, [this, &done, id = std::string(id)] {
+        flush();
+        auto removed = store_.remove_document(id);
+        if (!removed) {
+            done.set_value(std::unexpected(removed.error()));
+            return;
+        }
+        auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+        if (!snapshot) {
+            done.set_value(std::unexpected(snapshot.error()));
+            return;
+        }
+        publish(std::move(*snapshot));
+        done.set_value({});
+    });
+    return result.get();
 }
 
 void AnalyticsService::schedule_flush() {
@@ -142,7 +153,10 @@ void AnalyticsService::tick() {
         searches_stored_ = false;
     }
     auto elsewhere = store_.changed_elsewhere();
-    if ((elsewhere && *elsewhere) ||
+    // A rebuilt index has new document ids: resolve the snapshot again.
+    const bool new_index = !options_.index_dir.empty() &&
+                           layout::resolve_database(options_.index_dir).string() != resolved_in_;
+    if ((elsewhere && *elsewhere) || new_index ||
         (wrote_ && Clock::now() - last_refresh_ >= options_.refresh_interval)) {
         refresh();
         last_refresh_ = Clock::now();
@@ -196,7 +210,24 @@ void AnalyticsService::refresh() {
         std::cerr << "mixi-search: cannot rebuild popularity: " << snapshot.error().message << "\n";
         return;
     }
-    snapshot_.store(*snapshot);
+    publish(std::move(*snapshot));
+}
+
+void AnalyticsService::publish(std::shared_ptr<query::Popularity> snapshot) {
+    if (!options_.index_dir.empty()) {
+        const auto path = layout::resolve_database(options_.index_dir);
+        resolved_in_ = path.string();
+        if (!path.empty()) {
+            try {
+                snapshot->resolve_in(Xapian::Database(path.string()), path.string());
+            } catch (const Xapian::Error& e) {
+                // The searchers resolve it themselves, as they can.
+                std::cerr << "mixi-search: cannot read the index for popularity: "
+                          << e.get_description() << "\n";
+            }
+        }
+    }
+    snapshot_.store(std::move(snapshot));
 }
 
 void AnalyticsService::purge() {

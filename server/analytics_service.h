@@ -26,6 +26,9 @@ namespace mixi::server {
 
 struct AnalyticsOptions {
     std::filesystem::path data_dir;
+    /// The index the searchers read: each snapshot is resolved to its document ids here, once,
+    /// instead of in every searcher thread. Empty: the searchers resolve it themselves.
+    std::filesystem::path index_dir;
     std::chrono::milliseconds flush_interval{5'000};
     /// This server's own flushes are reflected in the snapshot at most this often; counts
     /// another process stored (an import) at the next flush tick.
@@ -86,6 +89,9 @@ class AnalyticsService {
     bool flush();
     void refresh();
     void purge();
+    /// Resolves a new snapshot in the index's current database and makes it the one to rank
+    /// with.
+    void publish(std::shared_ptr<query::Popularity> snapshot);
 
     AnalyticsOptions options_;
     analytics::ViewStore store_; ///< these three: the background thread only
@@ -103,6 +109,7 @@ class AnalyticsService {
     bool searches_stored_ = false; ///< since popular searches were last listed
     std::chrono::steady_clock::time_point last_popular_;
     std::chrono::steady_clock::time_point last_refresh_;
+    std::string resolved_in_; ///< the database the current snapshot was resolved in
     boost::asio::io_context ioc_;
     boost::asio::steady_timer flush_timer_{ioc_}, purge_timer_{ioc_};
     std::thread thread_;

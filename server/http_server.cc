@@ -303,6 +303,7 @@ struct HttpServer::Impl {
         }
         AnalyticsOptions analytics;
         analytics.data_dir = config.data_dir;
+        analytics.index_dir = config.index;
         analytics.flush_interval = config.analytics_flush_interval;
         analytics.refresh_interval = config.popularity_refresh_interval;
         analytics.popularity.half_life_days = config.half_life_days;
