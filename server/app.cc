@@ -317,6 +317,8 @@ Response App::serve_static(const Request& request, std::string_view path) {
     fs::path file = root / relative;
     if (fs::is_directory(file, ec))
         file /= "index.html";
+    else if (!file.has_extension() && fs::is_regular_file(fs::path(file) += ".html", ec))
+        file += ".html"; // /reports is reports.html
     // Symbolic links must not lead out of the web root either.
     const fs::path real = fs::canonical(file, ec);
     if (ec || !fs::is_regular_file(real, ec))

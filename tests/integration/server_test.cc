@@ -407,6 +407,32 @@ TEST_F(Server, StaticFilesFromTheWebRoot) {
     EXPECT_EQ(s->get("/index.html")->body(), root->body());
 }
 
+TEST_F(Server, ReportsPageIsServedAndLoadsNothingFromElsewhere) {
+    START(s);
+    // /reports is reports.html; its script and style come from this server only.
+    const auto page = s->get("/reports");
+    ASSERT_EQ(page->result_int(), 200u) << page->body();
+    EXPECT_TRUE((*page)["Content-Type"].starts_with("text/html"));
+    EXPECT_NE((*page)["Content-Security-Policy"].find("default-src 'self'"), std::string::npos);
+    EXPECT_EQ(page->body(), slurp(web_root / "reports.html"));
+    EXPECT_EQ(s->get("/reports.js")->result_int(), 200u);
+    EXPECT_TRUE((*s->get("/reports.js"))["Content-Type"].starts_with("text/javascript"));
+    EXPECT_TRUE((*s->get("/reports.css"))["Content-Type"].starts_with("text/css"));
+    // No URL of another host in the page, its script or its style (the SVG namespace name is
+    // not a request).
+    for (const char* file : {"reports.html", "reports.js", "reports.css", "index.html"}) {
+        std::string text = slurp(web_root / file);
+        const std::string svg_namespace = "\"http://www.w3.org/2000/svg\"";
+        if (auto at = text.find(svg_namespace); at != std::string::npos)
+            text.erase(at, svg_namespace.size());
+        EXPECT_EQ(text.find("http:"), std::string::npos) << file;
+        EXPECT_EQ(text.find("https:"), std::string::npos) << file;
+        EXPECT_EQ(text.find("//"), text.find("// ")) << file; // comments only, no "//host"
+    }
+    // The page asks only this server's admin API.
+    EXPECT_NE(slurp(web_root / "reports.js").find("/v1/admin/reports/"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors: every status, each with {"error":{"code","message"}}
 
