@@ -1,5 +1,6 @@
 #include "analytics/search_log.h"
 
+#include "analytics/views.h"
 #include "common/dates.h"
 
 #include <algorithm>
@@ -29,6 +30,13 @@ std::int64_t first_day_of_month(std::int64_t month) {
     const auto m = static_cast<unsigned>(month - (y - 1970) * 12 + 1);
     return sys_days{year{y} / std::chrono::month{m} / 1}.time_since_epoch().count();
 }
+
+namespace {
+/// The start of the hour of a Unix time, which is all a log row keeps of it.
+std::int64_t hour_of(std::int64_t t) {
+    return t - ((t % 3600) + 3600) % 3600;
+}
+} // namespace
 
 // ------------------------------------------------------------------------------- scrubbing
 
@@ -224,7 +232,7 @@ std::uint64_t SearcherKeys::key(std::int64_t day, std::string_view address,
 // --------------------------------------------------------------------------- the buffer
 
 void SearchLogBuffer::add(SearchEvent event) {
-    const std::int64_t day = event.time >= 0 ? event.time / 86400 : (event.time - 86399) / 86400;
+    const std::int64_t day = day_of(event.time);
     std::lock_guard lock(mutex_);
     Counting& c = cells_[{day, event.query, event.lang, event.country}];
     ++c.searches;
@@ -326,7 +334,7 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     if (!monthly)
         return std::unexpected(monthly.error());
     for (const SearchEvent& e : batch.rows) {
-        const std::int64_t hour = e.time - ((e.time % 3600) + 3600) % 3600;
+        const std::int64_t hour = hour_of(e.time);
         row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
         row->bind(5, static_cast<std::int64_t>(e.results));
         if (!e.account.empty())
@@ -428,7 +436,7 @@ Expected<std::int64_t> SearchLog::delete_account(std::string_view account,
     if (!del)
         return std::unexpected(del.error());
     // A range selects the hours it overlaps: rows keep only the hour.
-    const std::int64_t lo = from ? *from - ((*from % 3600) + 3600) % 3600 : INT64_MIN;
+    const std::int64_t lo = from ? hour_of(*from) : INT64_MIN;
     del->bind(1, account).bind(2, lo).bind(3, to.value_or(INT64_MAX));
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());

@@ -32,6 +32,22 @@ bool read_unsigned(Context& ctx, const std::string& name, unsigned& out, Respons
     return false;
 }
 
+/// Reads an optional date parameter with `parse` (parse_date: the start of the period it names,
+/// parse_date_end: just after its end); false (and an error response) when malformed.
+bool read_date(Context& ctx, const std::string& name,
+               std::optional<std::int64_t> (*parse)(std::string_view),
+               std::optional<std::int64_t>& out, Response& error) {
+    const std::string v = ctx.params.get(name);
+    if (v.empty())
+        return true;
+    out = parse(v);
+    if (out)
+        return true;
+    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                          name + ": \"" + v + "\" is not a date");
+    return false;
+}
+
 bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error) {
     const std::string v = ctx.params.get(name, "0");
     if (v == "1" || v == "true") {
@@ -132,18 +148,10 @@ Response delete_account(Context& ctx) {
     if (auto refused = refuse_admin(ctx))
         return std::move(*refused);
     std::optional<std::int64_t> from, to;
-    if (const auto f = ctx.params.get("from"); !f.empty()) {
-        from = parse_date(f);
-        if (!from)
-            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                                 "from: \"" + f + "\" is not a date");
-    }
-    if (const auto t = ctx.params.get("to"); !t.empty()) {
-        to = parse_date_end(t);
-        if (!to)
-            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                                 "to: \"" + t + "\" is not a date");
-    }
+    Response bad;
+    if (!read_date(ctx, "from", parse_date, from, bad) ||
+        !read_date(ctx, "to", parse_date_end, to, bad))
+        return bad;
     auto log = synced_log(ctx);
     if (!log)
         return library_error(ctx, log.error());
@@ -327,22 +335,12 @@ Response get_report(Context& ctx) {
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "top must be between 1 and 1000");
     req.top = top;
-    req.to_day = analytics::day_of(std::time(nullptr));
-    if (const auto t = ctx.params.get("to"); !t.empty()) {
-        const auto d = parse_date(t);
-        if (!d)
-            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                                 "to: \"" + t + "\" is not a date");
-        req.to_day = analytics::day_of(*d);
-    }
-    req.from_day = req.to_day - 29;
-    if (const auto f = ctx.params.get("from"); !f.empty()) {
-        const auto d = parse_date(f);
-        if (!d)
-            return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                                 "from: \"" + f + "\" is not a date");
-        req.from_day = analytics::day_of(*d);
-    }
+    std::optional<std::int64_t> from, to;
+    if (!read_date(ctx, "from", parse_date, from, bad) ||
+        !read_date(ctx, "to", parse_date, to, bad))
+        return bad;
+    req.to_day = analytics::day_of(to.value_or(std::time(nullptr)));
+    req.from_day = from ? analytics::day_of(*from) : req.to_day - 29;
     const std::string format = ctx.params.get("format", "json");
     if (format != "json" && format != "csv")
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",

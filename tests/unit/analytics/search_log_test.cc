@@ -58,7 +58,7 @@ TEST(SearcherKeys, StableWithinADayUnlinkableAcrossDays) {
     EXPECT_NE(keys.key(100, "81.2.69.142", "Chrome"), a);
     EXPECT_NE(keys.key(100, "81.2.69.143", "Firefox"), a);
     EXPECT_NE(keys.key(101, "81.2.69.142", "Firefox"), a); // a new salt
-    SearcherKeys other;                                   // another process, another salt
+    SearcherKeys other;                                    // another process, another salt
     EXPECT_NE(other.key(100, "81.2.69.142", "Firefox"), a);
 }
 
@@ -120,7 +120,7 @@ TEST(SearchLog, AccountHistoryExportAndDelete) {
     EXPECT_EQ((*history)[2].hour, t + 7200);
 
     EXPECT_EQ(*log->delete_entry("acct-1", (*history)[0].id), 1);
-    EXPECT_EQ(*log->delete_entry("acct-2", (*history)[1].id), 0); // not theirs
+    EXPECT_EQ(*log->delete_entry("acct-2", (*history)[1].id), 0);     // not theirs
     EXPECT_EQ(*log->delete_account("acct-1", t + 3600, t + 7200), 1); // "second" only
     EXPECT_EQ(log->account_history("acct-1")->size(), 1u);
     EXPECT_EQ(*log->delete_account("acct-1"), 1);
@@ -137,7 +137,8 @@ TEST(SearchLog, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
     SearchLogBuffer buffer;
     for (int day = 0; day < 60; ++day)
         for (int i = 0; i < 50; ++i)
-            buffer.add(event(now - day * 86400 - i * 60, std::string(1, static_cast<char>('a' + i % 7)),
+            buffer.add(event(now - day * 86400 - i * 60,
+                             std::string(1, static_cast<char>('a' + i % 7)),
                              static_cast<std::uint64_t>(i)));
     ASSERT_TRUE(log->add(buffer.take()));
     EXPECT_EQ(*log->raw_rows(), 3000);
