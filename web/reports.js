@@ -75,6 +75,7 @@ function table(node, head, rows, other) {
   if (other !== undefined) {
     const r = el("tr");
     r.append(el("td", {}, "(other)"), el("td", { class: "n" }, String(other)));
+    for (let i = 2; i < head.length; ++i) r.append(el("td"));
     body.append(r);
   }
   node.append(body);
