@@ -260,13 +260,11 @@ std::string csv_field(std::string_view text) {
     return out + "\"";
 }
 
-namespace {
-
 std::string day_text(std::int64_t day) {
     return format_date(day * 86400).substr(0, 10);
 }
 
-} // namespace
+namespace {} // namespace
 
 std::string report_csv(const Report& report) {
     std::string out;

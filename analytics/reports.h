@@ -63,6 +63,9 @@ std::string report_csv(const Report& report);
 std::string report_json(const Report& report);
 std::string report_table(const Report& report);
 
+/// A day (days since 1970-01-01) as YYYY-MM-DD.
+std::string day_text(std::int64_t day);
+
 /// One CSV field, escaped as report_csv does.
 std::string csv_field(std::string_view text);
 

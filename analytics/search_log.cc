@@ -238,9 +238,27 @@ void SearchLogBuffer::add(SearchEvent event) {
     ++c.searches;
     c.zero += event.results == 0;
     c.distinct.add(event.searcher);
+    c.bounded += bounded_contribution(day, event.searcher, event.query);
     c.dirty = true;
     if (event.raw_row)
         rows_.push_back(std::move(event));
+}
+
+int SearchLogBuffer::bounded_contribution(std::int64_t day, std::uint64_t searcher,
+                                          std::string_view query) {
+    if (day > bound_day_) { // a new day, a new salt: nobody has contributed yet
+        contributions_.clear();
+        bound_day_ = day;
+    }
+    if (day < bound_day_)
+        return 0; // late for yesterday, whose contributions are forgotten: count nothing
+    auto& queries = contributions_[searcher];
+    const std::size_t hash = std::hash<std::string_view>{}(query);
+    if (queries.size() >= max_terms_per_searcher_day ||
+        std::find(queries.begin(), queries.end(), hash) != queries.end())
+        return 0;
+    queries.push_back(hash);
+    return 1;
 }
 
 SearchLogBuffer::Batch SearchLogBuffer::take() {
@@ -252,8 +270,8 @@ SearchLogBuffer::Batch SearchLogBuffer::take() {
         newest = std::max(newest, std::get<0>(key));
         if (!c.dirty)
             continue;
-        batch.cells[key] = {c.searches, c.zero, c.distinct.estimate()};
-        c.searches = c.zero = 0;
+        batch.cells[key] = {c.searches, c.zero, c.distinct.estimate(), c.bounded};
+        c.searches = c.zero = c.bounded = 0;
         c.dirty = false;
     }
     // Distinct counters of older days can no longer grow: drop them.
@@ -277,6 +295,7 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
         "CREATE TABLE IF NOT EXISTS daily_terms ("
         " day INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
         " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
+        " bounded INTEGER NOT NULL DEFAULT 0,"
         " PRIMARY KEY (day, query, lang, country)) WITHOUT ROWID;"
         // Reports: the few cells with enough distinct searchers, then one term's days.
         "CREATE INDEX IF NOT EXISTS daily_terms_by_searchers ON daily_terms (searchers, day);"
@@ -296,6 +315,17 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
         " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;");
     if (!ok)
         return std::unexpected(ok.error());
+    // Databases from before the bounded count get the column (0 for their old days).
+    auto has_bounded =
+        db->scalar("SELECT count(*) FROM pragma_table_info('daily_terms') WHERE name = 'bounded'");
+    if (!has_bounded)
+        return std::unexpected(has_bounded.error());
+    if (*has_bounded == 0) {
+        if (auto added =
+                db->exec("ALTER TABLE daily_terms ADD COLUMN bounded INTEGER NOT NULL DEFAULT 0");
+            !added)
+            return std::unexpected(added.error());
+    }
     return SearchLog(std::move(*db));
 }
 
@@ -308,13 +338,14 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto row = db_.prepare("INSERT INTO searches (hour, query, lang, country, results, account)"
                            " VALUES (?,?,?,?,?,?)");
     auto cell = db_.prepare(
-        "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
+        "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers,"
+        " bounded) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
         " searches = searches + excluded.searches,"
         " zero_results = zero_results + excluded.zero_results,"
         // The estimate of this run's counter; after a restart it starts again, so keep the
         // larger of the two (an undercount, never an overcount).
-        " searchers = max(searchers, excluded.searchers)");
+        " searchers = max(searchers, excluded.searchers),"
+        " bounded = bounded + excluded.bounded");
     auto volume = db_.prepare(
         "INSERT INTO daily_volume (day, lang, country, searches, zero_results) VALUES (?,?,?,?,?)"
         " ON CONFLICT (day, lang, country) DO UPDATE SET searches = searches + excluded.searches,"
@@ -345,7 +376,7 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     for (const auto& [key, c] : batch.cells) {
         const auto& [day, query, lang, country] = key;
         cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
-        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct));
+        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct)).bind(8, c.bounded);
         if (auto ok = cell->run(); !ok)
             return std::unexpected(ok.error());
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);

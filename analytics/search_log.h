@@ -17,14 +17,11 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 namespace mixi::analytics {
-
-/// Months since 1970-01 of a day (days since 1970-01-01), and the first day of a month.
-std::int64_t month_of(std::int64_t day);
-std::int64_t first_day_of_month(std::int64_t month);
 
 /// Months since 1970-01 of a day (days since 1970-01-01), and the first day of a month.
 std::int64_t month_of(std::int64_t day);
@@ -91,16 +88,23 @@ struct PurgeReport {
     std::int64_t rows = 0, aggregates = 0;
 };
 
+/// Contribution bound for differentially private releases (analytics/trends.h): one searcher
+/// (one daily key) adds to the `bounded` count of at most this many distinct queries a day, and
+/// to each at most once.
+inline constexpr std::size_t max_terms_per_searcher_day = 4;
+
 /// Collects events in memory until they are flushed (thread-safe).
 class SearchLogBuffer {
   public:
     void add(SearchEvent event);
     struct Batch {
         std::vector<SearchEvent> rows; ///< raw rows to append
-        /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate.
+        /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate,
+        /// and searchers counted under the contribution bound.
         struct Cell {
             std::int64_t searches = 0, zero = 0;
             std::uint64_t distinct = 0;
+            std::int64_t bounded = 0;
         };
         std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Cell> cells;
     };
@@ -112,11 +116,17 @@ class SearchLogBuffer {
     std::mutex mutex_;
     std::vector<SearchEvent> rows_;
     struct Counting {
-        std::int64_t searches = 0, zero = 0;
+        std::int64_t searches = 0, zero = 0, bounded = 0;
         DistinctCounter distinct;
         bool dirty = false;
     };
     std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Counting> cells_;
+    /// 1 when this search may add to its query's bounded count: the searcher's first search of
+    /// that query today, among their first max_terms_per_searcher_day queries.
+    int bounded_contribution(std::int64_t day, std::uint64_t searcher, std::string_view query);
+    /// Today's searchers -> hashes of the queries they added to (memory only, like the salt).
+    std::int64_t bound_day_ = -1;
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> contributions_;
 };
 
 /// The log in `analytics.sqlite` of a data directory. One SearchLog per thread.
