@@ -10,8 +10,12 @@
 #include "server/auth.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace mixi::server {
 
@@ -510,6 +514,55 @@ Response get_metrics(Context& ctx) {
     return res;
 }
 
+namespace {
+
+/// The origin a request reached, for the absolute URLs of the OpenSearch description: its Host
+/// header when that is only a host name or address with an optional port, with https when a
+/// trusted proxy says so in X-Forwarded-Proto. nullopt when there is no usable Host.
+std::optional<std::string> request_origin(const Context& ctx) {
+    const std::string_view host = ctx.request[http::field::host];
+    if (host.empty() || host.size() > 255)
+        return std::nullopt;
+    for (const char c : host)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+            c != '[' && c != ']')
+            return std::nullopt;
+    const auto& proxies = ctx.app.services().trusted_proxies;
+    const bool proxied = std::any_of(proxies.begin(), proxies.end(),
+                                     [&](const Network& n) { return n.contains(ctx.peer); });
+    const bool https = proxied && ctx.request["X-Forwarded-Proto"] == "https";
+    return (https ? "https://" : "http://") + std::string(host);
+}
+
+} // namespace
+
+Response get_opensearch(Context& ctx) {
+    // web/opensearch.xml with "{origin}" replaced: OpenSearch templates must be absolute URLs,
+    // and only the request knows the name this server is reached by.
+    std::ifstream in(ctx.app.config().web_root / "opensearch.xml", std::ios::binary);
+    if (!in)
+        return ctx.app.error(ctx.request, http::status::not_found, "not_found", "no such page");
+    const auto origin = request_origin(ctx);
+    if (!origin)
+        return ctx.app.error(ctx.request, http::status::bad_request, "bad_request",
+                             "the Host header is missing or not a host name");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    std::string text = bytes.str();
+    const std::string_view placeholder = "{origin}";
+    for (auto at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + origin->size()))
+        text.replace(at, placeholder.size(), *origin);
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "application/opensearchdescription+xml");
+    res.set(http::field::cache_control, "no-cache");
+    res.set(http::field::vary, "Host");
+    res.keep_alive(ctx.request.keep_alive());
+    res.body() = std::move(text);
+    res.prepare_payload();
+    return res;
+}
+
 std::vector<Route> routes() {
     return {
         {http::verb::get,
@@ -537,6 +590,7 @@ std::vector<Route> routes() {
          delete_account_entry},
         {http::verb::get, "/healthz", {}, {}, get_healthz},
         {http::verb::get, "/metrics", {}, {}, get_metrics},
+        {http::verb::get, "/opensearch.xml", {}, {}, get_opensearch},
     };
 }
 

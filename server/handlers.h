@@ -18,6 +18,8 @@ Response delete_document(Context& ctx);
 Response get_report(Context& ctx);
 Response get_healthz(Context& ctx);
 Response get_metrics(Context& ctx);
+/// web/opensearch.xml with this server's origin filled in.
+Response get_opensearch(Context& ctx);
 
 /// The routing table.
 std::vector<Route> routes();

@@ -433,6 +433,38 @@ TEST_F(Server, ReportsPageIsServedAndLoadsNothingFromElsewhere) {
     EXPECT_NE(slurp(web_root / "reports.js").find("/v1/admin/reports/"), std::string::npos);
 }
 
+TEST_F(Server, OpenSearchDescriptionNamesThisServer) {
+    START(s);
+    // web/opensearch.xml with {origin} filled in from Host: absolute templates, as browsers need.
+    const auto xml = s->get("/opensearch.xml");
+    ASSERT_EQ(xml->result_int(), 200u) << xml->body();
+    EXPECT_EQ((*xml)["Content-Type"], "application/opensearchdescription+xml");
+    EXPECT_NE(xml->body().find("template=\"http://127.0.0.1/?q={searchTerms}\""), std::string::npos)
+        << xml->body();
+    EXPECT_EQ(xml->body().find("{origin}"), std::string::npos);
+    // X-Forwarded-Proto counts only from a trusted proxy (none here).
+    const auto proto = s->get("/opensearch.xml", {{"X-Forwarded-Proto", "https"}});
+    EXPECT_EQ(proto->body().find("https://"), std::string::npos);
+    EXPECT_EQ(s->get("/opensearch.xml?x=1")->result_int(), 400u);
+    // The page links to it.
+    EXPECT_NE(slurp(web_root / "index.html").find("rel=\"search\""), std::string::npos);
+    // A Host that is not a host name is refused rather than written into the XML.
+    auto raw = [&](std::string_view host) {
+        HttpClient c(s->port());
+        EXPECT_TRUE(
+            c.send("GET /opensearch.xml HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n"));
+        return c.read_response();
+    };
+    const auto named = raw("search.example:8443");
+    ASSERT_TRUE(named);
+    EXPECT_NE(named->body().find("template=\"http://search.example:8443/?q={searchTerms}\""),
+              std::string::npos)
+        << named->body();
+    const auto bad = raw("a\"><x y=\"");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->result_int(), 400u) << bad->body();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors: every status, each with {"error":{"code","message"}}
 
