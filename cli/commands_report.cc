@@ -1,5 +1,6 @@
 // `mixi-search report popular|zero-results|trending|volume`
 #include "analytics/reports.h"
+#include "analytics/trends.h"
 #include "analytics/views.h"
 #include "cli/commands.h"
 #include "common/dates.h"
@@ -13,9 +14,43 @@ namespace mixi::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+/// `report trending --dp-epsilon`: a release of complete days only, since a later day's
+/// searches would change what was released.
+int release_trends(analytics::Database& db, const analytics::ReportRequest& req,
+                   const analytics::DpOptions& dp, const std::string& format) {
+    if (req.kind != analytics::ReportKind::trending) {
+        std::cerr << "mixi-search report: --dp-epsilon releases trending terms only\n";
+        return exit_usage;
+    }
+    const std::int64_t now = std::time(nullptr);
+    if (req.to_day >= analytics::day_of(now)) {
+        std::cerr << "mixi-search report: a private release covers complete days: --to must be "
+                     "before today\n";
+        return exit_usage;
+    }
+    analytics::TrendRequest t{req.from_day, req.to_day, req.country, req.lang, req.top, req.k};
+    auto release = analytics::release_trends(db, t, dp, now);
+    if (!release) {
+        std::cerr << "mixi-search: " << release.error().message << "\n";
+        return release.error().code == ErrorCode::invalid_argument ? exit_usage : exit_error;
+    }
+    if (format == "csv")
+        std::cout << analytics::trends_csv(*release);
+    else if (format == "json")
+        std::cout << analytics::trends_json(*release) << "\n";
+    else
+        std::cout << analytics::trends_table(*release);
+    return exit_ok;
+}
+
+} // namespace
+
 int run_report(const Args& args) {
     std::string data, from, to, format, config_file;
     std::uint64_t k = 0, k_distinct = 0;
+    double dp_epsilon = 0, dp_delta = 1e-6;
     std::vector<std::string> positional;
     analytics::ReportRequest req;
     po::options_description opts("options");
@@ -31,7 +66,12 @@ int run_report(const Args& args) {
         "k", po::value(&k), "raise the searches a term needs (never below the configured)")(
         "k-distinct", po::value(&k_distinct),
         "raise the distinct searchers a term needs on one day")(
-        "format", po::value(&format)->default_value("table"), "table, csv or json");
+        "format", po::value(&format)->default_value("table"), "table, csv or json")(
+        "dp-epsilon", po::value(&dp_epsilon),
+        "trending only: a differentially private release for publishing, with this epsilon per "
+        "searcher-day (stored: the same request returns the same release)")(
+        "dp-delta", po::value(&dp_delta)->default_value(dp_delta),
+        "with --dp-epsilon: the chance a term one searcher-day searched is shown");
     po::options_description all;
     all.add(opts).add_options()("kind", po::value(&positional)->composing());
     po::positional_options_description pos;
@@ -91,6 +131,8 @@ int run_report(const Args& args) {
         std::cerr << "mixi-search: " << db.error().message << "\n";
         return exit_error;
     }
+    if (vm.count("dp-epsilon"))
+        return release_trends(*db, req, {dp_epsilon, dp_delta}, format);
     auto report = analytics::build_report(*db, req);
     if (!report) {
         std::cerr << "mixi-search: " << report.error().message << "\n";

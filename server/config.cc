@@ -211,6 +211,16 @@ const std::vector<Setting>& settings() {
             "analytics.report_k", [](auto& c) -> auto& { return c.report_k; }),
         number<std::uint64_t>(
             "analytics.report_k_distinct", [](auto& c) -> auto& { return c.report_k_distinct; }),
+        boolean(
+            "trends.enabled", [](auto& c) -> auto& { return c.trends.enabled; }),
+        number<double>(
+            "trends.epsilon", [](auto& c) -> auto& { return c.trends.epsilon; }),
+        number<double>(
+            "trends.delta", [](auto& c) -> auto& { return c.trends.delta; }),
+        number<int>(
+            "trends.days", [](auto& c) -> auto& { return c.trends.days; }),
+        number<std::size_t>(
+            "trends.top", [](auto& c) -> auto& { return c.trends.top; }),
         path(
             "geoip.database", [](auto& c) -> auto& { return c.geoip.database; }),
         {"geoip.level",
@@ -267,8 +277,8 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
         if (!inner)
             return fail(ErrorCode::invalid_argument,
                         path.string() + ": \"" + std::string(section.str()) +
-                            "\" must be a table ([server], [limits], [search], [ranking], [geoip], "
-                            "[analytics])");
+                            "\" must be a table ([server], [limits], [search], [ranking], "
+                            "[analytics], [trends], [geoip], [auth])");
         for (const auto& [name, value] : *inner) {
             const std::string key = std::string(section.str()) + "." + std::string(name.str());
             if (auto s = value.value<std::string>(); s && value.is_string())
@@ -380,6 +390,12 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         return fail(ErrorCode::invalid_argument,
                     "analytics.retention_days must be >= 1 and "
                     "analytics.aggregate_retention_days >= analytics.retention_days");
+    const TrendsConfig& t = config.trends;
+    if (!(t.epsilon > 0) || !(t.delta > 0 && t.delta < 1) || t.days < 1 || t.days > 366 ||
+        t.top < 1 || t.top > 1000)
+        return fail(ErrorCode::invalid_argument,
+                    "trends.epsilon must be > 0, trends.delta between 0 and 1, trends.days "
+                    "1 to 366 and trends.top 1 to 1000");
     if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
         return fail(ErrorCode::invalid_argument,
                     "limits.max_connections and limits.requests_per_connection must be > 0");

@@ -44,6 +44,14 @@ struct AuthConfig {
     std::filesystem::path admin_key_file; ///< more keys, one per line (read at start)
 };
 
+/// The public GET /v1/trends: differentially private releases only (analytics/trends.h).
+struct TrendsConfig {
+    bool enabled = false;
+    double epsilon = 1.0, delta = 1e-6; ///< per searcher-day and release
+    int days = 7;                       ///< each release covers this many complete days
+    std::size_t top = 20;
+};
+
 struct ServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
@@ -70,6 +78,7 @@ struct ServerConfig {
     AuthConfig auth;
     /// Reports show a term only when its cell reached both thresholds (issue: reports).
     std::uint64_t report_k = 10, report_k_distinct = 5;
+    TrendsConfig trends;
     Limits limits;
     query::SearchOptions search;
 };

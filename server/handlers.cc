@@ -2,6 +2,7 @@
 
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/trends.h"
 #include "analyzers/language.h"
 #include "common/dates.h"
 #include "indexer/index_writer.h"
@@ -9,8 +10,8 @@
 #include "server/analytics_service.h"
 #include "server/auth.h"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -309,6 +310,12 @@ Response get_privacy(Context& ctx) {
          "Sec-GPC: 1 or DNT: 1: no log row and no account link; counted only in aggregates"},
         {"reports", json::object{{"min_searches", c.report_k},
                                  {"min_distinct_searchers", c.report_k_distinct}}},
+        {"public_trends",
+         c.trends.enabled ? json::value(json::object{{"differential_privacy", "per searcher-day"},
+                                                     {"epsilon", c.trends.epsilon},
+                                                     {"delta", c.trends.delta},
+                                                     {"days", c.trends.days}})
+                          : json::value(false)},
         {"page_views", "counted per document, region and day; nothing about the viewer"},
         {"cookies", json::array{"lang (only when you pick a language; one year)"}},
         {"access_log", "method, route, status, bytes, duration; no address, query or account"},
@@ -368,6 +375,40 @@ Response get_report(Context& ctx) {
     res.body() = analytics::report_csv(*report);
     res.prepare_payload();
     return res;
+}
+
+Response get_trends(Context& ctx) {
+    const TrendsConfig& config = ctx.app.config().trends;
+    if (!config.enabled)
+        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+                             "this server does not publish trends (trends.enabled)");
+    unsigned top = static_cast<unsigned>(config.top);
+    Response bad;
+    if (!read_unsigned(ctx, "top", top, bad))
+        return bad;
+    if (top < 1 || top > config.top)
+        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+                             "top must be between 1 and " + std::to_string(config.top));
+    // The latest complete period of trends.days days, counted from 1970-01-01, so that every
+    // searcher-day falls in one release's period (and one's period before) only.
+    const std::int64_t now = std::time(nullptr);
+    const std::int64_t days = config.days;
+    analytics::TrendRequest req;
+    req.to_day = analytics::day_of(now) / days * days - 1;
+    req.from_day = req.to_day - days + 1;
+    req.top = top;
+    req.k = ctx.app.config().report_k;
+    // The period's last searches may still be in memory; the release must include them, since
+    // it never changes once made.
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
+        analytics->sync();
+    auto db = analytics::Database::open_in(ctx.app.config().data_dir);
+    if (!db)
+        return library_error(ctx, db.error());
+    auto release = analytics::release_trends(*db, req, {config.epsilon, config.delta}, now);
+    if (!release)
+        return library_error(ctx, release.error());
+    return ctx.app.json(ctx.request, http::status::ok, analytics::trends_json(*release));
 }
 
 Response get_search(Context& ctx) {
@@ -575,6 +616,7 @@ std::vector<Route> routes() {
         {http::verb::post, "/v1/views", {}, {}, post_views},
         {http::verb::post, "/v1/prefs", {}, {}, post_prefs},
         {http::verb::get, "/v1/privacy", {}, {}, get_privacy},
+        {http::verb::get, "/v1/trends", {"top"}, {}, get_trends},
         {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
         {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
         {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document},

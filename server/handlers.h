@@ -16,6 +16,7 @@ Response delete_account(Context& ctx);
 Response delete_account_entry(Context& ctx);
 Response delete_document(Context& ctx);
 Response get_report(Context& ctx);
+Response get_trends(Context& ctx);
 Response get_healthz(Context& ctx);
 Response get_metrics(Context& ctx);
 /// web/opensearch.xml with this server's origin filled in.

@@ -1,6 +1,8 @@
 // The search-term log through the real server: what a search writes, what Sec-GPC/DNT keep out,
 // what the scrubber removes, and that no client address or e-mail address reaches a file.
 #include "../unit/temp_dir.h"
+#include "analytics/reports.h"
+#include "analytics/search_log.h"
 #include "analytics/sqlite.h"
 #include "http_client.h"
 #include "process.h"
@@ -311,6 +313,87 @@ TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {
                           403, "no keys configured");
     testing::expect_error(s->get("/v1/search?q=x", {{"X-Account-Token", "v1.a.1.ab"}}), 401,
                           "no secret");
+}
+
+TEST_F(SearchLog, PublicTrendsAreOffByDefaultAndOtherwiseOnlyAPrivateReleaseStoredOnce) {
+    // Aggregates of past days, as a server would have stored them: the latest complete 7-day
+    // period (the one /v1/trends releases) and the period before it.
+    const std::int64_t today = std::time(nullptr) / 86400;
+    const std::int64_t to = today / 7 * 7 - 1, from = to - 6;
+    {
+        auto log = analytics::SearchLog::open(data());
+        ASSERT_TRUE(log) << log.error().message;
+        analytics::SearchLogBuffer buffer;
+        std::uint64_t searcher = 1;
+        for (std::int64_t day = from - 7; day <= to; ++day) {
+            auto searched = [&](const std::string& query, int people) {
+                for (int p = 0; p < people; ++p) {
+                    analytics::SearchEvent e;
+                    e.time = day * 86400 + 7200;
+                    e.query = query;
+                    e.lang = "en";
+                    e.country = "GB";
+                    e.results = 1;
+                    e.searcher = searcher++;
+                    buffer.add(e);
+                }
+            };
+            searched("hiking", day < from ? 20 : 100);
+            if (day == to)
+                for (int i = 0; i < 40; ++i)
+                    searched("someone's rare query " + std::to_string(i), 1);
+        }
+        ASSERT_TRUE(log->add(buffer.take()));
+    }
+    {
+        auto s = start();
+        ASSERT_TRUE(s->started()) << s->describe();
+        testing::expect_error(s->get("/v1/trends"), 404, "off by default");
+    }
+    auto s = start({"trends.enabled=true", "trends.epsilon=1"});
+    ASSERT_TRUE(s->started()) << s->describe();
+    const auto first = s->get("/v1/trends");
+    ASSERT_EQ(first->result_int(), 200u) << first->body();
+    const auto v = testing::json_body(*first);
+    EXPECT_EQ(v.at("from").as_string(), analytics::day_text(from));
+    EXPECT_EQ(v.at("to").as_string(), analytics::day_text(to));
+    ASSERT_EQ(v.at("terms").as_array().size(), 1u) << v;
+    const auto& term = v.at("terms").at(0);
+    EXPECT_EQ(term.at("query").as_string(), "hiking");
+    // 700 searcher-days against 140 before, with noise of scale 4 (|x| > 60: p < 1e-6).
+    EXPECT_NEAR(static_cast<double>(term.at("searchers").as_int64()), 700, 60);
+    EXPECT_NEAR(static_cast<double>(term.at("previous").as_int64()), 140, 60);
+    // Never the analysts' figures: no search counts, zero-result counts or "other".
+    EXPECT_FALSE(term.as_object().contains("searches"));
+    EXPECT_FALSE(v.as_object().contains("other_searches"));
+    EXPECT_EQ(first->body().find("rare"), std::string::npos);
+    // Asking again gets the same release, not new noise to average.
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(s->get("/v1/trends")->body(), first->body());
+    EXPECT_EQ(s->get("/v1/trends?top=1")->result_int(), 200u);
+    testing::expect_error(s->get("/v1/trends?top=21"), 400, "top above trends.top");
+    testing::expect_error(s->get("/v1/trends?from=2020-01-01"), 400, "unknown parameter");
+    const auto privacy = testing::json_body(*s->get("/v1/privacy"));
+    EXPECT_EQ(privacy.at("public_trends").at("epsilon").as_double(), 1.0);
+
+    // The CLI releases the same way: stored, complete days only, trending only.
+    const std::vector<std::string> release = {"report",       "trending",
+                                              "--data",       data().string(),
+                                              "--dp-epsilon", "1",
+                                              "--from",       analytics::day_text(from),
+                                              "--to",         analytics::day_text(to),
+                                              "--format",     "json"};
+    const Outcome cli = run(release, tmp.path());
+    EXPECT_EQ(cli.status, 0) << cli.err;
+    EXPECT_EQ(cli.out, first->body() + "\n"); // the server's release for the same period
+    const Outcome today_too = run({"report", "trending", "--data", data().string(), "--dp-epsilon",
+                                   "1", "--to", analytics::day_text(today)},
+                                  tmp.path());
+    EXPECT_EQ(today_too.status, 2);
+    EXPECT_NE(today_too.err.find("complete days"), std::string::npos) << today_too.err;
+    EXPECT_EQ(run({"report", "popular", "--data", data().string(), "--dp-epsilon", "1"}, tmp.path())
+                  .status,
+              2);
 }
 
 } // namespace
