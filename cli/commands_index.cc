@@ -52,6 +52,10 @@ int write_command(const std::string& sub, const Args& args) {
         "title-weight",
         po::value(&options.build.title_weight)->default_value(options.build.title_weight),
         "how much a title word counts against a body word")("quiet,q", "no progress display");
+    if (sub == "build")
+        opts.add_options()("shards", po::value(&options.shards)->default_value(0),
+                           "split the index into N shards by a hash of the id (N >= 2; "
+                           "updates and deletes find the shards themselves)");
     po::options_description hidden;
     hidden.add_options()("source", po::value(&paths)->composing());
     po::options_description all;
@@ -62,7 +66,13 @@ int write_command(const std::string& sub, const Args& args) {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (vm.count("help"))
-        return print_help(sub + " [--index DIR] [--threads N] [--strict] SOURCE...", opts);
+        return print_help(sub + " [--index DIR] [--threads N] [--strict]" +
+                              (sub == "build" ? " [--shards N]" : "") + " SOURCE...",
+                          opts);
+    if (options.shards > 4096) {
+        std::cerr << "mixi-search: --shards must be at most 4096\n";
+        return exit_usage;
+    }
     if (paths.empty()) {
         std::cerr << "mixi-search: index " << sub << " needs at least one SOURCE "
                   << "(an NDJSON file or a folder of HTML pages)\n";
@@ -149,6 +159,8 @@ int stats_command(const Args& args) {
     auto stats = indexer::index_stats(dir);
     if (!stats)
         return print_error(stats.error());
+    if (stats->shards > 0)
+        std::cout << "shards:         " << stats->shards << "\n";
     std::cout << "database:       " << stats->database << "\n"
               << "documents:      " << stats->documents << "\n"
               << "revision:       " << stats->revision << "\n"

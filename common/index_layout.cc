@@ -1,5 +1,7 @@
 #include "common/index_layout.h"
 
+#include <cstdint>
+#include <fstream>
 #include <system_error>
 
 namespace mixi::layout {
@@ -29,6 +31,30 @@ fs::path resolve_database(const fs::path& dir) {
     if (fs::exists(dir / "iamglass", ec) || fs::exists(dir / "iamchert", ec))
         return dir;
     return {};
+}
+
+fs::path shards_file(const fs::path& dir) {
+    return dir / "shards";
+}
+fs::path shard_dir(const fs::path& dir, unsigned shard) {
+    return dir / ("shard-" + std::to_string(shard));
+}
+
+unsigned shard_count(const fs::path& dir) {
+    std::ifstream in(shards_file(dir));
+    unsigned n = 0;
+    if (!(in >> n) || n > 4096)
+        return 0;
+    return n;
+}
+
+unsigned shard_of(std::string_view id, unsigned n) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const char c : id) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    return n == 0 ? 0 : static_cast<unsigned>(h % n);
 }
 
 } // namespace mixi::layout

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <future>
 #include <sys/file.h>
 #include <thread>
@@ -78,6 +79,7 @@ Error xapian_error(const Xapian::Error& e, const std::string& what) {
 /// A record after analysis: public ones carry their document.
 struct Item {
     std::string id_term;
+    unsigned shard = 0; ///< layout::shard_of(id)
     std::optional<PreparedDocument> prepared;
 };
 
@@ -170,27 +172,35 @@ class Pipeline {
             builders_.emplace_back(options.build);
     }
 
-    /// Feeds every item to `write` in source order. Analysis of the next batch overlaps the
-    /// writing of this one when more than one thread is allowed.
-    Expected<void> run(Writer& writer, IndexReport& report) {
-        auto done = run_batches(writer, report);
-        writer.flush_spelling(); // the words of every document written, even after an error
+    /// Feeds every item, in source order, to the writer of its shard (one writer per shard).
+    /// Analysis of the next batch overlaps the writing of this one when more than one thread
+    /// is allowed.
+    Expected<void> run(std::vector<Writer>& writers, IndexReport& report) {
+        shards_ = static_cast<unsigned>(writers.size());
+        auto done = run_batches(writers, report);
+        for (Writer& w : writers)
+            w.flush_spelling(); // the words of every document written, even after an error
         return done;
     }
 
   private:
     static constexpr std::size_t batch_size = 64;
 
-    Expected<void> run_batches(Writer& writer, IndexReport& report) {
+    static void write(std::vector<Writer>& writers, std::vector<Item>& items) {
+        for (Item& item : items)
+            writers[item.shard].write(item);
+        for (Writer& w : writers)
+            w.flush_spelling(true);
+    }
+
+    Expected<void> run_batches(std::vector<Writer>& writers, IndexReport& report) {
         auto batch = read_batch(report);
         if (!batch)
             return std::unexpected(batch.error());
         if (options_.threads <= 1) {
             while (!batch->empty()) {
                 auto items = analyze(std::move(*batch));
-                for (Item& item : items)
-                    writer.write(item);
-                writer.flush_spelling(true);
+                write(writers, items);
                 batch = read_batch(report);
                 if (!batch)
                     return std::unexpected(batch.error());
@@ -209,9 +219,7 @@ class Pipeline {
             if (more)
                 pending =
                     std::async(std::launch::async, &Pipeline::analyze, this, std::move(*next));
-            for (Item& item : items)
-                writer.write(item);
-            writer.flush_spelling(true);
+            write(writers, items);
         }
         return {};
     }
@@ -245,6 +253,7 @@ class Pipeline {
         auto work = [&](unsigned t) {
             for (std::size_t i = t; i < records.size(); i += n) {
                 items[i].id_term = schema::term(schema::id, records[i].id);
+                items[i].shard = shards_ > 1 ? layout::shard_of(records[i].id, shards_) : 0;
                 complete_html_record(records[i]);
                 if (is_public(records[i]))
                     items[i].prepared = builders_[t].build(records[i]);
@@ -282,6 +291,7 @@ class Pipeline {
     std::vector<DocumentBuilder> builders_;
     std::size_t current_ = 0;
     std::uint64_t read_ = 0;
+    unsigned shards_ = 1;
     Clock::time_point start_, last_progress_{};
 };
 
@@ -330,39 +340,126 @@ Expected<void> switch_current(const fs::path& dir, const std::string& name) {
 
 // ------------------------------------------------------------------------------- public API
 
+namespace {
+
+/// The index directories a writer of `dir` writes: `dir` itself, or its shards. `wanted`: the
+/// shards a build asks for (0 or 1: none); checked against what `dir` already is.
+Expected<std::vector<fs::path>> target_dirs(const fs::path& dir, unsigned wanted, bool building) {
+    const unsigned existing = layout::shard_count(dir);
+    const bool plain = !layout::resolve_database(dir).empty();
+    const unsigned n = building ? wanted : existing;
+    if (building && existing > 0 && existing != std::max(1u, wanted))
+        return fail(ErrorCode::invalid_argument,
+                    dir.string() + " is an index of " + std::to_string(existing) +
+                        " shards: build it with --shards " + std::to_string(existing) +
+                        ", or build into a new directory");
+    if (building && wanted > 1 && plain)
+        return fail(ErrorCode::invalid_argument,
+                    dir.string() + " is an index without shards: build the shards into a new "
+                                   "directory");
+    std::vector<fs::path> dirs;
+    if (n <= 1)
+        dirs.push_back(dir);
+    else
+        for (unsigned i = 0; i < n; ++i)
+            dirs.push_back(layout::shard_dir(dir, i));
+    return dirs;
+}
+
+/// Write locks on `dir` and on each of `dirs` (a shard can also be written on its own).
+Expected<std::vector<WriteLock>> lock_all(const fs::path& dir, const std::vector<fs::path>& dirs) {
+    std::vector<WriteLock> locks;
+    auto top = WriteLock::acquire(dir);
+    if (!top)
+        return std::unexpected(top.error());
+    locks.push_back(std::move(*top));
+    for (const fs::path& d : dirs) {
+        if (d == dir)
+            continue;
+        auto lock = WriteLock::acquire(d);
+        if (!lock)
+            return std::unexpected(lock.error());
+        locks.push_back(std::move(*lock));
+    }
+    return locks;
+}
+
+/// Writes `<dir>/shards` (with a rename, so a reader sees all of it or none).
+Expected<void> write_shard_count(const fs::path& dir, unsigned n) {
+    const fs::path tmp = dir / ("shards.tmp." + std::to_string(::getpid()));
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << n << "\n";
+        if (!out.flush())
+            return fail(ErrorCode::io_error, "cannot write " + tmp.string());
+    }
+    std::error_code ec;
+    fs::rename(tmp, layout::shards_file(dir), ec);
+    if (ec)
+        return fail(ErrorCode::io_error,
+                    "cannot write " + layout::shards_file(dir).string() + ": " + ec.message());
+    sync_directory(dir);
+    return {};
+}
+
+} // namespace
+
 Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_ptr<Source>> sources,
                                   const IndexOptions& options) {
     const auto start = Clock::now();
-    auto lock = WriteLock::acquire(dir);
-    if (!lock)
-        return std::unexpected(lock.error());
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    auto dirs = target_dirs(dir, options.shards, true);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    auto locks = lock_all(dir, *dirs);
+    if (!locks)
+        return std::unexpected(locks.error());
     IndexReport report;
     report.version = new_version_name();
-    const fs::path path = layout::versions_dir(dir) / report.version;
-    std::error_code ec;
-    fs::create_directories(path, ec);
-    if (ec)
-        return fail(ErrorCode::io_error, "cannot create " + path.string() + ": " + ec.message());
+    std::vector<fs::path> paths;
+    for (const fs::path& d : *dirs) {
+        paths.push_back(layout::versions_dir(d) / report.version);
+        fs::create_directories(paths.back(), ec);
+        if (ec)
+            return fail(ErrorCode::io_error,
+                        "cannot create " + paths.back().string() + ": " + ec.message());
+    }
+    auto discard = [&] {
+        for (const fs::path& p : paths)
+            fs::remove_all(p, ec);
+    };
     try {
-        Xapian::WritableDatabase db(path.string(),
-                                    Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+        std::vector<Xapian::WritableDatabase> dbs;
+        for (const fs::path& p : paths)
+            dbs.emplace_back(p.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+        std::vector<Writer> writers;
+        for (auto& db : dbs)
+            writers.emplace_back(db, report, true);
         Pipeline pipeline(std::move(sources), options);
-        Writer writer(db, report, true);
-        auto ran = pipeline.run(writer, report);
+        auto ran = pipeline.run(writers, report);
         if (!ran) {
-            db.close();
-            fs::remove_all(path, ec);
+            for (auto& db : dbs)
+                db.close();
+            discard();
             return std::unexpected(ran.error());
         }
-        db.commit();
-        report.documents = db.get_doccount();
-        db.close();
+        for (auto& db : dbs) {
+            db.commit();
+            report.documents += db.get_doccount();
+            db.close();
+        }
     } catch (const Xapian::Error& e) {
-        fs::remove_all(path, ec);
-        return std::unexpected(xapian_error(e, "cannot build " + path.string()));
+        discard();
+        return std::unexpected(xapian_error(e, "cannot build " + paths.front().string()));
     }
-    if (auto switched = switch_current(dir, report.version); !switched)
-        return std::unexpected(switched.error());
+    // Each shard switches on its own; `shards` appears once all of them have a version.
+    for (const fs::path& d : *dirs)
+        if (auto switched = switch_current(d, report.version); !switched)
+            return std::unexpected(switched.error());
+    if (dirs->size() > 1 && layout::shard_count(dir) == 0)
+        if (auto written = write_shard_count(dir, static_cast<unsigned>(dirs->size())); !written)
+            return std::unexpected(written.error());
     report.seconds = seconds_since(start);
     return report;
 }
@@ -383,35 +480,61 @@ Expected<Xapian::WritableDatabase> open_current_for_writing(const fs::path& dir)
 
 } // namespace
 
+namespace {
+
+/// The current version of each of `dirs`, open for writing.
+Expected<std::vector<Xapian::WritableDatabase>>
+open_all_for_writing(const std::vector<fs::path>& dirs) {
+    std::vector<Xapian::WritableDatabase> dbs;
+    for (const fs::path& d : dirs) {
+        auto db = open_current_for_writing(d);
+        if (!db)
+            return std::unexpected(db.error());
+        dbs.push_back(std::move(*db));
+    }
+    return dbs;
+}
+
+} // namespace
+
 Expected<IndexReport> update_index(const fs::path& dir,
                                    std::vector<std::unique_ptr<Source>> sources,
                                    const IndexOptions& options) {
     const auto start = Clock::now();
-    auto lock = WriteLock::acquire(dir);
-    if (!lock)
-        return std::unexpected(lock.error());
-    auto db = open_current_for_writing(dir);
-    if (!db)
-        return std::unexpected(db.error());
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    auto locks = lock_all(dir, *dirs);
+    if (!locks)
+        return std::unexpected(locks.error());
+    auto dbs = open_all_for_writing(*dirs);
+    if (!dbs)
+        return std::unexpected(dbs.error());
     IndexReport report;
-    report.version = layout::resolve_database(dir).filename().string();
+    report.version = layout::resolve_database(dirs->front()).filename().string();
     try {
-        // With stop_on_error the whole update is one transaction, so a bad record leaves the
-        // index exactly as it was.
+        // With stop_on_error the update is one transaction per database, so a bad record
+        // leaves the index exactly as it was.
         if (options.stop_on_error)
-            db->begin_transaction();
+            for (auto& db : *dbs)
+                db.begin_transaction();
+        std::vector<Writer> writers;
+        for (auto& db : *dbs)
+            writers.emplace_back(db, report, false);
         Pipeline pipeline(std::move(sources), options);
-        Writer writer(*db, report, false);
-        auto ran = pipeline.run(writer, report);
+        auto ran = pipeline.run(writers, report);
         if (!ran) {
             if (options.stop_on_error)
-                db->cancel_transaction();
+                for (auto& db : *dbs)
+                    db.cancel_transaction();
             return std::unexpected(ran.error());
         }
-        if (options.stop_on_error)
-            db->commit_transaction();
-        db->commit();
-        report.documents = db->get_doccount();
+        for (auto& db : *dbs) {
+            if (options.stop_on_error)
+                db.commit_transaction();
+            db.commit();
+            report.documents += db.get_doccount();
+        }
     } catch (const Xapian::Error& e) {
         return std::unexpected(xapian_error(e, "cannot update " + dir.string()));
     }
@@ -420,25 +543,31 @@ Expected<IndexReport> update_index(const fs::path& dir,
 }
 
 Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<std::string>& ids) {
-    auto lock = WriteLock::acquire(dir);
-    if (!lock)
-        return std::unexpected(lock.error());
-    auto db = open_current_for_writing(dir);
-    if (!db)
-        return std::unexpected(db.error());
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    auto locks = lock_all(dir, *dirs);
+    if (!locks)
+        return std::unexpected(locks.error());
+    auto dbs = open_all_for_writing(*dirs);
+    if (!dbs)
+        return std::unexpected(dbs.error());
+    const auto n = static_cast<unsigned>(dbs->size());
     DeleteReport report;
     try {
         for (const std::string& id : ids) {
-            const auto docid = find_document(*db, schema::term(schema::id, id));
+            auto& db = (*dbs)[n > 1 ? layout::shard_of(id, n) : 0];
+            const auto docid = find_document(db, schema::term(schema::id, id));
             if (!docid) {
                 report.not_found.push_back(id);
                 continue;
             }
-            remove_spelling(*db, *docid);
-            db->delete_document(*docid);
+            remove_spelling(db, *docid);
+            db.delete_document(*docid);
             report.deleted.push_back(id);
         }
-        db->commit();
+        for (auto& db : *dbs)
+            db.commit();
     } catch (const Xapian::Error& e) {
         return std::unexpected(xapian_error(e, "cannot delete from " + dir.string()));
     }
@@ -446,30 +575,38 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
 }
 
 Expected<IndexStats> index_stats(const fs::path& dir) {
-    const fs::path path = layout::resolve_database(dir);
-    if (path.empty())
-        return fail(ErrorCode::not_found, "no index at " + dir.string());
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
     IndexStats stats;
-    stats.database = path.string();
-    try {
-        Xapian::Database db(path.string());
-        stats.documents = db.get_doccount();
-        stats.revision = db.get_revision();
-        stats.average_length = db.get_avlength();
-        auto count_prefix = [&](const std::string& prefix,
-                                std::map<std::string, std::uint64_t>& out) {
-            for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t)
-                out[(*t).substr(prefix.size())] = t.get_termfreq();
-        };
-        count_prefix(schema::type, stats.by_type);
-        count_prefix(schema::lang, stats.by_lang);
-    } catch (const Xapian::Error& e) {
-        return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+    stats.shards = layout::shard_count(dir);
+    double total_length = 0;
+    for (const fs::path& d : *dirs) {
+        const fs::path path = layout::resolve_database(d);
+        if (path.empty())
+            return fail(ErrorCode::not_found, "no index at " + d.string());
+        stats.database += (stats.database.empty() ? "" : "\n") + path.string();
+        try {
+            Xapian::Database db(path.string());
+            stats.documents += db.get_doccount();
+            stats.revision = std::max<std::uint64_t>(stats.revision, db.get_revision());
+            total_length += db.get_avlength() * db.get_doccount();
+            auto count_prefix = [&](const std::string& prefix,
+                                    std::map<std::string, std::uint64_t>& out) {
+                for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t)
+                    out[(*t).substr(prefix.size())] += t.get_termfreq();
+            };
+            count_prefix(schema::type, stats.by_type);
+            count_prefix(schema::lang, stats.by_lang);
+        } catch (const Xapian::Error& e) {
+            return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+        }
+        std::error_code ec;
+        for (const auto& entry : fs::recursive_directory_iterator(path, ec))
+            if (entry.is_regular_file(ec))
+                stats.bytes_on_disk += entry.file_size(ec);
     }
-    std::error_code ec;
-    for (const auto& entry : fs::recursive_directory_iterator(path, ec))
-        if (entry.is_regular_file(ec))
-            stats.bytes_on_disk += entry.file_size(ec);
+    stats.average_length = stats.documents ? total_length / stats.documents : 0;
     return stats;
 }
 

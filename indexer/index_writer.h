@@ -24,7 +24,10 @@ struct Progress {
 };
 
 struct IndexOptions {
-    unsigned threads = 1;       ///< analysis threads (the writer is one more)
+    unsigned threads = 1; ///< analysis threads (the writer is one more)
+    /// build_index: 2 or more splits the index into this many shards by a hash of the id
+    /// (common/index_layout.h). Updates and deletes find the shards themselves.
+    unsigned shards = 0;
     bool stop_on_error = false; ///< stop at the first problem and change nothing
     BuildOptions build;
     std::function<void(const SourceProblem&)> on_problem;
@@ -64,7 +67,8 @@ Expected<DeleteReport> delete_documents(const std::filesystem::path& dir,
                                         const std::vector<std::string>& ids);
 
 struct IndexStats {
-    std::string database; ///< the directory `current` points at
+    std::string database; ///< the directory `current` points at (each shard's, one per line)
+    unsigned shards = 0;  ///< 0: not sharded
     std::uint64_t documents = 0;
     std::uint64_t revision = 0;
     double average_length = 0;

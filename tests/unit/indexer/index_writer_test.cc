@@ -644,3 +644,94 @@ TEST(WriteLock, LockOnEmptyDirectory) {
 }
 
 } // namespace
+
+// ------------------------------------------------------------------------------ shards
+
+TEST(Shards, ShardOfIsStableAndSpreads) {
+    // FNV-1a: fixed values, so that every machine and version agrees.
+    EXPECT_EQ(layout::shard_of("a-001", 3), layout::shard_of("a-001", 3));
+    EXPECT_EQ(layout::shard_of("", 7), 14695981039346656037ull % 7);
+    std::vector<int> counts(4);
+    for (int i = 0; i < 4000; ++i)
+        ++counts[layout::shard_of("doc-" + std::to_string(i), 4)];
+    for (int c : counts)
+        EXPECT_NEAR(c, 1000, 120);
+}
+
+TEST(Shards, BuildPutsEachDocumentInItsShardAndUpdatesAndDeletesFindIt) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "index";
+    IndexOptions options;
+    options.shards = 3;
+    const auto report = build_sample(dir, options);
+    EXPECT_EQ(report.indexed, kSamplePublic);
+    EXPECT_EQ(report.documents, kSamplePublic);
+    ASSERT_EQ(layout::shard_count(dir), 3u);
+    Xapian::doccount total = 0;
+    for (unsigned i = 0; i < 3; ++i) {
+        const Xapian::Database db = open_current(layout::shard_dir(dir, i));
+        total += db.get_doccount();
+        EXPECT_GT(db.get_doccount(), 0u) << "shard " << i;
+        for (const auto& term : terms_with_prefix(db, "Q"))
+            EXPECT_EQ(layout::shard_of(term.substr(1), 3), i) << term;
+        // Each shard has the spelling words of its own documents.
+        EXPECT_FALSE(spellings(db).empty());
+    }
+    EXPECT_EQ(total, kSamplePublic);
+    EXPECT_EQ(layout::resolve_database(dir), fs::path()); // no `current` at the top
+
+    // An update replaces a document in its shard; it never appears twice.
+    Record replacement;
+    replacement.id = "a-001";
+    replacement.title = "Replaced";
+    auto updated = update_index(dir, records_source({replacement}), IndexOptions{});
+    ASSERT_TRUE(updated) << updated.error().message;
+    EXPECT_EQ(updated->documents, kSamplePublic);
+    const Xapian::Database home =
+        open_current(layout::shard_dir(dir, layout::shard_of("a-001", 3)));
+    EXPECT_TRUE(document_terms(home, "a-001").contains("Sreplaced"));
+
+    auto deleted = delete_documents(dir, {"a-001", "c-010", "missing"});
+    ASSERT_TRUE(deleted) << deleted.error().message;
+    EXPECT_EQ(deleted->deleted, (std::vector<std::string>{"a-001", "c-010"}));
+    EXPECT_EQ(deleted->not_found, std::vector<std::string>{"missing"});
+
+    auto stats = index_stats(dir);
+    ASSERT_TRUE(stats) << stats.error().message;
+    EXPECT_EQ(stats->shards, 3u);
+    EXPECT_EQ(stats->documents, kSamplePublic - 2);
+    EXPECT_EQ(stats->by_type.at("article") + stats->by_type.at("photo") +
+                  stats->by_type.at("video") + stats->by_type.at("comment"),
+              kSamplePublic - 2);
+}
+
+TEST(Shards, ABuildMustKeepTheShapeOfTheIndex) {
+    TempDir tmp;
+    IndexOptions three;
+    three.shards = 3;
+    build_sample(tmp.path() / "sharded", three);
+    auto plain = build_index(tmp.path() / "sharded", sources_of(sample_ndjson()), IndexOptions{});
+    ASSERT_FALSE(plain);
+    EXPECT_NE(plain.error().message.find("3 shards"), std::string::npos) << plain.error().message;
+    IndexOptions two;
+    two.shards = 2;
+    EXPECT_FALSE(build_index(tmp.path() / "sharded", sources_of(sample_ndjson()), two));
+    EXPECT_TRUE(build_index(tmp.path() / "sharded", sources_of(sample_ndjson()), three));
+
+    build_sample(tmp.path() / "plain");
+    auto sharded = build_index(tmp.path() / "plain", sources_of(sample_ndjson()), three);
+    ASSERT_FALSE(sharded);
+    EXPECT_NE(sharded.error().message.find("without shards"), std::string::npos);
+}
+
+TEST(Shards, AWriterOfOneShardLocksTheWholeIndexOut) {
+    TempDir tmp;
+    IndexOptions options;
+    options.shards = 2;
+    build_sample(tmp.path(), options);
+    HeldLock held(layout::shard_dir(tmp.path(), 1));
+    ASSERT_TRUE(held.locked());
+    auto r = update_index(tmp.path(), sources_of(sample_ndjson()), IndexOptions{});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::index_locked);
+}
