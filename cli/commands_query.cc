@@ -56,7 +56,7 @@ void print_table(const query::SearchResult& r, bool explain) {
 int run_query(const Args& args) {
     std::string dir, format, sort, data;
     double half_life = 7;
-    std::vector<std::string> words;
+    std::vector<std::string> words, shards;
     query::SearchRequest req;
     query::SearchOptions options;
     po::options_description opts("options");
@@ -75,6 +75,13 @@ int run_query(const Args& args) {
         "format", po::value(&format)->default_value("json"),
         "json or table")("k1", po::value(&options.k1)->default_value(options.k1),
                          "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
+        "shard", po::value(&shards)->composing(),
+        "search these shards as one instead of --index: an index directory or tcp://host:port "
+        "served by xapian-tcpsrv (repeatable)")(
+        "allow-partial", po::bool_switch(&options.allow_partial),
+        "with --shard: when a remote shard is down, answer from the others (\"partial\": true)")(
+        "spelling-index", po::value(&options.spelling_index),
+        "with remote shards: a local copy of the index for spelling suggestions")(
         "data", po::value(&data)->default_value("var"),
         "data directory whose page views rank the results (none there: text only)")(
         "country", po::value(&req.region), "rank as for a searcher in this region (JP)")(
@@ -126,7 +133,8 @@ int run_query(const Args& args) {
         }
         req.popularity = *snapshot;
     }
-    auto searcher = query::Searcher::open(dir, options);
+    auto searcher = shards.empty() ? query::Searcher::open(dir, options)
+                                   : query::Searcher::open_shards(shards, options);
     if (!searcher) {
         std::cerr << "mixi-search: " << searcher.error().message << "\n";
         return exit_error;

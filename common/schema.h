@@ -24,6 +24,9 @@ inline constexpr const char* url = "U";     ///< the document's URL (boolean; se
 inline constexpr Xapian::valueno slot_published = 0; ///< sortable_serialise(unix seconds)
 inline constexpr Xapian::valueno slot_type = 1;      ///< type name, for facets
 inline constexpr Xapian::valueno slot_lang = 2;      ///< language subtag, for facets
+/// The document id, so that a search over shards learns the ids of its candidates from the
+/// match itself (the sort key) without fetching documents.
+inline constexpr Xapian::valueno slot_id = 3;
 
 /// A prefixed term: `prefix` followed by `value`.
 inline std::string term(std::string_view prefix, std::string_view value) {

@@ -76,6 +76,7 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
 
     doc.add_value(schema::slot_type, r.type);
     doc.add_value(schema::slot_lang, lang);
+    doc.add_value(schema::slot_id, r.id);
     if (auto seconds = parse_date(r.published))
         doc.add_value(schema::slot_published,
                       Xapian::sortable_serialise(static_cast<double>(*seconds)));

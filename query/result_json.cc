@@ -9,6 +9,8 @@ namespace json = boost::json;
 json::object to_json(const SearchResult& r) {
     json::object out;
     out["total"] = r.total;
+    if (r.partial)
+        out["partial"] = true;
     out["page"] = r.page;
     out["per_page"] = r.per_page;
     json::array hits;

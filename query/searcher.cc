@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <unordered_map>
 #include <xapian.h>
 
@@ -71,13 +73,28 @@ class ViewsSource : public Xapian::PostingSource {
     std::ptrdiff_t pos_ = -1;
 };
 
+/// One shard of a search: a local index directory or a remote database.
+struct Shard {
+    std::string spec;  ///< as given: a directory, or tcp://host:port
+    std::string host;  ///< remote only
+    unsigned port = 0; ///< remote only; 0 = local
+    fs::path db_path;  ///< local: the version that is open
+    bool up = false;
+};
+
 } // namespace
 
 struct Searcher::State {
     fs::path dir;
-    fs::path db_path;
+    fs::path db_path; ///< the one local database, when there is one shard (else empty)
     SearchOptions options;
-    Xapian::Database db;
+    std::vector<Shard> shards;
+    Xapian::Database db;                ///< every shard that is up
+    std::vector<Xapian::Database> subs; ///< the same, one by one
+    Xapian::Database spelling;          ///< where spelling suggestions come from (usually db)
+    bool separate_spelling = false;     ///< spelling is SearchOptions::spelling_index
+    bool partial = false;               ///< a shard is down and left out of db
+    std::chrono::steady_clock::time_point retry_at;
     analyzers::Analyzer analyzer;
     ResolvedPopularity popularity;
 };
@@ -99,22 +116,101 @@ const ResolvedViews& resolve(ResolvedPopularity& r, const Xapian::Database& db,
     return r.views;
 }
 
-Expected<Xapian::Database> open_database(const fs::path& dir, fs::path& db_path) {
-    db_path = layout::resolve_database(dir);
-    if (db_path.empty())
-        return fail(ErrorCode::index_unavailable, "no index at " + dir.string());
-    try {
-        return Xapian::Database(db_path.string());
-    } catch (const Xapian::Error& e) {
-        return fail(ErrorCode::index_unavailable,
-                    "cannot open index " + db_path.string() + ": " + e.get_description());
+/// The shards of `specs`: tcp://host:port as it is, a sharded index directory as its shards.
+Expected<std::vector<Shard>> expand_shards(const std::vector<std::string>& specs) {
+    std::vector<Shard> out;
+    for (const std::string& spec : specs) {
+        if (spec.starts_with("tcp://")) {
+            const std::string rest = spec.substr(6);
+            const auto colon = rest.rfind(':');
+            unsigned long port = 0;
+            if (colon != std::string::npos && colon > 0 && colon + 1 < rest.size() &&
+                rest.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+                port = std::stoul(rest.substr(colon + 1, 6));
+            if (port == 0 || port > 65535)
+                return fail(ErrorCode::invalid_argument,
+                            "shard \"" + spec + "\" is not tcp://host:port");
+            std::string host = rest.substr(0, colon);
+            if (host.starts_with('[') && host.ends_with(']'))
+                host = host.substr(1, host.size() - 2);
+            out.push_back({spec, host, static_cast<unsigned>(port), {}, false});
+        } else if (const unsigned n = layout::shard_count(spec); n > 0) {
+            for (unsigned i = 0; i < n; ++i)
+                out.push_back({layout::shard_dir(spec, i).string(), "", 0, {}, false});
+        } else {
+            out.push_back({spec, "", 0, {}, false});
+        }
     }
+    if (out.empty())
+        return fail(ErrorCode::invalid_argument, "no shards to search");
+    return out;
+}
+
+/// Opens one shard; throws Xapian::Error when it cannot be reached.
+Xapian::Database open_shard(Shard& shard, const SearchOptions& o) {
+    if (shard.port != 0)
+        return Xapian::Remote::open(shard.host, shard.port, o.remote_timeout_ms,
+                                    o.remote_connect_timeout_ms);
+    shard.db_path = layout::resolve_database(shard.spec);
+    if (shard.db_path.empty())
+        throw Xapian::DatabaseOpeningError("no index at " + shard.spec);
+    return Xapian::Database(shard.db_path.string());
 }
 
 std::string string_field(const json::object& o, const char* key) {
     if (const json::value* v = o.if_contains(key); v && v->is_string())
         return std::string(v->get_string());
     return "";
+}
+
+/// A hit before it is read: its score and document.
+struct Ranked {
+    double score;
+    Xapian::doccount rank; ///< its place in the MSet it came from
+    Xapian::Document document;
+};
+
+/// The page [first, first + count) of the matches of `enquire` ranked by text score plus
+/// boost(document id), exactly: the top k by text are re-ranked, and k grows until no match
+/// below the k-th could overtake the page's last (a boost is at most `most`). Returns the
+/// estimated number of matches. Match spies count on the first pass only.
+Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
+                        Xapian::doccount check,
+                        const std::function<double(const std::string&)>& boost, double most,
+                        std::vector<Ranked>& page) {
+    // Ties in text score go by id; the sort key then carries the id (schema::slot_id).
+    enquire.set_sort_by_relevance_then_value(schema::slot_id, false);
+    const Xapian::doccount want = first + count;
+    constexpr Xapian::doccount widest = 100'000;
+    for (Xapian::doccount k = std::max<Xapian::doccount>(2 * want, 100);; k *= 4) {
+        const Xapian::MSet mset = enquire.get_mset(0, k, check);
+        std::vector<Ranked> all;
+        all.reserve(mset.size());
+        for (auto m = mset.begin(); m != mset.end(); ++m) {
+            std::string id = m.get_sort_key();
+            if (id.empty()) { // an index from before slot_id
+                boost::system::error_code ec;
+                const json::value data = json::parse(m.get_document().get_data(), ec);
+                if (!ec && data.is_object())
+                    id = string_field(data.get_object(), "id");
+            }
+            all.push_back({m.get_weight() + boost(id), m.get_rank(), {}});
+        }
+        std::stable_sort(all.begin(), all.end(),
+                         [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+        const bool complete = mset.size() < k;
+        const bool settled = !complete && all.size() >= want &&
+                             all[want - 1].score >= mset[mset.size() - 1].get_weight() + most;
+        if (complete || settled || k >= widest) {
+            for (Xapian::doccount i = first; i < want && i < all.size(); ++i) {
+                page.push_back(all[i]);
+                page.back().document = mset[all[i].rank].get_document();
+            }
+            return mset.get_matches_estimated();
+        }
+        enquire.clear_matchspies();
+        check = 0;
+    }
 }
 
 Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values) {
@@ -131,29 +227,92 @@ Searcher::Searcher(Searcher&&) noexcept = default;
 Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 Searcher::~Searcher() = default;
 
+/// (Re)opens every shard into s.db; a remote shard that is down is left out when partial
+/// results are allowed, and fails the whole otherwise.
+Expected<void> Searcher::connect(State& s) {
+    Xapian::Database db;
+    std::vector<Xapian::Database> subs;
+    bool partial = false, remote = false;
+    for (Shard& shard : s.shards) {
+        remote = remote || shard.port != 0;
+        try {
+            subs.push_back(open_shard(shard, s.options));
+            db.add_database(subs.back());
+            shard.up = true;
+        } catch (const Xapian::Error& e) {
+            shard.up = false;
+            if (shard.port == 0 || !s.options.allow_partial)
+                return fail(ErrorCode::index_unavailable,
+                            "cannot open " + (s.shards.size() > 1 ? "shard " : std::string()) +
+                                "index " + shard.spec + ": " + e.get_description());
+            partial = true;
+        }
+    }
+    if (subs.empty())
+        return fail(ErrorCode::index_unavailable, "no shard can be reached");
+    s.db = std::move(db);
+    s.subs = std::move(subs);
+    s.partial = partial;
+    s.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    s.db_path = s.shards.size() == 1 ? s.shards[0].db_path : fs::path();
+    s.spelling = s.db;
+    s.separate_spelling = remote && !s.options.spelling_index.empty();
+    if (s.separate_spelling) {
+        auto local = expand_shards({s.options.spelling_index.string()});
+        if (!local)
+            return std::unexpected(local.error());
+        Xapian::Database spelling;
+        try {
+            for (Shard& shard : *local)
+                spelling.add_database(open_shard(shard, s.options));
+        } catch (const Xapian::Error& e) {
+            return fail(ErrorCode::index_unavailable,
+                        "cannot open the spelling index: " + e.get_description());
+        }
+        s.spelling = std::move(spelling);
+    }
+    return {};
+}
+
 Expected<Searcher> Searcher::open(const fs::path& index_dir, SearchOptions options) {
+    return open_shards({index_dir.string()}, std::move(options));
+}
+
+Expected<Searcher> Searcher::open_shards(const std::vector<std::string>& shards,
+                                         SearchOptions options) {
     auto state = std::make_unique<State>();
-    state->dir = index_dir;
-    state->options = options;
-    auto db = open_database(index_dir, state->db_path);
-    if (!db)
-        return std::unexpected(db.error());
-    state->db = std::move(*db);
+    auto expanded = expand_shards(shards);
+    if (!expanded)
+        return std::unexpected(expanded.error());
+    state->dir = shards.front();
+    state->options = std::move(options);
+    state->shards = std::move(*expanded);
+    if (auto ok = connect(*state); !ok)
+        return std::unexpected(ok.error());
     return Searcher(std::move(state));
 }
 
 Expected<bool> Searcher::reopen() {
+    State& s = *state_;
+    const bool moved = std::any_of(s.shards.begin(), s.shards.end(), [](const Shard& shard) {
+        return shard.port == 0 && layout::resolve_database(shard.spec) != shard.db_path;
+    });
+    if (moved || (s.partial && std::chrono::steady_clock::now() >= s.retry_at)) {
+        const bool was_partial = s.partial;
+        if (auto ok = connect(s); !ok)
+            return std::unexpected(ok.error());
+        return moved || was_partial != s.partial;
+    }
     try {
-        if (layout::resolve_database(state_->dir) != state_->db_path) {
-            fs::path path;
-            auto db = open_database(state_->dir, path);
-            if (!db)
-                return std::unexpected(db.error());
-            state_->db = std::move(*db);
-            state_->db_path = path;
-            return true;
-        }
-        return state_->db.reopen();
+        bool changed = s.db.reopen();
+        if (s.separate_spelling)
+            s.spelling.reopen();
+        return changed;
+    } catch (const Xapian::NetworkError&) {
+        // Connect again: a shard that is down fails it, or is left out when that is allowed.
+        if (auto ok = connect(s); !ok)
+            return std::unexpected(ok.error());
+        return true;
     } catch (const Xapian::Error& e) {
         return fail(ErrorCode::index_unavailable, "cannot reopen index: " + e.get_description());
     }
@@ -187,7 +346,15 @@ std::uint64_t Searcher::document_count() const {
     return state_->db.get_doccount();
 }
 std::uint64_t Searcher::revision() const {
-    return state_->db.get_revision();
+    // Xapian gives the revision of one database only: over shards, the sum of theirs, which
+    // changes whenever one of them does.
+    std::uint64_t sum = 0;
+    try {
+        for (const Xapian::Database& sub : state_->subs)
+            sum += sub.get_revision();
+    } catch (const Xapian::Error&) {
+    }
+    return sum;
 }
 const fs::path& Searcher::database_path() const {
     return state_->db_path;
@@ -209,6 +376,13 @@ Expected<SearchResult> Searcher::search(const SearchRequest& request) {
             if (attempt > 0)
                 return fail(ErrorCode::index_unavailable, e.get_description());
             if (auto r = reopen(); !r)
+                return std::unexpected(r.error());
+        } catch (const Xapian::NetworkError& e) {
+            // A remote shard went away (or timed out): without it, when that is allowed.
+            if (attempt > 0 || !state_->options.allow_partial)
+                return fail(ErrorCode::index_unavailable,
+                            "a shard is down: " + e.get_description());
+            if (auto r = connect(*state_); !r)
                 return std::unexpected(r.error());
         } catch (const Xapian::Error& e) {
             return fail(ErrorCode::index_unavailable, "search failed: " + e.get_description());
@@ -249,7 +423,7 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
                  t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
                 words.emplace_back(t.get_termfreq(), *t);
             if (words.empty()) {
-                const std::string fixed = s.db.get_spelling_suggestion(last.term);
+                const std::string fixed = s.spelling.get_spelling_suggestion(last.term);
                 if (!fixed.empty())
                     words.emplace_back(0, fixed);
             }
@@ -337,7 +511,12 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     Xapian::Query ranked = parsed->query;
     const RankingOptions& ro = o.ranking;
     const bool region_known = !request.region.empty() && request.region != "ZZ";
-    if (request.popularity && request.sort == Sort::relevance) {
+    // Over several shards a custom PostingSource cannot run (xapian-tcpsrv knows only Xapian's
+    // own), so page views re-rank the text matches here instead (rerank below).
+    const bool multi = s.shards.size() > 1;
+    const bool by_views = request.popularity && request.sort == Sort::relevance &&
+                          (ro.popularity_weight > 0 || (ro.region_weight > 0 && region_known));
+    if (by_views && !multi) {
         const ResolvedViews& pop = resolve(s.popularity, s.db, s.db_path, request.popularity);
         std::vector<Xapian::Query> boosts;
         if (ro.popularity_weight > 0 && !pop.global->empty())
@@ -376,20 +555,40 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const Xapian::doccount first = (request.page - 1) * request.per_page;
     // Facets count every match, so the matcher must look at all of them.
     const Xapian::doccount check = request.facets ? s.db.get_doccount() : 0;
-    const Xapian::MSet mset = enquire.get_mset(first, request.per_page, check);
+    std::vector<Ranked> page;
+    Xapian::doccount estimated = 0;
+    if (by_views && multi) {
+        auto views = [&](const std::string& id) {
+            double boost =
+                ro.popularity_weight * saturate(request.popularity->views(id), ro.saturation);
+            if (region_known)
+                boost +=
+                    ro.region_weight *
+                    saturate(request.popularity->region_views(id, request.region), ro.saturation);
+            return boost;
+        };
+        const double most = ro.popularity_weight + (region_known ? ro.region_weight : 0);
+        estimated = rerank(enquire, first, request.per_page, check, views, most, page);
+    } else {
+        const Xapian::MSet mset = enquire.get_mset(first, request.per_page, check);
+        estimated = mset.get_matches_estimated();
+        for (auto m = mset.begin(); m != mset.end(); ++m)
+            page.push_back({m.get_weight(), m.get_rank(), m.get_document()});
+    }
 
     SearchResult result;
     result.page = request.page;
     result.per_page = request.per_page;
-    result.total = mset.get_matches_estimated();
+    result.total = estimated;
     result.query_lang = parsed->lang;
+    result.partial = s.partial;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};
-    for (auto m = mset.begin(); m != mset.end(); ++m) {
+    for (const Ranked& r : page) {
         Hit hit;
-        hit.score = m.get_weight();
+        hit.score = r.score;
         boost::system::error_code ec;
-        const json::value data = json::parse(m.get_document().get_data(), ec);
+        const json::value data = json::parse(r.document.get_data(), ec);
         if (!ec && data.is_object()) {
             const json::object& obj = data.get_object();
             hit.id = string_field(obj, "id");
@@ -430,12 +629,13 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     // "Did you mean": correct words the index does not have, and offer the correction only
     // when it would find more.
     if (request.spelling && result.total < o.spelling_below) {
-        std::string corrected = request.q;
+        // The words' offsets index the query as parsed, with ill-formed UTF-8 repaired.
+        std::string corrected = repair_utf8(request.q);
         bool changed = false;
         for (auto w = parsed->words.rbegin(); w != parsed->words.rend(); ++w) {
             if (!w->correctable || s.db.get_termfreq(w->term) > 0)
                 continue;
-            const std::string suggestion = s.db.get_spelling_suggestion(w->term);
+            const std::string suggestion = s.spelling.get_spelling_suggestion(w->term);
             if (suggestion.empty() || suggestion == w->term)
                 continue;
             corrected.replace(w->begin, w->end - w->begin, suggestion);

@@ -30,6 +30,15 @@ struct SearchOptions {
     /// with many answers needs no correction, and looking costs more than the search.
     std::uint64_t spelling_below = 10;
     RankingOptions ranking; ///< how page views add to the score
+    /// Remote shards (tcp://host:port, served by xapian-tcpsrv): the longest any one operation
+    /// or a connection may take before the search fails with index_unavailable.
+    unsigned remote_timeout_ms = 2000, remote_connect_timeout_ms = 1000;
+    /// When a remote shard is down, search the others and mark the result partial instead of
+    /// failing; the shard is tried again at most once a second.
+    bool allow_partial = false;
+    /// Where spelling suggestions come from when shards are remote (xapian-tcpsrv does not
+    /// serve spelling data): a local copy of the shards' index directories. Empty: none.
+    std::filesystem::path spelling_index;
 };
 
 enum class Sort { relevance, date };
@@ -72,6 +81,7 @@ struct SearchResult {
     std::map<std::string, std::uint64_t> type_facets, lang_facets;
     std::optional<std::string> did_you_mean; ///< a corrected query that finds more
     std::string query_lang;                  ///< the language the query was analysed in
+    bool partial = false; ///< a shard was down: these are the results of the others
 };
 
 struct SuggestRequest {
@@ -93,9 +103,15 @@ struct SuggestResult {
 /// which takes locks: use one Searcher per thread.
 class Searcher {
   public:
-    /// Opens the `current` version of `index_dir` (or a plain Xapian database).
+    /// Opens the `current` version of `index_dir` (or a plain Xapian database), or of each of
+    /// its shards when it is a sharded index.
     static Expected<Searcher> open(const std::filesystem::path& index_dir,
                                    SearchOptions options = {});
+    /// Searches several shards as one: each is a local index directory (as above) or
+    /// "tcp://host:port" served by xapian-tcpsrv. Scores are those of one index holding every
+    /// document: Xapian combines the shards' statistics.
+    static Expected<Searcher> open_shards(const std::vector<std::string>& shards,
+                                          SearchOptions options = {});
 
     Searcher(Searcher&&) noexcept;
     Searcher& operator=(Searcher&&) noexcept;
@@ -122,6 +138,8 @@ class Searcher {
   private:
     struct State;
     explicit Searcher(std::unique_ptr<State> state);
+    /// (Re)opens every shard into one database.
+    static Expected<void> connect(State& s);
     Expected<SearchResult> run(const SearchRequest& request);
     std::unique_ptr<State> state_;
 };

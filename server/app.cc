@@ -83,7 +83,9 @@ Expected<query::Searcher*> App::searcher() {
     thread_local PerThread mine;
     const auto now = std::chrono::steady_clock::now();
     if (mine.owner != this || !mine.searcher) {
-        auto opened = query::Searcher::open(config_.index, config_.search);
+        auto opened = config_.shards.empty()
+                          ? query::Searcher::open(config_.index, config_.search)
+                          : query::Searcher::open_shards(config_.shards, config_.search);
         if (!opened)
             return std::unexpected(opened.error());
         mine.owner = this;

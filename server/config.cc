@@ -143,6 +143,17 @@ const std::vector<Setting>& settings() {
             "server.access_log", [](auto& c) -> auto& { return c.access_log; }),
         millis(
             "server.reopen_interval_ms", [](auto& c) -> auto& { return c.reopen_interval; }),
+        list(
+            "shards.list", [](auto& c) -> auto& { return c.shards; }),
+        number<unsigned>(
+            "shards.timeout_ms", [](auto& c) -> auto& { return c.search.remote_timeout_ms; }),
+        number<unsigned>(
+            "shards.connect_timeout_ms",
+            [](auto& c) -> auto& { return c.search.remote_connect_timeout_ms; }),
+        boolean(
+            "shards.allow_partial", [](auto& c) -> auto& { return c.search.allow_partial; }),
+        path(
+            "shards.spelling_index", [](auto& c) -> auto& { return c.search.spelling_index; }),
         number<std::size_t>(
             "limits.header_bytes", [](auto& c) -> auto& { return c.limits.header_bytes; }),
         number<std::size_t>(
@@ -278,7 +289,7 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
             return fail(ErrorCode::invalid_argument,
                         path.string() + ": \"" + std::string(section.str()) +
                             "\" must be a table ([server], [limits], [search], [ranking], "
-                            "[analytics], [trends], [geoip], [auth])");
+                            "[shards], [analytics], [trends], [geoip], [auth])");
         for (const auto& [name, value] : *inner) {
             const std::string key = std::string(section.str()) + "." + std::string(name.str());
             if (auto s = value.value<std::string>(); s && value.is_string())

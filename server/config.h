@@ -55,8 +55,12 @@ struct TrendsConfig {
 struct ServerConfig {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
-    unsigned threads = 0; ///< io_context threads; 0 = one per core
-    std::filesystem::path index = "index";
+    unsigned threads = 0;                  ///< io_context threads; 0 = one per core
+    std::filesystem::path index = "index"; ///< written by the admin API's document deletes
+    /// Search these shards as one instead of `index` (query::Searcher::open_shards): index
+    /// directories or tcp://host:port served by xapian-tcpsrv. Remote timeouts, partial
+    /// results and the local spelling copy are in `search`.
+    std::vector<std::string> shards;
     std::filesystem::path web_root = "web";
     std::vector<std::string> cors_origins; ///< exact origins allowed by CORS
     /// Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDR

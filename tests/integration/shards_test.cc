@@ -1,0 +1,301 @@
+// Shards: the sample site split by `index build --shards N`, searched as one through local
+// shard directories and through xapian-tcpsrv on loopback, against one index of the same
+// documents; and what a search tier does when a remote shard dies, hangs and comes back.
+#include "../unit/temp_dir.h"
+#include "analytics/views.h"
+#include "common/index_layout.h"
+#include "http_client.h"
+#include "process.h"
+#include "query/searcher.h"
+#include "server_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace mixi {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::Outcome;
+using testing::run;
+using testing::ServerProcess;
+
+const fs::path source_dir = MIXI_SOURCE_DIR;
+const char* const tcpsrv = "/usr/bin/xapian-tcpsrv";
+
+/// A free loopback port (bound and released: xapian-tcpsrv cannot be asked to pick one).
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t n = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+bool accepts(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+/// xapian-tcpsrv serving one database on a loopback port; killed when destroyed.
+class RemoteShard {
+  public:
+    RemoteShard(fs::path database, std::uint16_t port = 0)
+        : database_(std::move(database)), port_(port ? port : free_port()) {
+        start();
+    }
+    ~RemoteShard() { stop(SIGKILL); }
+    RemoteShard(const RemoteShard&) = delete;
+    RemoteShard& operator=(const RemoteShard&) = delete;
+
+    void start() {
+        std::vector<std::string> args = {
+            tcpsrv,    "--interface",     "127.0.0.1", "--port", std::to_string(port_),
+            "--quiet", database_.string()};
+        std::vector<char*> argv;
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        // Its own process group: xapian-tcpsrv forks a child per connection, and a dead
+        // shard is the listener and its children.
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+        if (posix_spawn(&pid_, tcpsrv, &actions, &attr, argv.data(), environ) != 0)
+            pid_ = -1;
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&actions);
+        for (int i = 0; i < 200 && pid_ > 0 && !accepts(port_); ++i)
+            std::this_thread::sleep_for(10ms);
+    }
+    void stop(int sig = SIGKILL) {
+        if (pid_ <= 0)
+            return;
+        ::kill(-pid_, sig);
+        if (sig == SIGKILL) {
+            testing::wait_exit(pid_, 5s);
+            pid_ = -1;
+        }
+    }
+    std::string spec() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+    std::uint16_t port() const { return port_; }
+
+  private:
+    fs::path database_;
+    std::uint16_t port_;
+    pid_t pid_ = -1;
+};
+
+class Shards : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        if (::access(tcpsrv, X_OK) != 0)
+            GTEST_SKIP() << tcpsrv << " is missing (Debian package xapian-tools)";
+    }
+    void SetUp() override {
+        if (::access(tcpsrv, X_OK) != 0)
+            GTEST_SKIP() << tcpsrv << " is missing (Debian package xapian-tools)";
+    }
+    /// Builds the whole sample site into `name` with `shards` shards (0: one index).
+    fs::path build(const std::string& name, unsigned shards) {
+        const fs::path dir = tmp.path() / name;
+        std::vector<std::string> args = {"index",
+                                         "build",
+                                         "--quiet",
+                                         "--index",
+                                         dir.string(),
+                                         (source_dir / "data/site").string(),
+                                         (source_dir / "data/sample.ndjson").string()};
+        if (shards) {
+            args.push_back("--shards");
+            args.push_back(std::to_string(shards));
+        }
+        const Outcome b = run(args, tmp.path());
+        EXPECT_EQ(b.status, 0) << b.err;
+        return dir;
+    }
+    testing::TempDir tmp;
+};
+
+/// The top 10 as (id, score), in order; ties in score in id order, since shards number
+/// documents differently.
+std::vector<std::pair<std::string, double>> top10(query::Searcher& s, const std::string& q,
+                                                  const query::PopularitySnapshot& views = {},
+                                                  const std::string& region = "") {
+    query::SearchRequest r;
+    r.q = q;
+    r.popularity = views;
+    r.region = region;
+    r.snippets = false;
+    auto result = s.search(r);
+    EXPECT_TRUE(result) << q << ": " << result.error().message;
+    std::vector<std::pair<std::string, double>> out;
+    if (result)
+        for (const auto& h : result->hits)
+            out.emplace_back(h.id, h.score);
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::abs(a.second - b.second) > 1e-9 * std::abs(a.second) ? a.second > b.second
+                                                                         : a.first < b.first;
+    });
+    return out;
+}
+
+void expect_same(const std::vector<std::pair<std::string, double>>& one,
+                 const std::vector<std::pair<std::string, double>>& sharded,
+                 const std::string& what) {
+    ASSERT_EQ(one.size(), sharded.size()) << what;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        EXPECT_EQ(one[i].first, sharded[i].first) << what << " #" << i;
+        EXPECT_NEAR(one[i].second, sharded[i].second, 1e-9 * std::abs(one[i].second))
+            << what << " #" << i;
+    }
+}
+
+TEST_F(Shards, TwoAndThreeShardsLocalAndRemoteRankAsOneIndex) {
+    const fs::path one = build("one", 0);
+    auto single = query::Searcher::open(one);
+    ASSERT_TRUE(single) << single.error().message;
+    // Page views by region (the demo's), to rank by as well as text.
+    const Outcome imported =
+        run({"views", "import", "--data", (tmp.path() / "data").string(), "--index", one.string(),
+             (source_dir / "data/views.csv").string()},
+            tmp.path());
+    ASSERT_EQ(imported.status, 0) << imported.err;
+    auto store = analytics::ViewStore::open(tmp.path() / "data");
+    ASSERT_TRUE(store);
+    auto views = store->popularity(analytics::day_of(std::time(nullptr)), {7});
+    ASSERT_TRUE(views);
+
+    const std::vector<std::string> queries = {"debian",
+                                              "package management",
+                                              "photography tips",
+                                              "apt-get install",
+                                              "東京",
+                                              "写真",
+                                              "富士山",
+                                              "Wartung",
+                                              "mise à jour",
+                                              "\"rule of thirds\"",
+                                              "handbook kernel -apt",
+                                              "type:photo night"};
+    for (const unsigned n : {2u, 3u}) {
+        const fs::path dir = build("sharded" + std::to_string(n), n);
+        std::vector<std::unique_ptr<RemoteShard>> remotes;
+        std::vector<std::string> specs;
+        for (unsigned i = 0; i < n; ++i) {
+            remotes.push_back(std::make_unique<RemoteShard>(layout::shard_dir(dir, i) / "current"));
+            specs.push_back(remotes.back()->spec());
+        }
+        query::SearchOptions options;
+        options.spelling_index = dir;
+        auto local = query::Searcher::open(dir);
+        auto remote = query::Searcher::open_shards(specs, options);
+        ASSERT_TRUE(local) << local.error().message;
+        ASSERT_TRUE(remote) << remote.error().message;
+        EXPECT_EQ(remote->document_count(), single->document_count());
+        for (const auto& q : queries) {
+            const auto want = top10(*single, q);
+            ASSERT_FALSE(want.empty()) << q;
+            expect_same(want, top10(*local, q), q + ", " + std::to_string(n) + " local shards");
+            expect_same(want, top10(*remote, q), q + ", " + std::to_string(n) + " remote shards");
+            const auto ranked = top10(*single, q, *views, "JP");
+            expect_same(ranked, top10(*remote, q, *views, "JP"),
+                        q + " with views from JP, " + std::to_string(n) + " remote shards");
+        }
+        // Facets, "did you mean" (from the local spelling copy) and totals match too.
+        query::SearchRequest r;
+        r.q = "photgraphy";
+        r.facets = true;
+        auto a = single->search(r), b = remote->search(r);
+        ASSERT_TRUE(a && b);
+        EXPECT_EQ(a->total, b->total);
+        EXPECT_EQ(a->did_you_mean, b->did_you_mean);
+        r.q = "debian";
+        a = single->search(r);
+        b = remote->search(r);
+        EXPECT_EQ(a->type_facets, b->type_facets);
+        EXPECT_EQ(a->lang_facets, b->lang_facets);
+        EXPECT_FALSE(b->partial);
+    }
+}
+
+TEST_F(Shards, ADeadShardIsAClearErrorOrPartialResultsAndSearchRecoversWhenItReturns) {
+    const fs::path dir = build("sharded", 2);
+    RemoteShard first(layout::shard_dir(dir, 0) / "current");
+    RemoteShard second(layout::shard_dir(dir, 1) / "current");
+    auto start = [&](bool partial) {
+        return std::make_unique<ServerProcess>(
+            tmp.path(),
+            std::vector<std::string>{
+                "--set", "shards.list=" + first.spec() + "," + second.spec(), "--set",
+                "shards.timeout_ms=500", "--set", "shards.connect_timeout_ms=500", "--set",
+                std::string("shards.allow_partial=") + (partial ? "true" : "false"), "--set",
+                "server.reopen_interval_ms=100", "--threads", "1"});
+    };
+    auto strict = start(false);
+    auto lenient = start(true);
+    ASSERT_TRUE(strict->started()) << strict->describe();
+    ASSERT_TRUE(lenient->started()) << lenient->describe();
+    const auto whole = testing::json_body(*strict->get("/v1/search?q=debian"));
+    EXPECT_FALSE(whole.as_object().contains("partial"));
+
+    second.stop(SIGKILL);
+    for (int i = 0; i < 3; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        testing::expect_error(strict->get("/v1/search?q=debian"), 503, "a shard is down");
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+        const auto part = lenient->get("/v1/search?q=debian");
+        ASSERT_EQ(part->result_int(), 200u) << part->body();
+        const auto v = testing::json_body(*part);
+        EXPECT_TRUE(v.at("partial").as_bool());
+        EXPECT_LT(v.at("total").as_int64(), whole.at("total").as_int64());
+    }
+
+    // A shard that hangs (stopped, not dead) times out instead of holding requests.
+    first.stop(SIGSTOP);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto hung = strict->get("/v1/search?q=debian");
+    EXPECT_EQ(hung->result_int(), 503u) << hung->body();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+    first.stop(SIGCONT);
+
+    // Back on the same port: both servers answer whole results again within a few seconds.
+    second.start();
+    for (auto* s : {strict.get(), lenient.get()}) {
+        bool recovered = false;
+        for (int i = 0; i < 50 && !recovered; ++i) {
+            const auto r = s->get("/v1/search?q=debian");
+            recovered = r->result_int() == 200 &&
+                        !testing::json_body(*r).as_object().contains("partial") &&
+                        testing::json_body(*r).at("total") == whole.at("total");
+            if (!recovered)
+                std::this_thread::sleep_for(100ms);
+        }
+        EXPECT_TRUE(recovered) << s->describe();
+    }
+}
+
+} // namespace
+} // namespace mixi
