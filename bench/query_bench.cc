@@ -19,6 +19,7 @@
 // Env: MIXI_SCIFACT (default /work/shared/data/beir/scifact), MIXI_BENCH_INDEX (default
 // /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
 // it to rebuild after changing the indexer), MIXI_BENCH_REPS.
+#include "bench/scifact.h"
 #include "common/index_layout.h"
 #include "common/text_lines.h"
 #include "indexer/index_writer.h"
@@ -57,14 +58,7 @@ std::string env_or(const char* name, const char* fallback) {
     return v && *v ? v : fallback;
 }
 
-std::string str_field(const json::object& o, const char* key) {
-    const json::value* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-struct Query {
-    std::string id, text;
-};
+using mixi::bench::Query;
 
 struct Env {
     std::string error; ///< set when the benchmarks cannot run
@@ -76,7 +70,7 @@ struct Env {
 
 Env load_env() {
     Env env;
-    const fs::path beir = env_or("MIXI_SCIFACT", "/work/shared/data/beir/scifact");
+    const fs::path beir = mixi::bench::scifact_dir();
     env.index_dir = env_or("MIXI_BENCH_INDEX", "/tmp/mixi-bench-scifact");
     const fs::path corpus = mixi::plain_or_gz(beir / "corpus.jsonl");
     const fs::path queries = mixi::plain_or_gz(beir / "queries.jsonl");
@@ -88,22 +82,7 @@ Env load_env() {
         return env;
     }
 
-    std::set<std::string> test_ids;
-    mixi::for_each_line(qrels, [&](const std::string& line) {
-        std::istringstream in(line);
-        std::string qid;
-        if (in >> qid && qid != "query-id")
-            test_ids.insert(qid);
-    });
-    mixi::for_each_line(queries, [&](const std::string& line) {
-        boost::system::error_code ec;
-        json::value v = json::parse(line, ec);
-        if (ec || !v.is_object())
-            return;
-        Query q{str_field(v.get_object(), "_id"), str_field(v.get_object(), "text")};
-        if (test_ids.contains(q.id) && !q.text.empty())
-            env.queries.push_back(std::move(q));
-    });
+    env.queries = mixi::bench::scifact_test_queries(beir);
     if (env.queries.empty()) {
         env.error = "no test queries read from " + queries.string();
         return env;
@@ -114,19 +93,7 @@ Env load_env() {
     if (auto s = mixi::query::Searcher::open(env.index_dir); s && s->document_count() > 0)
         have_index = true;
     if (!have_index) {
-        std::vector<mixi::indexer::Record> records;
-        mixi::for_each_line(corpus, [&](const std::string& line) {
-            boost::system::error_code ec;
-            json::value v = json::parse(line, ec);
-            if (ec || !v.is_object())
-                return;
-            mixi::indexer::Record r;
-            r.id = str_field(v.get_object(), "_id");
-            r.title = str_field(v.get_object(), "title");
-            r.body = str_field(v.get_object(), "text");
-            r.lang = "en";
-            records.push_back(std::move(r));
-        });
+        auto records = mixi::bench::scifact_records(beir);
         std::fprintf(stderr, "query_bench: indexing %zu SciFact documents into %s ...\n",
                      records.size(), env.index_dir.c_str());
         std::vector<std::unique_ptr<mixi::indexer::Source>> sources;
