@@ -6,9 +6,11 @@
 // (s = 1.1) for 365 days of about 100,000 searches a day (36 million in all), split over four
 // countries, with 3% of searches finding nothing and distinct searchers at 70% of searches.
 // Each benchmark then builds one report, as `mixi-search report` does, over the last 30 days
-// and over the whole year.
+// and over the whole year, and a differentially private trends release (analytics/trends.h) as
+// GET /v1/trends makes it, over the last 7 and 30 days (a new release each iteration).
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/trends.h"
 #include "common/text_lines.h"
 
 #include <benchmark/benchmark.h>
@@ -29,7 +31,7 @@ constexpr double searches_per_day = 100'000;
 
 fs::path database_dir() {
     const char* env = std::getenv("MIXI_REPORT_DB");
-    return env ? fs::path(env) : fs::path("/tmp/mixi-report-bench");
+    return env ? fs::path(env) : fs::path("/tmp/mixi-report-bench-v2");
 }
 
 std::vector<std::string> load_queries() {
@@ -87,6 +89,7 @@ std::int64_t ensure_database() {
                 cell.zero += (q % 33 == 0) ? n : 0;
                 cell.distinct = static_cast<std::uint64_t>(std::max<std::int64_t>(
                     1, std::llround(static_cast<double>(cell.searches) * 0.7)));
+                cell.bounded = static_cast<std::int64_t>(cell.distinct);
                 total += n;
             }
         }
@@ -122,6 +125,29 @@ void report(benchmark::State& state, analytics::ReportKind kind, int period) {
     state.counters["searches"] = static_cast<double>(searches);
 }
 
+void trends(benchmark::State& state, int period) {
+    static const std::int64_t generated = ensure_database();
+    (void)generated;
+    auto db = analytics::Database::open_in(database_dir());
+    analytics::TrendRequest r;
+    r.to_day = last_day;
+    r.from_day = last_day - period + 1;
+    std::size_t terms = 0;
+    for (auto _ : state) {
+        state.PauseTiming(); // a new release each time, not the stored one
+        (void)db->exec("DELETE FROM trend_release_terms; DELETE FROM trend_releases");
+        state.ResumeTiming();
+        auto out = analytics::release_trends(*db, r, {1.0, 1e-6}, 0);
+        if (!out) {
+            state.SkipWithError(out.error().message.c_str());
+            return;
+        }
+        terms = out->terms.size();
+        benchmark::DoNotOptimize(out);
+    }
+    state.counters["terms"] = static_cast<double>(terms);
+}
+
 void register_all() {
     using K = analytics::ReportKind;
     for (int period : {30, 365})
@@ -133,6 +159,11 @@ void register_all() {
                 [kind = kind, period](benchmark::State& s) { report(s, kind, period); })
                 ->Unit(benchmark::kMillisecond)
                 ->Iterations(3);
+    for (int period : {7, 30})
+        benchmark::RegisterBenchmark(("trends/dp/" + std::to_string(period) + "d").c_str(),
+                                     [period](benchmark::State& s) { trends(s, period); })
+            ->Unit(benchmark::kMillisecond)
+            ->Iterations(3);
 }
 
 } // namespace
