@@ -238,6 +238,15 @@ TEST_F(Shards, TwoAndThreeShardsLocalAndRemoteRankAsOneIndex) {
         EXPECT_EQ(a->type_facets, b->type_facets);
         EXPECT_EQ(a->lang_facets, b->lang_facets);
         EXPECT_FALSE(b->partial);
+        // Suggestions: completions from the shards' words, spelling past them, titles.
+        for (const std::string typed : {"photo", "東京", "photgr"}) {
+            query::SuggestRequest sr;
+            sr.q = typed;
+            auto x = single->suggest(sr), y = remote->suggest(sr);
+            ASSERT_TRUE(x && y) << typed;
+            EXPECT_EQ(x->completions, y->completions) << typed;
+            ASSERT_EQ(x->titles.size(), y->titles.size()) << typed;
+        }
     }
 }
 
