@@ -31,7 +31,8 @@ struct ParseOptions {
 /// A word of the query the user typed, for spelling correction.
 struct QueryWord {
     std::string term;      ///< folded
-    std::size_t begin = 0; ///< byte range in the query text
+    std::size_t begin = 0; ///< byte range in the query text after repair_utf8 (the text
+                           ///< itself when it is valid UTF-8)
     std::size_t end = 0;
     bool correctable = false; ///< a plain word of letters, not in a phrase, not negated
 };

@@ -1,4 +1,5 @@
 #include "analyzers/analyzer.h"
+#include "common/utf8.h"
 #include "fixture_index.h"
 #include "query/metrics.h"
 #include "query/searcher.h"
@@ -156,6 +157,16 @@ TEST(Searcher, DidYouMeanOnlyWhenItFindsMore) {
     ASSERT_TRUE(r.did_you_mean);
     EXPECT_EQ(*r.did_you_mean, "photography");
     EXPECT_FALSE(search(s, "photography").did_you_mean);
+}
+
+TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
+    // Each stray byte becomes a 3-byte U+FFFD before parsing: the correction is made in that
+    // repaired text, where the word offsets point (found by fuzzing: out_of_range before).
+    Searcher s = open_fixture();
+    const std::string bad = "\xff\xff\xff\xff\xff\xff";
+    const auto r = search(s, bad + " photgraphy");
+    ASSERT_TRUE(r.did_you_mean);
+    EXPECT_EQ(*r.did_you_mean, repair_utf8(bad) + " photography");
 }
 
 TEST(Searcher, SnippetsMarkMatchesAndEscape) {
