@@ -3,6 +3,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${MIXI_BUILD_DIR:-$ROOT/build}"
+SAN_BUILD="${MIXI_SAN_BUILD_DIR:-$ROOT/build-san}"
 
 # Debian 12 packages the build and the tests need.
 PACKAGES=(
@@ -12,6 +13,9 @@ PACKAGES=(
     libtomlplusplus-dev
     libgtest-dev libbenchmark-dev
 )
+# And for the sanitizer and fuzzing build (build_sanitized): clang 16 (clang 14 cannot compile
+# libstdc++'s std::expected), its sanitizer and libFuzzer runtimes, and llvm-symbolizer.
+SANITIZER_PACKAGES=(clang-16 libclang-rt-16-dev llvm-16)
 
 ensure_packages() {
     local missing=() p
@@ -44,4 +48,16 @@ ensure_browser_test_tools() {
     ensure_packages chromium
     command -v npm >/dev/null || ensure_packages nodejs npm
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# The AddressSanitizer + UndefinedBehaviorSanitizer build with the libFuzzer targets, in
+# build-san/ (docs/robustness.md): clang 16, -O1, no jemalloc, no benchmarks.
+build_sanitized() {
+    ensure_packages "${PACKAGES[@]}" "${SANITIZER_PACKAGES[@]}"
+    if [ ! -f "$SAN_BUILD/CMakeCache.txt" ]; then
+        cmake -S "$ROOT" -B "$SAN_BUILD" -DCMAKE_CXX_COMPILER=clang++-16 \
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+            -DMIXI_FUZZ=ON -DMIXI_BUILD_BENCH=OFF
+    fi
+    cmake --build "$SAN_BUILD" -j2
 }

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # Installs what is missing (as root), builds in build/ and runs every test through ctest:
 # unit, integration and browser tests (Debian's chromium driven by npm's playwright-core).
+# Then the sanitizer stage (docs/robustness.md): builds build-san/ (clang, AddressSanitizer +
+# UndefinedBehaviorSanitizer, the libFuzzer targets), runs the unit, integration and fuzz
+# regression tests there (not the browser tests) and fuzzes each target for MIXI_FUZZ_SECONDS
+# (default 10). MIXI_SKIP_SANITIZERS=1 skips that stage.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build
 ensure_browser_test_tools
-cd "$BUILD"
-ctest --output-on-failure -j2 "$@"
+(cd "$BUILD" && ctest --output-on-failure -j2 "$@")
+if [ "${MIXI_SKIP_SANITIZERS:-0}" = 1 ]; then
+    echo "== sanitizer stage skipped (MIXI_SKIP_SANITIZERS=1)"
+    exit 0
+fi
+echo "== sanitizer stage in build-san (clang, AddressSanitizer, UndefinedBehaviorSanitizer, libFuzzer)"
+build_sanitized
+(cd "$SAN_BUILD" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j2 -E '^browser[.]' "$@")
+"$ROOT/scripts/fuzz.sh" "${MIXI_FUZZ_SECONDS:-10}"
