@@ -222,11 +222,8 @@ Expected<Report> build_report(Database& db, const ReportRequest& r) {
         if (r.kind == ReportKind::zero_results && a.zero_results != b.zero_results)
             return a.zero_results > b.zero_results;
         if (r.kind == ReportKind::trending) {
-            // Growth (current + 1) / (previous + 1), compared without division.
-            const auto ga = (a.searches + 1) * (b.previous + 1);
-            const auto gb = (b.searches + 1) * (a.previous + 1);
-            if (ga != gb)
-                return ga > gb;
+            if (const auto g = compare_growth(a.searches, a.previous, b.searches, b.previous))
+                return g > 0;
         }
         if (a.searches != b.searches)
             return a.searches > b.searches;

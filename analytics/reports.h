@@ -63,6 +63,13 @@ std::string report_csv(const Report& report);
 std::string report_json(const Report& report);
 std::string report_table(const Report& report);
 
+/// Trending order: growth (now + 1) / (before + 1) of a against b, compared without division:
+/// negative when a grew less, 0 when equally, positive when more.
+inline std::int64_t compare_growth(std::int64_t a_now, std::int64_t a_before, std::int64_t b_now,
+                                   std::int64_t b_before) {
+    return (a_now + 1) * (b_before + 1) - (b_now + 1) * (a_before + 1);
+}
+
 /// A day (days since 1970-01-01) as YYYY-MM-DD.
 std::string day_text(std::int64_t day);
 

@@ -209,16 +209,14 @@ Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,
     const auto k = static_cast<std::int64_t>(dp_threshold(dp, request.k));
     std::erase_if(release.terms,
                   [&](const TrendTerm& t) { return t.searchers < k || t.searchers <= t.previous; });
-    std::sort(release.terms.begin(), release.terms.end(),
-              [](const TrendTerm& a, const TrendTerm& b) {
-                  const auto ga = (a.searchers + 1) * (b.previous + 1);
-                  const auto gb = (b.searchers + 1) * (a.previous + 1);
-                  if (ga != gb)
-                      return ga > gb;
-                  if (a.searchers != b.searchers)
-                      return a.searchers > b.searchers;
-                  return a.query < b.query;
-              });
+    std::sort(
+        release.terms.begin(), release.terms.end(), [](const TrendTerm& a, const TrendTerm& b) {
+            if (const auto g = compare_growth(a.searchers, a.previous, b.searchers, b.previous))
+                return g > 0;
+            if (a.searchers != b.searchers)
+                return a.searchers > b.searchers;
+            return a.query < b.query;
+        });
     if (release.terms.size() > request.top)
         release.terms.resize(request.top);
     release.threshold = k;

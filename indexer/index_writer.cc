@@ -482,17 +482,28 @@ Expected<Xapian::WritableDatabase> open_current_for_writing(const fs::path& dir)
 
 namespace {
 
-/// The current version of each of `dirs`, open for writing.
-Expected<std::vector<Xapian::WritableDatabase>>
-open_all_for_writing(const std::vector<fs::path>& dirs) {
-    std::vector<Xapian::WritableDatabase> dbs;
-    for (const fs::path& d : dirs) {
+/// The current version of the index, or of each of its shards, locked and open for writing.
+struct OpenIndex {
+    std::vector<WriteLock> locks;
+    std::vector<Xapian::WritableDatabase> dbs; ///< in shard order
+    std::string version;                       ///< of the first
+};
+
+Expected<OpenIndex> open_for_writing(const fs::path& dir) {
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    auto locks = lock_all(dir, *dirs);
+    if (!locks)
+        return std::unexpected(locks.error());
+    OpenIndex out{std::move(*locks), {}, layout::resolve_database(dirs->front()).filename()};
+    for (const fs::path& d : *dirs) {
         auto db = open_current_for_writing(d);
         if (!db)
             return std::unexpected(db.error());
-        dbs.push_back(std::move(*db));
+        out.dbs.push_back(std::move(*db));
     }
-    return dbs;
+    return out;
 }
 
 } // namespace
@@ -501,35 +512,30 @@ Expected<IndexReport> update_index(const fs::path& dir,
                                    std::vector<std::unique_ptr<Source>> sources,
                                    const IndexOptions& options) {
     const auto start = Clock::now();
-    auto dirs = target_dirs(dir, 0, false);
-    if (!dirs)
-        return std::unexpected(dirs.error());
-    auto locks = lock_all(dir, *dirs);
-    if (!locks)
-        return std::unexpected(locks.error());
-    auto dbs = open_all_for_writing(*dirs);
-    if (!dbs)
-        return std::unexpected(dbs.error());
+    auto index = open_for_writing(dir);
+    if (!index)
+        return std::unexpected(index.error());
+    auto& dbs = index->dbs;
     IndexReport report;
-    report.version = layout::resolve_database(dirs->front()).filename().string();
+    report.version = index->version;
     try {
         // With stop_on_error the update is one transaction per database, so a bad record
         // leaves the index exactly as it was.
         if (options.stop_on_error)
-            for (auto& db : *dbs)
+            for (auto& db : dbs)
                 db.begin_transaction();
         std::vector<Writer> writers;
-        for (auto& db : *dbs)
+        for (auto& db : dbs)
             writers.emplace_back(db, report, false);
         Pipeline pipeline(std::move(sources), options);
         auto ran = pipeline.run(writers, report);
         if (!ran) {
             if (options.stop_on_error)
-                for (auto& db : *dbs)
+                for (auto& db : dbs)
                     db.cancel_transaction();
             return std::unexpected(ran.error());
         }
-        for (auto& db : *dbs) {
+        for (auto& db : dbs) {
             if (options.stop_on_error)
                 db.commit_transaction();
             db.commit();
@@ -543,20 +549,15 @@ Expected<IndexReport> update_index(const fs::path& dir,
 }
 
 Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<std::string>& ids) {
-    auto dirs = target_dirs(dir, 0, false);
-    if (!dirs)
-        return std::unexpected(dirs.error());
-    auto locks = lock_all(dir, *dirs);
-    if (!locks)
-        return std::unexpected(locks.error());
-    auto dbs = open_all_for_writing(*dirs);
-    if (!dbs)
-        return std::unexpected(dbs.error());
-    const auto n = static_cast<unsigned>(dbs->size());
+    auto index = open_for_writing(dir);
+    if (!index)
+        return std::unexpected(index.error());
+    auto& dbs = index->dbs;
+    const auto n = static_cast<unsigned>(dbs.size());
     DeleteReport report;
     try {
         for (const std::string& id : ids) {
-            auto& db = (*dbs)[n > 1 ? layout::shard_of(id, n) : 0];
+            auto& db = dbs[n > 1 ? layout::shard_of(id, n) : 0];
             const auto docid = find_document(db, schema::term(schema::id, id));
             if (!docid) {
                 report.not_found.push_back(id);
@@ -566,7 +567,7 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
             db.delete_document(*docid);
             report.deleted.push_back(id);
         }
-        for (auto& db : *dbs)
+        for (auto& db : dbs)
             db.commit();
     } catch (const Xapian::Error& e) {
         return std::unexpected(xapian_error(e, "cannot delete from " + dir.string()));
