@@ -45,7 +45,7 @@ build() {
 # The browser tests: Debian's chromium, and playwright-core (pinned in tests/browser's
 # package-lock.json) from the npm registry with the machine's Node.js (20 or later).
 ensure_browser_test_tools() {
-    ensure_packages chromium
+    ensure_packages chromium fonts-ipafont-gothic # a Japanese font, for readable screenshots
     command -v npm >/dev/null || ensure_packages nodejs npm
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
 }
