@@ -338,8 +338,25 @@ struct HttpServer::Impl {
             const bool over =
                 static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections;
             std::make_shared<Session>(std::move(socket), shared, over)->start();
+            accept_waiting();
             accept();
         });
+    }
+
+    /// Takes the connections already waiting in the backlog too (the acceptor is non-blocking).
+    /// One accept per completion would let a busy server take one new connection per pass
+    /// through the io_context's queue, behind every ready request: under load a new client
+    /// then waits in the backlog for many seconds.
+    void accept_waiting() {
+        for (int i = 0; i < 256; ++i) {
+            beast::error_code ec;
+            tcp::socket socket = acceptor.accept(net::make_strand(ioc), ec);
+            if (ec)
+                return; // none waiting (would_block), or an error the next async_accept sees
+            const bool over =
+                static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections;
+            std::make_shared<Session>(std::move(socket), shared, over)->start();
+        }
     }
 };
 
@@ -362,6 +379,8 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
         s.acceptor.bind(endpoint, ec);
     if (!ec)
         s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (!ec)
+        s.acceptor.non_blocking(true, ec); // for accept_waiting()
     if (ec)
         return fail(ErrorCode::io_error, "cannot listen on " + s.config.address + ":" +
                                              std::to_string(s.config.port) + ": " + ec.message());
