@@ -319,8 +319,12 @@ void sync_directory(const fs::path& dir) {
 Expected<void> switch_current(const fs::path& dir, const std::string& name) {
     std::error_code ec;
     const fs::path previous = layout::resolve_database(dir).filename();
+    // A writer killed between making its temporary link and renaming it left one behind: we
+    // hold the write lock, so any there now is stale.
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().filename().string().starts_with("current.tmp."))
+            fs::remove(entry.path(), ec);
     const fs::path tmp = dir / ("current.tmp." + std::to_string(::getpid()));
-    fs::remove(tmp, ec);
     fs::create_directory_symlink(fs::path("versions") / name, tmp, ec);
     if (!ec)
         fs::rename(tmp, layout::current_link(dir), ec);
