@@ -20,7 +20,10 @@
 #      query list) with the same -t/-c/-d, then /v1/search with one connection (for p50/p99),
 #      then load_helper: bare Xapian QueryParser+Enquire top 10 on one thread, and the same
 #      queries through mixi's Searcher::search in process (no HTTP);
-#   6. prints the medians and the ratios against the targets.
+#   6. prints the medians and the ratios against the targets;
+#   7. with FAULTS=1, then runs bench/faults.sh (issue 9's load faults: a normal client's p50
+#      and p99 beside 1,000 idle connections, a flood of 1,000 connections and 500 slow
+#      clients trickling headers), on the same build.
 # Everything it started is stopped on exit (trap). Runs take about 2.5 minutes with the
 # defaults.
 #
@@ -410,4 +413,10 @@ if [[ $perf == 1 ]]; then
     echo "including callees (top):"
     head -40 "$work/perf.children.txt"
     echo "full data: perf report -i $work/perf.data"
+fi
+
+if [[ ${FAULTS:-0} == 1 ]]; then
+    echo
+    echo "== load faults (bench/faults.sh)"
+    BUILD=$build MIXI_BIN=$mixi "$here/faults.sh"
 fi
