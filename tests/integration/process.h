@@ -31,11 +31,13 @@ inline std::string slurp(const fs::path& p) {
     return ss.str();
 }
 
-/// Starts the binary with stdout and stderr going to `out` and `err`. The environment is the
-/// test's own without MIXI_* variables, plus `env`.
-inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-                   const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv_s = {MIXI_BINARY};
+/// Starts the program `exe` with `args`, stdout and stderr going to `out` and `err`. The
+/// environment is the test's own without MIXI_* variables, plus `env`. `own_group`: in a process
+/// group of its own, so that kill(-pid, ...) reaches its children too.
+inline pid_t spawn_program(const std::string& exe, const std::vector<std::string>& args,
+                           const fs::path& out, const fs::path& err,
+                           const std::vector<std::string>& env = {}, bool own_group = false) {
+    std::vector<std::string> argv_s = {exe};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s)
@@ -54,11 +56,24 @@ inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, co
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (own_group) {
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
     pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0)
+    if (posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data()) != 0)
         pid = -1;
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     return pid;
+}
+
+/// Starts mixi-search (MIXI_BINARY) with `args`; see spawn_program.
+inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+                   const std::vector<std::string>& env = {}) {
+    return spawn_program(MIXI_BINARY, args, out, err, env);
 }
 
 inline int exit_code(int status) {

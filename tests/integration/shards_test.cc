@@ -14,7 +14,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,27 +65,12 @@ class RemoteShard {
     RemoteShard& operator=(const RemoteShard&) = delete;
 
     void start() {
-        std::vector<std::string> args = {
-            tcpsrv,    "--interface",     "127.0.0.1", "--port", std::to_string(port_),
-            "--quiet", database_.string()};
-        std::vector<char*> argv;
-        for (auto& a : args)
-            argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
         // Its own process group: xapian-tcpsrv forks a child per connection, and a dead
         // shard is the listener and its children.
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attr, 0);
-        if (posix_spawn(&pid_, tcpsrv, &actions, &attr, argv.data(), environ) != 0)
-            pid_ = -1;
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&actions);
+        pid_ = testing::spawn_program(tcpsrv,
+                                      {"--interface", "127.0.0.1", "--port", std::to_string(port_),
+                                       "--quiet", database_.string()},
+                                      "/dev/null", "/dev/null", {}, true);
         for (int i = 0; i < 200 && pid_ > 0 && !accepts(port_); ++i)
             std::this_thread::sleep_for(10ms);
     }
