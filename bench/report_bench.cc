@@ -51,8 +51,14 @@ std::vector<std::string> load_queries() {
 /// Builds the year of aggregates unless it is there already; the searches it holds.
 std::int64_t ensure_database() {
     const fs::path dir = database_dir();
-    if (fs::exists(dir / "analytics.sqlite"))
+    if (fs::exists(dir / "analytics.sqlite")) {
+        // Brings an existing database's schema up to date, as a server's start does.
+        if (auto log = analytics::SearchLog::open(dir); !log) {
+            std::cerr << "report_bench: " << log.error().message << "\n";
+            std::exit(1);
+        }
         return 0;
+    }
     auto queries = load_queries();
     std::erase_if(queries, [](const std::string& q) { return q.empty(); });
     if (queries.empty()) {
