@@ -104,14 +104,8 @@ Expected<void> term_totals(Database& db, const ReportRequest& r, std::int64_t fr
             return std::unexpected(sum.error());
         candidates->bind(1, part.lo).bind(2, part.hi).bind(3, r.country).bind(4, r.lang);
         candidates->bind(5, static_cast<std::int64_t>(r.k_distinct));
-        for (;;) {
-            auto row = candidates->step();
-            if (!row)
-                return std::unexpected(row.error());
-            if (!*row)
-                break;
-            terms.push_back(candidates->text(0));
-        }
+        if (auto ok = candidates->each([&] { terms.push_back(candidates->text(0)); }); !ok)
+            return std::unexpected(ok.error());
         sums.push_back(std::move(*sum));
     }
     std::sort(terms.begin(), terms.end());
@@ -170,15 +164,12 @@ Expected<Report> build_report(Database& db, const ReportRequest& r) {
         std::map<std::int64_t, DayRow> by_day;
         for (std::int64_t d = r.from_day; d <= r.to_day && by_day.size() < 4000; ++d)
             by_day[d] = {d, 0, 0};
-        for (;;) {
-            auto row = q->step();
-            if (!row)
-                return std::unexpected(row.error());
-            if (!*row)
-                break;
-            by_day[q->int64(0)] = {q->int64(0), q->int64(1), q->int64(2)};
-            report.total_searches += q->int64(1);
-        }
+        if (auto ok = q->each([&] {
+                by_day[q->int64(0)] = {q->int64(0), q->int64(1), q->int64(2)};
+                report.total_searches += q->int64(1);
+            });
+            !ok)
+            return std::unexpected(ok.error());
         for (auto& [day, row] : by_day)
             report.days.push_back(row);
         return report;

@@ -454,14 +454,12 @@ Expected<std::vector<LoggedSearch>> SearchLog::account_history(std::string_view 
         return std::unexpected(q.error());
     q->bind(1, account);
     std::vector<LoggedSearch> out;
-    for (;;) {
-        auto row = q->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        out.push_back({q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->int64(5)});
-    }
+    if (auto ok = q->each([&] {
+            out.push_back(
+                {q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->int64(5)});
+        });
+        !ok)
+        return std::unexpected(ok.error());
     return out;
 }
 

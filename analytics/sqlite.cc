@@ -55,14 +55,20 @@ Expected<bool> Statement::step() {
     return error;
 }
 
-Expected<void> Statement::run() {
+Expected<void> Statement::each(const std::function<void()>& row) {
     for (;;) {
         auto more = step();
         if (!more)
             return std::unexpected(more.error());
         if (!*more)
-            break;
+            return {};
+        row();
     }
+}
+
+Expected<void> Statement::run() {
+    if (auto ok = each([] {}); !ok)
+        return ok;
     reset();
     return {};
 }

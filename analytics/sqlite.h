@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,8 @@ class Statement {
     Expected<bool> step();
     /// Runs to completion, ignoring rows, and resets for the next use.
     Expected<void> run();
+    /// Steps through every row, calling `row` at each (it reads the columns).
+    Expected<void> each(const std::function<void()>& row);
     void reset();
 
     std::int64_t int64(int column) const;

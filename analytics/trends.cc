@@ -63,14 +63,8 @@ Expected<std::map<std::string, std::int64_t>> bounded_counts(Database& db, const
     if (!sums)
         return std::unexpected(sums.error());
     sums->bind(1, from).bind(2, to).bind(3, r.country).bind(4, r.lang);
-    for (;;) {
-        auto row = sums->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        out[sums->text(0)] = sums->int64(1);
-    }
+    if (auto ok = sums->each([&] { out[sums->text(0)] = sums->int64(1); }); !ok)
+        return std::unexpected(ok.error());
     return out;
 }
 
@@ -98,14 +92,11 @@ Expected<std::int64_t> find_release(Database& db, const TrendRequest& r, const D
     if (!terms)
         return std::unexpected(terms.error());
     terms->bind(1, id);
-    for (;;) {
-        auto t = terms->step();
-        if (!t)
-            return std::unexpected(t.error());
-        if (!*t)
-            break;
-        out.terms.push_back({terms->text(0), terms->int64(1), terms->int64(2)});
-    }
+    if (auto ok = terms->each([&] {
+            out.terms.push_back({terms->text(0), terms->int64(1), terms->int64(2)});
+        });
+        !ok)
+        return std::unexpected(ok.error());
     return id;
 }
 

@@ -94,14 +94,10 @@ Expected<ViewStats> ViewStore::stats() {
         "SELECT region, sum(count) AS n FROM views GROUP BY region ORDER BY n DESC, region");
     if (!regions)
         return std::unexpected(regions.error());
-    for (;;) {
-        auto row = regions->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        out.regions.emplace_back(regions->text(0), regions->int64(1));
-    }
+    if (auto ok =
+            regions->each([&] { out.regions.emplace_back(regions->text(0), regions->int64(1)); });
+        !ok)
+        return std::unexpected(ok.error());
     return out;
 }
 
@@ -115,16 +111,15 @@ ViewStore::popularity(std::int64_t today, const PopularityOptions& options) {
         return std::unexpected(rows.error());
     rows->bind(1, today - horizon);
     auto snapshot = std::make_shared<query::Popularity>();
-    for (;;) {
-        auto row = rows->step();
-        if (!row)
-            return std::unexpected(row.error());
-        if (!*row)
-            break;
-        const double age = static_cast<double>(std::max<std::int64_t>(0, today - rows->int64(2)));
-        const double weight = std::exp2(-age / half_life);
-        snapshot->add(rows->text(0), rows->text(1), static_cast<double>(rows->int64(3)) * weight);
-    }
+    if (auto ok = rows->each([&] {
+            const double age =
+                static_cast<double>(std::max<std::int64_t>(0, today - rows->int64(2)));
+            const double weight = std::exp2(-age / half_life);
+            snapshot->add(rows->text(0), rows->text(1),
+                          static_cast<double>(rows->int64(3)) * weight);
+        });
+        !ok)
+        return std::unexpected(ok.error());
     return snapshot;
 }
 
