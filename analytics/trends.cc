@@ -2,6 +2,7 @@
 
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/views.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -164,6 +165,23 @@ std::int64_t dp_threshold(const DpOptions& dp, std::uint64_t k) {
     const auto t =
         1 + static_cast<std::int64_t>(std::ceil(b * std::log(l0 / (dp.delta * (1 + a)))));
     return std::max<std::int64_t>({t, static_cast<std::int64_t>(k), 1});
+}
+
+TrendRequest latest_period(std::int64_t now, int days) {
+    TrendRequest r;
+    r.to_day = day_of(now) / days * days - 1;
+    r.from_day = r.to_day - days + 1;
+    return r;
+}
+
+Expected<bool> has_release(Database& db, const TrendRequest& request, const DpOptions& dp) {
+    if (auto ok = db.exec(schema); !ok)
+        return std::unexpected(ok.error());
+    TrendRelease ignored;
+    auto found = find_release(db, request, dp, ignored);
+    if (!found)
+        return std::unexpected(found.error());
+    return *found != 0;
 }
 
 Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,

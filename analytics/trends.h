@@ -62,6 +62,14 @@ std::int64_t discrete_laplace(double scale, const RandomBits& bits);
 /// The count a query's noisy value must reach (see above), for L0 = max_terms_per_searcher_day.
 std::int64_t dp_threshold(const DpOptions& dp, std::uint64_t k);
 
+/// The latest complete period of `days` days before the day of `now` (Unix seconds), counted in
+/// whole periods from 1970-01-01, so that consecutive releases never overlap: every
+/// searcher-day is in one release's period and in the next one's period before.
+TrendRequest latest_period(std::int64_t now, int days);
+
+/// Whether the release for these parameters is stored already.
+Expected<bool> has_release(Database& db, const TrendRequest& request, const DpOptions& dp);
+
 /// The stored release for these parameters, or a new one computed from daily_terms and stored.
 /// epsilon must be positive and delta in (0, 1).
 Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,

@@ -389,23 +389,22 @@ Response get_trends(Context& ctx) {
     if (top < 1 || top > config.top)
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
                              "top must be between 1 and " + std::to_string(config.top));
-    // The latest complete period of trends.days days, counted from 1970-01-01, so that every
-    // searcher-day falls in one release's period (and one's period before) only.
     const std::int64_t now = std::time(nullptr);
-    const std::int64_t days = config.days;
-    analytics::TrendRequest req;
-    req.to_day = analytics::day_of(now) / days * days - 1;
-    req.from_day = req.to_day - days + 1;
+    analytics::TrendRequest req = analytics::latest_period(now, config.days);
     req.top = top;
     req.k = ctx.app.config().report_k;
-    // The period's last searches may still be in memory; the release must include them, since
-    // it never changes once made.
-    if (AnalyticsService* analytics = ctx.app.services().analytics)
-        analytics->sync();
+    const analytics::DpOptions dp{config.epsilon, config.delta};
     auto db = analytics::Database::open_in(ctx.app.config().data_dir);
     if (!db)
         return library_error(ctx, db.error());
-    auto release = analytics::release_trends(*db, req, {config.epsilon, config.delta}, now);
+    // A new release must include the period's last searches, which may still be in memory
+    // (it never changes once made); a stored one needs nothing stored first.
+    auto stored = analytics::has_release(*db, req, dp);
+    if (!stored)
+        return library_error(ctx, stored.error());
+    if (AnalyticsService* analytics = ctx.app.services().analytics; analytics && !*stored)
+        analytics->sync();
+    auto release = analytics::release_trends(*db, req, dp, now);
     if (!release)
         return library_error(ctx, release.error());
     return ctx.app.json(ctx.request, http::status::ok, analytics::trends_json(*release));
