@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <openssl/types.h>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +50,18 @@ class DistinctCounter {
 /// after a restart.
 class SearcherKeys {
   public:
+    SearcherKeys();
+    ~SearcherKeys();
+    SearcherKeys(const SearcherKeys&) = delete;
+    SearcherKeys& operator=(const SearcherKeys&) = delete;
+
     std::uint64_t key(std::int64_t day, std::string_view address, std::string_view user_agent);
 
   private:
     std::mutex mutex_;
     std::int64_t day_ = -1;
-    std::array<unsigned char, 32> salt_{};
+    EVP_MAC* hmac_ = nullptr;      ///< HMAC, fetched once
+    EVP_MAC_CTX* keyed_ = nullptr; ///< HMAC-SHA256 keyed with the day's salt, copied per key
 };
 
 /// One search, as the log sees it. `query` is scrubbed already.
