@@ -1,6 +1,7 @@
 #include "analyzers/analyzer.h"
 
 #include <algorithm>
+#include <array>
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
@@ -111,7 +112,7 @@ enum class Wb : std::uint8_t {
     mid_num
 };
 
-Wb word_break_class(char c) {
+constexpr Wb word_break_class_of(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return Wb::letter;
     if (c >= '0' && c <= '9')
@@ -129,6 +130,18 @@ Wb word_break_class(char c) {
     default:
         return Wb::other;
     }
+}
+
+// One table lookup per byte: the tokenizer's inner loop.
+constexpr auto word_break_table = [] {
+    std::array<Wb, 256> t{};
+    for (int c = 0; c < 256; ++c)
+        t[static_cast<std::size_t>(c)] = word_break_class_of(static_cast<unsigned char>(c));
+    return t;
+}();
+
+Wb word_break_class(char c) {
+    return word_break_table[static_cast<unsigned char>(c)];
 }
 
 bool is_word_char(Wb c) {
@@ -181,13 +194,12 @@ void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base, bool fo
             last == Wb::digit || (last == Wb::extend_num_let && before_last == Wb::digit);
         if (i - begin > options_.max_term_bytes) // ASCII folds to the same length
             continue;
-        Token token;
+        Token& token = tokens.emplace_back(); // in place: moving a Token costs a memcpy
         if (fold_words)
             token.term = fold(text.substr(begin, i - begin));
         token.begin = base + static_cast<std::uint32_t>(begin);
         token.end = base + static_cast<std::uint32_t>(i);
         token.kind = number ? TokenKind::number : TokenKind::word;
-        tokens.push_back(std::move(token));
     }
 }
 
@@ -204,6 +216,14 @@ std::vector<Token> Analyzer::split(std::string_view text, bool fold_words) {
     tokens.reserve(text.size() / 6);
     if (!options_.ascii_fast_path) {
         tokenize_icu(text, 0, fold_words, tokens);
+        return tokens;
+    }
+    // Most text is plain ASCII: one pass of the fast path (both loops below are vectorised).
+    unsigned char bits = 0;
+    for (const char c : text)
+        bits |= static_cast<unsigned char>(c);
+    if ((bits & 0x80) == 0 && text.find('@') == std::string_view::npos) {
+        tokenize_ascii(text, 0, fold_words, tokens);
         return tokens;
     }
     // No word-break rule joins across white space, so the text is cut there into regions:

@@ -10,6 +10,10 @@
 //                        BM25Weight (same k1, b), top 10, reading each hit's document data
 //   xapian/bare_stop     the same with a SimpleStopper holding our English stop words (our
 //                        parser drops stop words, a bare QueryParser does not)
+//   snippet/mixi         make_snippet alone (240 bytes, as the server makes them) on the body of
+//                        each of bare Xapian's top 10 for every query: time per snippet
+//   snippet/xapian       Xapian::MSet::snippet (the reference: english stemmer, 240 bytes,
+//                        SNIPPET_EXHAUSTIVE) on the same bodies with the same MSets
 //
 // Every benchmark runs each query REPS times (env MIXI_BENCH_REPS, default 5) after one
 // untimed warm-up pass; Google Benchmark's time is the mean per query. Each query is also timed
@@ -24,7 +28,9 @@
 #include "common/text_lines.h"
 #include "indexer/index_writer.h"
 #include "indexer/sources.h"
+#include "query/query_parser.h"
 #include "query/searcher.h"
+#include "query/snippet.h"
 
 #include <algorithm>
 #include <benchmark/benchmark.h>
@@ -291,6 +297,89 @@ void run_latency(benchmark::State& state, const std::string& name,
     summaries.push_back(s);
 }
 
+// ---------------------------------------------------------------------------- snippets
+
+/// Every query with bare Xapian's top 10 and their bodies, and our parse of the query (for
+/// the words to mark): the input of both snippet benchmarks.
+struct SnippetCase {
+    Xapian::MSet mset;
+    std::vector<std::string> bodies;
+    mixi::query::ParsedQuery parsed;
+};
+
+std::vector<SnippetCase> snippet_cases(const Env& e, mixi::analyzers::Analyzer& analyzer,
+                                       std::string& error) {
+    std::vector<SnippetCase> cases;
+    try {
+        Xapian::Database db(e.db_path.string());
+        Xapian::QueryParser qp;
+        qp.set_database(db);
+        qp.set_stemmer(Xapian::Stem("english"));
+        qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+        qp.set_default_op(Xapian::Query::OP_OR);
+        mixi::query::ParseOptions po;
+        po.lang = "en";
+        for (const Query& q : e.queries) {
+            auto parsed = mixi::query::parse_query(q.text, analyzer, po);
+            if (!parsed)
+                continue;
+            SnippetCase c;
+            c.parsed = std::move(*parsed);
+            Xapian::Enquire enquire(db);
+            enquire.set_query(qp.parse_query(q.text, 0));
+            c.mset = enquire.get_mset(0, 10);
+            for (auto m = c.mset.begin(); m != c.mset.end(); ++m) {
+                boost::system::error_code ec;
+                const json::value v = json::parse(m.get_document().get_data(), ec);
+                if (!ec && v.is_object())
+                    c.bodies.push_back(mixi::bench::json_text(v.get_object(), "body"));
+            }
+            cases.push_back(std::move(c));
+        }
+    } catch (const Xapian::Error& x) {
+        error = x.get_description();
+    }
+    return cases;
+}
+
+void run_snippets(benchmark::State& state, bool reference) {
+    const Env& e = env();
+    if (!e.error.empty()) {
+        state.SkipWithError(e.error.c_str());
+        return;
+    }
+    mixi::analyzers::Analyzer analyzer;
+    std::string error;
+    const std::vector<SnippetCase> cases = snippet_cases(e, analyzer, error);
+    if (!error.empty() || cases.empty()) {
+        state.SkipWithError(error.empty() ? "no snippet cases" : error.c_str());
+        return;
+    }
+    const Xapian::Stem english("english");
+    std::size_t snippets = 0, bytes = 0, body_bytes = 0;
+    for (auto _ : state) {
+        for (const SnippetCase& c : cases) {
+            const mixi::query::SnippetTerms terms{&c.parsed.highlight_terms,
+                                                  &c.parsed.highlight_stems, c.parsed.lang};
+            for (const std::string& body : c.bodies) {
+                const std::string out =
+                    reference ? c.mset.snippet(body, 240, english, Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                               "<mark>", "</mark>", "…")
+                              : mixi::query::make_snippet(body, terms, analyzer, 240);
+                bytes += out.size();
+                body_bytes += body.size();
+                ++snippets;
+            }
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(snippets));
+    state.SetBytesProcessed(static_cast<std::int64_t>(body_bytes)); // of text scanned
+    state.counters["us_per_snippet"] = benchmark::Counter(
+        static_cast<double>(snippets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
+        benchmark::Counter::kIs1000);
+    state.counters["out_bytes"] = static_cast<double>(bytes) / static_cast<double>(snippets);
+}
+
 void register_all() {
     const Env& e = env();
     const auto iterations =
@@ -314,6 +403,12 @@ void register_all() {
         [](const Env& e, std::string& err) { return mixi_runner(e, false, false, false, err); });
     add("xapian/bare_stop",
         [](const Env& e, std::string& err) { return bare_runner(e, true, err); });
+    benchmark::RegisterBenchmark("snippet/mixi", [](benchmark::State& st) {
+        run_snippets(st, false);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("snippet/xapian", [](benchmark::State& st) {
+        run_snippets(st, true);
+    })->Unit(benchmark::kMillisecond);
 }
 
 void print_summary() {

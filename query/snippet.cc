@@ -3,6 +3,7 @@
 #include "common/utf8.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 namespace mixi::query {
@@ -45,8 +46,12 @@ class Matcher {
   public:
     Matcher(const SnippetTerms& q, analyzers::Analyzer& analyzer) : q_(q), analyzer_(analyzer) {
         for (const auto* set : {q.terms, q.stems})
-            for (const std::string& w : *set)
-                heads_.push_back(head(w));
+            for (const std::string& w : *set) {
+                const std::uint32_t key = head(w);
+                heads_.push_back(key);
+                filter_[bucket(key) / 64] |= std::uint64_t{1} << (bucket(key) % 64);
+            }
+        std::sort(heads_.begin(), heads_.end());
     }
 
     /// `t` comes from Analyzer::segment: only CJK words are folded; `raw` is its text.
@@ -64,7 +69,7 @@ class Matcher {
         }
         // The common case: an ASCII word whose first bytes, lower-cased, start no query word
         // is rejected with one integer compare per query word, without folding it.
-        if (ascii_head(raw) && !has_head(head(lower_head(raw))))
+        if (ascii_head(raw) && !has_head(head(raw)))
             return nullptr;
         t.term = analyzer_.fold(raw);
         if (!has_head(head(t.term)))
@@ -80,35 +85,37 @@ class Matcher {
     }
 
   private:
+    // Most words are rejected by a bit of the filter, the rest by a search of the sorted heads.
     bool has_head(std::uint32_t key) const {
-        return std::find(heads_.begin(), heads_.end(), key) != heads_.end();
+        const std::uint32_t b = bucket(key);
+        return (filter_[b / 64] >> (b % 64) & 1) &&
+               std::binary_search(heads_.begin(), heads_.end(), key);
     }
+    static std::uint32_t bucket(std::uint32_t key) { return (key * 2654435761u) >> 20; }
     static bool ascii_head(std::string_view w) {
         for (std::size_t i = 0; i < 3 && i < w.size(); ++i)
             if (static_cast<unsigned char>(w[i]) >= 0x80)
                 return false;
         return true;
     }
-    // ASCII words fold to their lower case, byte for byte.
-    static std::string lower_head(std::string_view w) {
-        std::string out(w.substr(0, std::min<std::size_t>(w.size(), 3)));
-        for (char& c : out)
-            if (c >= 'A' && c <= 'Z')
-                c = static_cast<char>(c - 'A' + 'a');
-        return out;
-    }
     // A word and its stem share their first bytes (Snowball stems only change endings); the
-    // first three bytes and the length class are packed into one integer.
+    // first three bytes, ASCII lower-cased (folding does that to an ASCII word), and the length
+    // class are packed into one integer.
     static std::uint32_t head(std::string_view w) {
         std::uint32_t key = static_cast<std::uint32_t>(std::min<std::size_t>(w.size(), 3)) << 24;
-        for (std::size_t i = 0; i < 3 && i < w.size(); ++i)
-            key |= static_cast<std::uint32_t>(static_cast<unsigned char>(w[i])) << (16 - 8 * i);
+        for (std::size_t i = 0; i < 3 && i < w.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(w[i]);
+            if (c >= 'A' && c <= 'Z')
+                c = static_cast<unsigned char>(c - 'A' + 'a');
+            key |= static_cast<std::uint32_t>(c) << (16 - 8 * i);
+        }
         return key;
     }
 
     const SnippetTerms& q_;
     analyzers::Analyzer& analyzer_;
-    std::vector<std::uint32_t> heads_;
+    std::vector<std::uint32_t> heads_;       ///< sorted
+    std::array<std::uint64_t, 64> filter_{}; ///< 4,096 bits: bucket(head) of each query word
 };
 
 } // namespace
