@@ -314,6 +314,24 @@ void sync_directory(const fs::path& dir) {
     }
 }
 
+/// Rewrites the database just built at `path` compacted, with the same document ids. A fresh
+/// build leaves the posting-list B-tree about half empty; full blocks make searches read about a
+/// fifth fewer blocks (bench/RESULTS.md). A writer killed in between leaves `path` missing and
+/// `<path>.compact` behind, before `current` was switched; the next switch removes both.
+Expected<void> compact_in_place(const fs::path& path) {
+    const fs::path compacted = path.string() + ".compact";
+    std::error_code ec;
+    fs::remove_all(compacted, ec);
+    Xapian::Database(path.string()).compact(compacted.string(), Xapian::DBCOMPACT_NO_RENUMBER);
+    fs::remove_all(path, ec);
+    if (!ec)
+        fs::rename(compacted, path, ec);
+    if (ec)
+        return fail(ErrorCode::io_error,
+                    "cannot replace " + path.string() + " by its compacted copy: " + ec.message());
+    return {};
+}
+
 /// Points `current` at versions/<name> with one rename(2), then drops every version but the
 /// new one and the one it replaced (a reader may still have that open).
 Expected<void> switch_current(const fs::path& dir, const std::string& name) {
@@ -430,8 +448,10 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
                         "cannot create " + paths.back().string() + ": " + ec.message());
     }
     auto discard = [&] {
-        for (const fs::path& p : paths)
+        for (const fs::path& p : paths) {
             fs::remove_all(p, ec);
+            fs::remove_all(p.string() + ".compact", ec);
+        }
     };
     try {
         std::vector<Xapian::WritableDatabase> dbs;
@@ -453,6 +473,11 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
             report.documents += db.get_doccount();
             db.close();
         }
+        for (const fs::path& p : paths)
+            if (auto compacted = compact_in_place(p); !compacted) {
+                discard();
+                return std::unexpected(compacted.error());
+            }
     } catch (const Xapian::Error& e) {
         discard();
         return std::unexpected(xapian_error(e, "cannot build " + paths.front().string()));
