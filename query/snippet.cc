@@ -142,7 +142,7 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
     std::map<const std::string*, int> in_window;
     for (std::size_t lo = 0, hi = 0; hi < hits.size(); ++hi) {
         ++in_window[hits[hi].word];
-        while (tokens[hits[hi].token].end - tokens[hits[lo].token].begin > max_bytes) {
+        while (lo < hi && tokens[hits[hi].token].end - tokens[hits[lo].token].begin > max_bytes) {
             if (--in_window[hits[lo].word] == 0)
                 in_window.erase(hits[lo].word);
             ++lo;
