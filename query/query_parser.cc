@@ -140,9 +140,13 @@ class Builder {
             out_.highlight_stems.insert(stem);
             q = Xapian::Query(schema::term(schema::stem, stem));
             // The exact form ranks a word above its variants; it also makes the query about
-            // 30% slower (bench/RESULTS.md), so 0 leaves it out.
+            // 30% slower (bench/RESULTS.md), so 0 leaves it out. Where every document is in the
+            // query's language, the exact form can only match beside the stem.
+            const auto op = !options_.index_language.empty() && out_.lang == options_.index_language
+                                ? Xapian::Query::OP_AND_MAYBE
+                                : Xapian::Query::OP_OR;
             if (options_.exact_weight > 0)
-                q = Xapian::Query(Xapian::Query::OP_OR, q,
+                q = Xapian::Query(op, q,
                                   Xapian::Query(options_.exact_weight, Xapian::Query(t.term)));
         } else {
             q = Xapian::Query(t.term);

@@ -17,11 +17,16 @@
 namespace mixi::query {
 
 struct ParseOptions {
-    std::string lang;                ///< language for stemming and stop words; "" = detect
-    std::string preferred_lang;      ///< the searcher's language, used when the script fits
-    bool match_all = false;          ///< words are ANDed instead of ORed
-    bool prefix = false;             ///< the last word is incomplete (search-as-you-type)
-    double exact_weight = 0.1;       ///< weight of the unstemmed form beside the stem
+    std::string lang;           ///< language for stemming and stop words; "" = detect
+    std::string preferred_lang; ///< the searcher's language, used when the script fits
+    bool match_all = false;     ///< words are ANDed instead of ORed
+    bool prefix = false;        ///< the last word is incomplete (search-as-you-type)
+    double exact_weight = 0.1;  ///< weight of the unstemmed form beside the stem
+    /// The language of every document of the index, when they all share one. A word of a
+    /// query in that language then has its stem wherever its exact form is, so the exact form
+    /// is only an extra to the stem's match (OP_AND_MAYBE) rather than a match of its own
+    /// (OP_OR): the same matches and the same scores, for less reading.
+    std::string index_language;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;

@@ -97,6 +97,7 @@ struct Searcher::State {
     std::chrono::steady_clock::time_point retry_at;
     analyzers::Analyzer analyzer;
     ResolvedPopularity popularity;
+    std::string index_language; ///< of every document in db, when they share one (else "")
 };
 
 namespace {
@@ -220,6 +221,17 @@ Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values)
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
+/// The language every document of `db` is in, or "" when there are several.
+std::string sole_language(const Xapian::Database& db) {
+    auto t = db.allterms_begin(schema::lang);
+    if (t == db.allterms_end(schema::lang))
+        return {};
+    const std::string term = *t;
+    if (++t != db.allterms_end(schema::lang) || db.get_termfreq(term) != db.get_doccount())
+        return {};
+    return term.substr(std::string_view(schema::lang).size());
+}
+
 } // namespace
 
 Searcher::Searcher(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -250,6 +262,7 @@ Expected<void> Searcher::connect(State& s) {
     }
     if (subs.empty())
         return fail(ErrorCode::index_unavailable, "no shard can be reached");
+    s.index_language = sole_language(db);
     s.db = std::move(db);
     s.subs = std::move(subs);
     s.partial = partial;
@@ -307,6 +320,8 @@ Expected<bool> Searcher::reopen() {
         bool changed = s.db.reopen();
         if (s.separate_spelling)
             s.spelling.reopen();
+        if (changed)
+            s.index_language = sole_language(s.db);
         return changed;
     } catch (const Xapian::NetworkError&) {
         // Connect again: a shard that is down fails it, or is left out when that is allowed.
@@ -457,6 +472,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     po.match_all = request.match_all;
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
+    po.index_language = s.index_language;
     po.bigram_weight = o.bigram_weight;
     po.max_query_bytes = o.max_query_bytes;
     auto parsed = parse_query(request.q, s.analyzer, po);

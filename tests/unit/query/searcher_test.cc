@@ -1,7 +1,10 @@
 #include "analyzers/analyzer.h"
+#include "common/index_layout.h"
+#include "common/schema.h"
 #include "common/utf8.h"
 #include "fixture_index.h"
 #include "query/metrics.h"
+#include "query/query_parser.h"
 #include "query/searcher.h"
 #include "query/snippet.h"
 
@@ -214,6 +217,18 @@ TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
     EXPECT_LT(snip.size(), 80u + 40u);
 }
 
+TEST(Snippet, TinyOrZeroLengthStillMarksAWord) {
+    // search.snippet_bytes = 0 once crashed the server: the window slid past its last hit.
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"fox", "dog"}, stems;
+    for (std::size_t bytes : {0, 1, 3}) {
+        const std::string snip = make_snippet("The red fox jumps over the lazy dog.",
+                                              {&terms, &stems, "en"}, analyzer, bytes);
+        EXPECT_NE(snip.find("</mark>"), std::string::npos) << bytes << ": " << snip;
+        EXPECT_LT(snip.size(), 40u) << bytes << ": " << snip;
+    }
+}
+
 TEST(Searcher, EveryWordOfAJapaneseTitleFindsItsPage) {
     Searcher s = open_fixture();
     analyzers::Analyzer analyzer;
@@ -271,6 +286,75 @@ TEST(Searcher, ReopenSeesANewVersion) {
     EXPECT_TRUE(*changed);
     EXPECT_EQ(ids(search(*s, "second")), std::vector<std::string>{"two"});
     EXPECT_FALSE(*s->reopen());
+}
+
+TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage) {
+    auto record = [](std::string id, std::string lang, std::string body) {
+        indexer::Record r;
+        r.id = id;
+        r.title = "note " + id;
+        r.lang = std::move(lang);
+        r.body = std::move(body);
+        return r;
+    };
+    const std::vector<indexer::Record> english = {
+        record("e1", "en", "Running shoes for running on trails."),
+        record("e2", "en", "She runs every morning; a runner's diary."),
+        record("e3", "en", "The running order of the concert."),
+        record("e4", "en", "Shoes, socks and a rain jacket.")};
+    auto build = [](const testing::TempDir& dir, std::vector<indexer::Record> records) {
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+        ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    };
+    testing::TempDir one_language, mixed;
+    build(one_language, english);
+    auto with_japanese = english;
+    with_japanese.push_back(record("j1", "ja", "ランニング running の記録"));
+    build(mixed, with_japanese);
+
+    // Over the English index, the optional exact form gives exactly what OR gives.
+    const Xapian::Database db(layout::resolve_database(one_language.path()).string());
+    analyzers::Analyzer analyzer;
+    for (const char* q : {"running shoes", "runs", "running order", "runner rain"}) {
+        std::vector<std::pair<std::string, double>> results[2];
+        for (int optional = 0; optional < 2; ++optional) {
+            ParseOptions po;
+            po.lang = "en";
+            po.index_language = optional ? "en" : "";
+            auto parsed = parse_query(q, analyzer, po);
+            ASSERT_TRUE(parsed) << q;
+            EXPECT_EQ(parsed->query.get_description().find("AND_MAYBE") != std::string::npos,
+                      optional == 1)
+                << parsed->query.get_description();
+            Xapian::Enquire enquire(db);
+            enquire.set_query(parsed->query);
+            enquire.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.75, 0.5));
+            const Xapian::MSet mset = enquire.get_mset(0, 10);
+            for (auto m = mset.begin(); m != mset.end(); ++m)
+                results[optional].emplace_back(m.get_document().get_value(schema::slot_id),
+                                               m.get_weight());
+        }
+        ASSERT_EQ(results[0].size(), results[1].size()) << q;
+        ASSERT_FALSE(results[0].empty()) << q;
+        for (std::size_t i = 0; i < results[0].size(); ++i) {
+            EXPECT_EQ(results[0][i].first, results[1][i].first) << q;
+            EXPECT_NEAR(results[0][i].second, results[1][i].second, 1e-12) << q;
+        }
+    }
+
+    // The searcher knows which index is which: the Japanese page has only the exact form of
+    // "running" (Japanese has no stemmer), and is still found by an English query.
+    auto english_searcher = Searcher::open(one_language.path());
+    auto mixed_searcher = Searcher::open(mixed.path());
+    ASSERT_TRUE(english_searcher && mixed_searcher);
+    SearchRequest req;
+    req.q = "running";
+    req.lang = "en";
+    EXPECT_EQ(search(*english_searcher, req).total, 3u);
+    auto found = ids(search(*mixed_searcher, req));
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"e1", "e2", "e3", "j1"}));
 }
 
 TEST(Searcher, MissingIndexIsUnavailable) {
