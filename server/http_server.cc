@@ -204,9 +204,23 @@ class Session : public std::enable_shared_from_this<Session> {
         response_.emplace(std::move(res));
         route_ = std::move(route);
         started_ = started;
+        // Header and body go out as one contiguous buffer: one iovec for the kernel, and the
+        // header's many small buffers are walked once here instead of on every partial write
+        // (about a tenth of the CPU of a /healthz request).
+        wire_.clear();
+        http::serializer<false, http::string_body> serializer(*response_);
+        beast::error_code ec;
+        while (!ec && !serializer.is_done())
+            serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+                for (const auto b : beast::buffers_range_ref(buffers))
+                    wire_.append(static_cast<const char*>(b.data()), b.size());
+                serializer.consume(beast::buffer_bytes(buffers));
+            });
+        if (ec)
+            return on_write(ec, 0);
         stream_.expires_after(shared_.limits.read_timeout);
-        http::async_write(stream_, *response_,
-                          beast::bind_front_handler(&Session::on_write, shared_from_this()));
+        net::async_write(stream_, net::buffer(wire_),
+                         beast::bind_front_handler(&Session::on_write, shared_from_this()));
     }
 
     void on_write(beast::error_code ec, std::size_t bytes) {
@@ -251,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool over_capacity_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<Response> response_;
+    std::string wire_; ///< the response as sent; its capacity is kept for the next one
     std::string route_, method_;
     Clock::time_point started_;
     std::size_t requests_ = 0;
