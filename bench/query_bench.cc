@@ -25,6 +25,7 @@
 // it to rebuild after changing the indexer), MIXI_BENCH_REPS.
 #include "bench/scifact.h"
 #include "common/index_layout.h"
+#include "common/stored_data.h"
 #include "common/text_lines.h"
 #include "indexer/index_writer.h"
 #include "indexer/sources.h"
@@ -330,7 +331,8 @@ std::vector<SnippetCase> snippet_cases(const Env& e, mixi::analyzers::Analyzer& 
             c.mset = enquire.get_mset(0, 10);
             for (auto m = c.mset.begin(); m != c.mset.end(); ++m) {
                 boost::system::error_code ec;
-                const json::value v = json::parse(m.get_document().get_data(), ec);
+                const json::value v =
+                    json::parse(mixi::schema::unpack_stored(m.get_document().get_data()), ec);
                 if (!ec && v.is_object())
                     c.bodies.push_back(mixi::bench::json_text(v.get_object(), "body"));
             }

@@ -3,6 +3,7 @@
 #include "analyzers/language.h"
 #include "common/dates.h"
 #include "common/schema.h"
+#include "common/stored_data.h"
 #include "common/utf8.h"
 
 #include <algorithm>
@@ -99,7 +100,7 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
         data["tags"] = std::move(tags);
     }
     data["body"] = utf8_prefix(body, options_.stored_body_bytes);
-    doc.set_data(json::serialize(data));
+    doc.set_data(schema::pack_stored(json::serialize(data)));
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include "common/dates.h"
 #include "common/index_layout.h"
 #include "common/schema.h"
+#include "common/stored_data.h"
 #include "common/utf8.h"
 #include "query/snippet.h"
 
@@ -191,7 +192,8 @@ Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian
             std::string id = m.get_sort_key();
             if (id.empty()) { // an index from before slot_id
                 boost::system::error_code ec;
-                const json::value data = json::parse(m.get_document().get_data(), ec);
+                const json::value data =
+                    json::parse(schema::unpack_stored(m.get_document().get_data()), ec);
                 if (!ec && data.is_object())
                     id = string_field(data.get_object(), "id");
             }
@@ -604,7 +606,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         Hit hit;
         hit.score = r.score;
         boost::system::error_code ec;
-        const json::value data = json::parse(r.document.get_data(), ec);
+        const json::value data = json::parse(schema::unpack_stored(r.document.get_data()), ec);
         if (!ec && data.is_object()) {
             const json::object& obj = data.get_object();
             hit.id = string_field(obj, "id");

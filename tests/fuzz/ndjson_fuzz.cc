@@ -1,6 +1,7 @@
 // NDJSON ingest (indexer/sources.h) on arbitrary bytes: each line is parsed as a record as
 // NdjsonSource does, and every public record goes through the document builder, as the indexer
 // does. Nothing crashes; stored values are valid UTF-8.
+#include "common/stored_data.h"
 #include "common/utf8.h"
 #include "fuzz_util.h"
 #include "indexer/document_builder.h"
@@ -31,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             continue;
         const auto prepared = builder.build(*record);
         fuzz::check(!prepared.id_term.empty(), "a document without an id term");
-        fuzz::check(is_valid_utf8(prepared.document.get_data()), "document data is not UTF-8");
+        fuzz::check(is_valid_utf8(schema::unpack_stored(prepared.document.get_data())),
+                    "document data is not UTF-8");
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 // Unit tests of DocumentBuilder: a record becomes a document laid out as common/schema.h says.
 #include "common/dates.h"
 #include "common/schema.h"
+#include "common/stored_data.h"
 #include "common/utf8.h"
 #include "indexer/document_builder.h"
 
@@ -153,7 +154,8 @@ TEST(DocumentBuilder, StoredData) {
     Record r = english_record();
     r.body = "ab東京"; // cut at 4 bytes would split 東
     const PreparedDocument out = builder.build(r);
-    const boost::json::object data = boost::json::parse(out.document.get_data()).as_object();
+    const boost::json::object data =
+        boost::json::parse(mixi::schema::unpack_stored(out.document.get_data())).as_object();
     EXPECT_EQ(data.at("id").as_string(), "a-001");
     EXPECT_EQ(data.at("url").as_string(), "https://example.social/articles/101");
     EXPECT_EQ(data.at("title").as_string(), "Running Photography");
@@ -176,8 +178,35 @@ TEST(DocumentBuilder, InvalidUtf8IsRepaired) {
     const PreparedDocument out = builder.build(r);
     for (const auto& [term, wdf] : wdfs(out.document))
         EXPECT_TRUE(mixi::is_valid_utf8(term)) << term;
-    const boost::json::object data = boost::json::parse(out.document.get_data()).as_object();
+    const boost::json::object data =
+        boost::json::parse(mixi::schema::unpack_stored(out.document.get_data())).as_object();
     EXPECT_EQ(data.at("title").as_string(), "caf\xEF\xBF\xBD ok");
 }
 
 } // namespace
+
+namespace mixi::schema {
+namespace {
+
+TEST(StoredData, PackedIsAZstdFrameThatUnpacksToTheJson) {
+    std::string json = R"({"id":"a-001","body":")";
+    for (int i = 0; i < 200; ++i)
+        json += "words that repeat compress well; ";
+    json += "東京\"}";
+    const std::string packed = pack_stored(json);
+    EXPECT_LT(packed.size(), json.size() / 4); // compressed: Xapian's zlib has nothing to gain
+    EXPECT_EQ(static_cast<unsigned char>(packed[0]), 0x28u); // zstd's magic number
+    EXPECT_EQ(unpack_stored(packed), json);
+    EXPECT_EQ(unpack_stored(pack_stored("")), "");
+}
+
+TEST(StoredData, OlderIndexesJsonPassesThroughAndDamageGivesNothing) {
+    EXPECT_EQ(unpack_stored(R"({"id":"x"})"), R"({"id":"x"})"); // data as stored before
+    std::string packed = pack_stored(R"({"id":"x","body":"some text to compress"})");
+    packed.resize(packed.size() - 3); // truncated frame
+    EXPECT_EQ(unpack_stored(packed), "");
+    EXPECT_EQ(unpack_stored(packed.substr(0, 4)), ""); // the magic number alone
+}
+
+} // namespace
+} // namespace mixi::schema
