@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <unicode/brkiter.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
@@ -101,105 +106,150 @@ std::string Analyzer::fold(std::string_view text) const {
 namespace {
 
 // Word-break classes of ASCII characters (UAX #29 as ICU's root rules have them: the colon is
-// not MidLetter there).
-enum class Wb : std::uint8_t {
-    other,
-    letter,
-    digit,
-    extend_num_let,
-    mid_num_let,
-    single_quote,
-    mid_num
+// not MidLetter there), as bits: a byte may be in several of the masks below.
+enum : std::uint8_t {
+    letter = 1,
+    digit = 2,
+    extend_num_let = 4, ///< "_"
+    mid_letter = 8,     ///< joins letter to letter: MidNumLet "." and Single_Quote "'"
+    mid_digit = 16,     ///< joins digit to digit: MidNum "," ";", MidNumLet, Single_Quote
 };
 
-constexpr Wb word_break_class_of(unsigned char c) {
+constexpr std::uint8_t word_break_bits(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return Wb::letter;
+        return letter;
     if (c >= '0' && c <= '9')
-        return Wb::digit;
+        return digit;
     switch (c) {
     case '_':
-        return Wb::extend_num_let;
+        return extend_num_let;
     case '.':
-        return Wb::mid_num_let;
     case '\'':
-        return Wb::single_quote;
+        return mid_letter | mid_digit;
     case ',':
     case ';':
-        return Wb::mid_num;
+        return mid_digit;
     default:
-        return Wb::other;
+        return 0;
     }
 }
 
-// One table lookup per byte: the tokenizer's inner loop.
 constexpr auto word_break_table = [] {
-    std::array<Wb, 256> t{};
+    std::array<std::uint8_t, 256> t{};
     for (int c = 0; c < 256; ++c)
-        t[static_cast<std::size_t>(c)] = word_break_class_of(static_cast<unsigned char>(c));
+        t[static_cast<std::size_t>(c)] = word_break_bits(static_cast<unsigned char>(c));
     return t;
 }();
 
-Wb word_break_class(char c) {
-    return word_break_table[static_cast<unsigned char>(c)];
+/// One bit per byte of a 64-byte block: which bytes have each class.
+struct BlockMasks {
+    std::uint64_t letters = 0, digits = 0, extend = 0, mid_letters = 0, mid_digits = 0;
+};
+
+BlockMasks block_masks_scalar(const char* p, std::size_t count) {
+    BlockMasks m;
+    for (std::size_t k = 0; k < count; ++k) { // no branch on the bytes: no mispredictions
+        const std::uint64_t t = word_break_table[static_cast<unsigned char>(p[k])];
+        m.letters |= (t & 1) << k;
+        m.digits |= (t >> 1 & 1) << k;
+        m.extend |= (t >> 2 & 1) << k;
+        m.mid_letters |= (t >> 3 & 1) << k;
+        m.mid_digits |= (t >> 4 & 1) << k;
+    }
+    return m;
 }
 
-bool is_word_char(Wb c) {
-    return c == Wb::letter || c == Wb::digit || c == Wb::extend_num_let;
+BlockMasks block_masks(const char* p, std::size_t count) {
+#if defined(__SSE2__)
+    // 16 bytes a compare (every byte here is ASCII, so signed compares are right).
+    if (count == 64) {
+        BlockMasks m;
+        auto bits = [](__m128i v) {
+            return static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(v)));
+        };
+        auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+        auto in = [](__m128i v, char lo, char hi) {
+            return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                                 _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+        };
+        for (int k = 0; k < 4; ++k) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+            const __m128i mid = _mm_or_si128(eq(v, '.'), eq(v, '\''));
+            const int shift = 16 * k;
+            m.letters |= bits(in(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z')) << shift;
+            m.digits |= bits(in(v, '0', '9')) << shift;
+            m.extend |= bits(eq(v, '_')) << shift;
+            m.mid_letters |= bits(mid) << shift;
+            m.mid_digits |= bits(_mm_or_si128(mid, _mm_or_si128(eq(v, ','), eq(v, ';')))) << shift;
+        }
+        return m;
+    }
+#endif
+    return block_masks_scalar(p, count);
 }
 
 } // namespace
 
+// Words are the runs of word bytes: letters, digits, "_", and a middle character with a letter
+// on both sides (WB6/7) or a digit on both sides (WB11/12). Found 64 bytes at a time with bit
+// masks rather than a branch per byte, which mispredicted at every word's start and end.
 void Analyzer::tokenize_ascii(std::string_view text, std::uint32_t base, bool fold_words,
                               std::vector<Token>& tokens) const {
     const std::size_t n = text.size();
-    auto cls = [&](std::size_t i) { return i < n ? word_break_class(text[i]) : Wb::other; };
-    std::size_t i = 0;
-    while (i < n) {
-        Wb c = cls(i);
-        if (!is_word_char(c)) {
-            ++i;
-            continue;
-        }
-        const std::size_t begin = i;
-        Wb prev = c;
-        ++i;
-        while (i < n) {
-            const Wb next = cls(i);
-            if (is_word_char(next)) { // WB5, WB8-10, WB13a/b
-                prev = next;
-                ++i;
-                continue;
-            }
-            // WB6/7: letter (MidNumLet | Single_Quote) letter; WB11/12: digit (MidNum |
-            // MidNumLet | Single_Quote) digit.
-            const Wb after = cls(i + 1);
-            const bool mid_letter = prev == Wb::letter && after == Wb::letter &&
-                                    (next == Wb::mid_num_let || next == Wb::single_quote);
-            const bool mid_digit =
-                prev == Wb::digit && after == Wb::digit &&
-                (next == Wb::mid_num || next == Wb::mid_num_let || next == Wb::single_quote);
-            if (!mid_letter && !mid_digit)
-                break;
-            i += 2;
-            prev = after;
-        }
+    const std::size_t blocks = (n + 63) / 64;
+    auto block = [&](std::size_t b) {
+        return b < blocks ? block_masks(text.data() + 64 * b, std::min<std::size_t>(64, n - 64 * b))
+                          : BlockMasks{};
+    };
+    auto word_mask = [](const BlockMasks& prev, const BlockMasks& m, const BlockMasks& next) {
+        const std::uint64_t letter_before = m.letters << 1 | prev.letters >> 63;
+        const std::uint64_t letter_after = m.letters >> 1 | next.letters << 63;
+        const std::uint64_t digit_before = m.digits << 1 | prev.digits >> 63;
+        const std::uint64_t digit_after = m.digits >> 1 | next.digits << 63;
+        return m.letters | m.digits | m.extend | (m.mid_letters & letter_before & letter_after) |
+               (m.mid_digits & digit_before & digit_after);
+    };
+    auto emit = [&](std::size_t begin, std::size_t end) {
+        const std::size_t length = end - begin;
+        const std::uint8_t last = word_break_table[static_cast<unsigned char>(text[end - 1])];
         // ICU reports the status of the last rule that joined the word: a word ending in a
         // digit, or in one underscore after a digit, is a number; a lone "_" is no word.
-        if (i - begin == 1 && c == Wb::extend_num_let)
-            continue;
-        const Wb last = cls(i - 1);
-        const Wb before_last = i - begin >= 2 ? cls(i - 2) : Wb::other;
+        if (length == 1 && last == extend_num_let)
+            return;
+        if (length > options_.max_term_bytes) // ASCII folds to the same length
+            return;
         const bool number =
-            last == Wb::digit || (last == Wb::extend_num_let && before_last == Wb::digit);
-        if (i - begin > options_.max_term_bytes) // ASCII folds to the same length
-            continue;
+            last == digit || (last == extend_num_let && length >= 2 &&
+                              word_break_table[static_cast<unsigned char>(text[end - 2])] == digit);
         Token& token = tokens.emplace_back(); // in place: moving a Token costs a memcpy
         if (fold_words)
-            token.term = fold(text.substr(begin, i - begin));
+            token.term = fold(text.substr(begin, length));
         token.begin = base + static_cast<std::uint32_t>(begin);
-        token.end = base + static_cast<std::uint32_t>(i);
+        token.end = base + static_cast<std::uint32_t>(end);
         token.kind = number ? TokenKind::number : TokenKind::word;
+    };
+    // The masks of blocks b - 1, b, b + 1 and b + 2 roll along; a word may cross blocks.
+    BlockMasks m0, m1 = block(0), m2 = block(1);
+    std::uint64_t w1 = word_mask(m0, m1, m2); // word bytes of block b
+    std::uint64_t carry = 0;                  // whether the byte before block b is one
+    std::size_t begin = 0;
+    for (std::size_t b = 0; b < blocks; ++b) {
+        const BlockMasks m3 = block(b + 2);
+        const std::uint64_t w2 = word_mask(m1, m2, m3);
+        const std::uint64_t starts = w1 & ~(w1 << 1 | carry);
+        const std::uint64_t ends = w1 & ~(w1 >> 1 | (w2 & 1) << 63); // a word's last byte
+        for (std::uint64_t bits = starts | ends; bits; bits &= bits - 1) {
+            const int k = std::countr_zero(bits);
+            if (starts >> k & 1)
+                begin = 64 * b + static_cast<std::size_t>(k);
+            if (ends >> k & 1)
+                emit(begin, 64 * b + static_cast<std::size_t>(k) + 1);
+        }
+        carry = w1 >> 63;
+        m0 = m1;
+        m1 = m2;
+        m2 = m3;
+        w1 = w2;
     }
 }
 
@@ -218,11 +268,17 @@ std::vector<Token> Analyzer::split(std::string_view text, bool fold_words) {
         tokenize_icu(text, 0, fold_words, tokens);
         return tokens;
     }
-    // Most text is plain ASCII: one pass of the fast path (both loops below are vectorised).
-    unsigned char bits = 0;
-    for (const char c : text)
-        bits |= static_cast<unsigned char>(c);
-    if ((bits & 0x80) == 0 && text.find('@') == std::string_view::npos) {
+    // Most text is plain ASCII: one pass of the fast path.
+    std::uint64_t bits = 0; // eight bytes at a time
+    std::size_t k = 0;
+    for (; k + 8 <= text.size(); k += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data() + k, 8);
+        bits |= word;
+    }
+    for (; k < text.size(); ++k)
+        bits |= static_cast<unsigned char>(text[k]);
+    if ((bits & 0x8080808080808080ull) == 0 && text.find('@') == std::string_view::npos) {
         tokenize_ascii(text, 0, fold_words, tokens);
         return tokens;
     }
