@@ -22,6 +22,8 @@ struct FreeDCtx {
 
 std::string pack_stored(std::string_view json) {
     thread_local std::unique_ptr<ZSTD_CCtx, FreeCCtx> cctx(ZSTD_createCCtx());
+    if (!cctx)
+        return std::string(json);
     std::string out(ZSTD_compressBound(json.size()), '\0');
     const std::size_t n =
         ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), json.data(), json.size(), level);
@@ -38,6 +40,8 @@ std::string unpack_stored(std::string_view data) {
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1u << 30))
         return {};
     thread_local std::unique_ptr<ZSTD_DCtx, FreeDCtx> dctx(ZSTD_createDCtx());
+    if (!dctx)
+        return {};
     std::string out(size, '\0');
     const std::size_t n =
         ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), data.data(), data.size());

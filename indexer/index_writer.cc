@@ -326,6 +326,7 @@ Expected<void> compact_in_place(const fs::path& path) {
     fs::remove_all(path, ec);
     if (!ec)
         fs::rename(compacted, path, ec);
+    sync_directory(path.parent_path()); // the rename is durable before `current` names it
     if (ec)
         return fail(ErrorCode::io_error,
                     "cannot replace " + path.string() + " by its compacted copy: " + ec.message());

@@ -223,15 +223,20 @@ Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values)
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
-/// The language every document of `db` is in, or "" when there are several.
+/// The language every document of `db` is in, or "" when there are several or the index
+/// cannot tell (a remote shard that fails here: "" only costs speed, never matches).
 std::string sole_language(const Xapian::Database& db) {
-    auto t = db.allterms_begin(schema::lang);
-    if (t == db.allterms_end(schema::lang))
+    try {
+        auto t = db.allterms_begin(schema::lang);
+        if (t == db.allterms_end(schema::lang))
+            return {};
+        const std::string term = *t;
+        if (++t != db.allterms_end(schema::lang) || db.get_termfreq(term) != db.get_doccount())
+            return {};
+        return term.substr(std::string_view(schema::lang).size());
+    } catch (const Xapian::Error&) {
         return {};
-    const std::string term = *t;
-    if (++t != db.allterms_end(schema::lang) || db.get_termfreq(term) != db.get_doccount())
-        return {};
-    return term.substr(std::string_view(schema::lang).size());
+    }
 }
 
 } // namespace

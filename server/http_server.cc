@@ -240,6 +240,8 @@ class Session : public std::enable_shared_from_this<Session> {
             }
         }
         method_.clear();
+        if (wire_.capacity() > 64 * 1024) // a large static file: do not keep its buffer
+            std::string().swap(wire_);
         if (ec || !keep_alive || shared_.stopping)
             return close();
         wait_for_request();
