@@ -45,12 +45,8 @@ trickle=${TRICKLE_S:-1}
 read_timeout=${READ_TIMEOUT_MS:-}
 keep=${KEEP:-0}
 
-die() { echo "faults.sh: $*" >&2; exit 1; }
-check_int() { # NAME VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        die "$1 must be an integer in [$3, $4], got \"$2\""
-    fi
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh" # die, check_int, stop_pid, field
 check_int DURATION "$duration" 1 300
 check_int FLOOD_CONNS "$flood_conns" 1 20000
 check_int SLOW_CLIENTS "$slow_clients" 1 20000
@@ -73,18 +69,6 @@ fi
 work=$(mktemp -d /tmp/mixi-faults.XXXXXX)
 mixi_pid='' bg_pids=()
 
-stop_pid() { # PID: TERM, wait up to 5 s, then KILL
-    local pid=$1 i
-    [[ -n $pid ]] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$? p
     trap - EXIT INT TERM
@@ -127,7 +111,6 @@ limits=$("$mixi" serve --print-config "${sets[@]}" 2>/dev/null |
 
 # ------------------------------------------------------------------------------ measuring
 
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 ms() { awk -v v="$1" 'BEGIN {printf "%.2f", v / 1000}'; }
 
 # normal NAME: the normal client for DURATION s; its RESULT line in $work/NAME.result
@@ -140,6 +123,24 @@ normal() {
 }
 alive() { [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/healthz" || true) == 200 ]]; }
 
+# beside NAME LABEL COMMAND...: the normal client (as `normal NAME_normal`) while COMMAND runs
+# in the background (output in $work/NAME.txt); then its RESULT line in $NAME, the connections
+# to the server during the phase in $NAME_open, and a check that the server still answers.
+beside() {
+    local name=$1 label=$2 pid open
+    shift 2
+    "$@" >"$work/$name.txt" 2>&1 &
+    pid=$!
+    bg_pids+=("$pid")
+    sleep 2 # let them connect
+    open=$(ss -Htn state established "dport = :$port" 2>/dev/null | wc -l || echo '?')
+    normal "${name}_normal"
+    wait "$pid" || die "the $label (${*:1:2}) failed: $(tail -3 "$work/$name.txt")"
+    printf -v "$name" '%s' "$(sed -n 's/^RESULT //p' "$work/$name.txt")"
+    printf -v "${name}_open" '%s' "$open"
+    alive || die "the server does not answer /healthz after the $label: $(tail -5 "$work/mixi.err")"
+}
+
 echo "mixi-search load faults, $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "machine: $(nproc) cores, loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg); ulimit -n $(ulimit -n)"
 echo "server: $url (pid $mixi_pid), config: ${limits:-?}; $(wc -l <"$work/paths.txt") queries round-robin"
@@ -150,39 +151,16 @@ sleep 1
 normal baseline
 
 echo "2/4 idle: $flood_conns idle keep-alive connections, and the normal client ..."
-python3 "$here/load/slow_clients.py" "$port" "$flood_conns" "$((duration + 4))" 1 idle \
-    >"$work/idle.txt" 2>&1 &
-idle_pid=$!
-bg_pids+=("$idle_pid")
-sleep 2 # let them connect
-idle_open=$(ss -Htn state established "dport = :$port" 2>/dev/null | wc -l || echo '?')
-normal idle_normal
-wait "$idle_pid" || die "slow_clients.py (idle) failed: $(tail -3 "$work/idle.txt")"
-idle=$(sed -n 's/^RESULT //p' "$work/idle.txt")
-alive || die "the server does not answer /healthz after the idle connections: $(tail -5 "$work/mixi.err")"
+beside idle "idle connections" python3 "$here/load/slow_clients.py" "$port" "$flood_conns" \
+    "$((duration + 4))" 1 idle
 
 echo "3/4 flood: $flood_conns connections of wrk -t2 on /v1/search, and the normal client ..."
-LOAD_PATHS=$work/paths.txt wrk -t2 -c"$flood_conns" -d"$((duration + 4))s" --timeout 10s --latency \
-    -s "$here/load/requests.lua" "$url" >"$work/flood.wrk.txt" 2>&1 &
-flood_pid=$!
-bg_pids+=("$flood_pid")
-sleep 2 # let the flood connect
-normal flood_normal
-wait "$flood_pid" || die "wrk (flood) failed: $(tail -3 "$work/flood.wrk.txt")"
-flood=$(sed -n 's/^RESULT //p' "$work/flood.wrk.txt")
-alive || die "the server does not answer /healthz after the flood: $(tail -5 "$work/mixi.err")"
+beside flood flood env LOAD_PATHS="$work/paths.txt" wrk -t2 -c"$flood_conns" \
+    -d"$((duration + 4))s" --timeout 10s --latency -s "$here/load/requests.lua" "$url"
 
 echo "4/4 slow: $slow_clients slow clients (a header byte every ${trickle}s), and the normal client ..."
-python3 "$here/load/slow_clients.py" "$port" "$slow_clients" "$((duration + 4))" "$trickle" \
-    >"$work/slow.txt" 2>&1 &
-slow_pid=$!
-bg_pids+=("$slow_pid")
-sleep 2 # let them connect
-open_during=$(ss -Htn state established "dport = :$port" 2>/dev/null | wc -l || echo '?')
-normal slow_normal
-wait "$slow_pid" || die "slow_clients.py failed: $(tail -3 "$work/slow.txt")"
-slow=$(sed -n 's/^RESULT //p' "$work/slow.txt")
-alive || die "the server does not answer /healthz after the slow clients: $(tail -5 "$work/mixi.err")"
+beside slow "slow clients" python3 "$here/load/slow_clients.py" "$port" "$slow_clients" \
+    "$((duration + 4))" "$trickle"
 kill -0 "$mixi_pid" || die "the server is gone"
 
 echo
@@ -200,6 +178,6 @@ echo
 echo "flood itself: $(field "$flood" rps) req/s over $flood_conns connections, p50 $(ms "$(field "$flood" p50_us)") ms," \
     "p99 $(ms "$(field "$flood" p99_us)") ms, non2xx $(field "$flood" non2xx), socket errors $(field "$flood" socket_errors)"
 echo "idle connections: $idle (connections to the server during the phase: $idle_open)"
-echo "slow clients: $slow (connections to the server during the phase: $open_during)"
+echo "slow clients: $slow (connections to the server during the phase: $slow_open)"
 echo "server: alive, /healthz 200; its stderr: $(grep -cv '^$' "$work/mixi.err" || true) lines" \
     "$(grep -v '^$' "$work/mixi.err" | sort | uniq -c | sort -rn | head -3 | tr -s ' ' | tr '\n' ';' || true)"

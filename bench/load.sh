@@ -71,14 +71,8 @@ keepalive=${KEEPALIVE_REQUESTS:-1000000}
 perf=${PERF:-0}
 keep=${KEEP:-0}
 
-die() { echo "load.sh: $*" >&2; exit 1; }
-
-# Numbers only, and within bounds, so that every loop below is bounded.
-check_int() { # NAME VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        die "$1 must be an integer in [$3, $4], got \"$2\""
-    fi
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh" # die, check_int, stop_pid, field
 check_int THREADS "$threads" 1 16
 check_int CONNS "$conns" 1 1000
 check_int DURATION "$duration" 1 120
@@ -126,19 +120,6 @@ if ((msmarco_count > 0)); then [[ -f $msmarco ]] || die "no MS MARCO topics at $
 
 work=$(mktemp -d /tmp/mixi-load.XXXXXX)
 nginx_pid='' mixi_pid='' wrk_pid='' perf_pid=
-
-stop_pid() { # PID [SIGNAL]: signal, then wait up to 5 s, then SIGKILL
-    local pid=$1 sig=${2:-TERM} i
-    [[ -n $pid ]] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -"$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?
@@ -252,7 +233,6 @@ bytes_search=$(
 
 # ------------------------------------------------------------------------------ measuring
 
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
