@@ -4,6 +4,7 @@
 #include "common/dates.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <boost/json.hpp>
 #include <chrono>

@@ -8,7 +8,6 @@
 #include "analytics/sqlite.h"
 #include "common/error.h"
 
-#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
