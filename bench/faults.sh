@@ -46,7 +46,7 @@ read_timeout=${READ_TIMEOUT_MS:-}
 keep=${KEEP:-0}
 
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh" # die, check_int, stop_pid, field
+. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve
 check_int DURATION "$duration" 1 300
 check_int FLOOD_CONNS "$flood_conns" 1 20000
 check_int SLOW_CLIENTS "$slow_clients" 1 20000
@@ -93,18 +93,8 @@ done >"$work/paths.txt"
 sets=(--set limits.rate_per_second=0 --set server.access_log=false
     --set limits.requests_per_connection=1000000000)
 [[ -z $read_timeout ]] || sets+=(--set "limits.read_timeout_ms=$read_timeout")
-"$mixi" serve --address 127.0.0.1 --port 0 --index "$work/index" --data "$work/var" "${sets[@]}" \
-    >"$work/mixi.out" 2>"$work/mixi.err" &
-mixi_pid=$!
-url=
-for ((i = 0; i < 100; i++)); do
-    url=$(head -n1 "$work/mixi.out" 2>/dev/null || true)
-    [[ $url == http://127.0.0.1:* ]] && break
-    url=
-    kill -0 "$mixi_pid" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n $url ]] || die "mixi-search serve did not start: $(tail -3 "$work/mixi.err")"
+start_serve "$work" --index "$work/index" --data "$work/var" "${sets[@]}"
+url=$mixi_url
 port=${url##*:}
 limits=$("$mixi" serve --print-config "${sets[@]}" 2>/dev/null |
     grep -E '^(max_connections|read_timeout_ms|threads) *=' | tr -s ' ' | tr '\n' ' ' || true)

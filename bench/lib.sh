@@ -26,3 +26,22 @@ stop_pid() {
 
 # field LINE KEY: the value of KEY=value in a RESULT line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+
+# start_serve DIR ARGS...: `$mixi serve --address 127.0.0.1 --port 0 ARGS...` in the background,
+# its stdout and stderr in DIR/mixi.out and DIR/mixi.err; sets mixi_pid, and mixi_url to the
+# address it prints first; dies when it has not printed one within 10 s.
+start_serve() {
+    local dir=$1 i
+    shift
+    "$mixi" serve --address 127.0.0.1 --port 0 "$@" >"$dir/mixi.out" 2>"$dir/mixi.err" &
+    mixi_pid=$!
+    mixi_url=
+    for ((i = 0; i < 100; i++)); do
+        mixi_url=$(head -n1 "$dir/mixi.out" 2>/dev/null || true)
+        [[ $mixi_url == http://127.0.0.1:* ]] && return 0
+        mixi_url=
+        kill -0 "$mixi_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    die "mixi-search serve did not start: $(tail -3 "$dir/mixi.err")"
+}

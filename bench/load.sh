@@ -72,7 +72,7 @@ perf=${PERF:-0}
 keep=${KEEP:-0}
 
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh" # die, check_int, stop_pid, field
+. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve
 check_int THREADS "$threads" 1 16
 check_int CONNS "$conns" 1 1000
 check_int DURATION "$duration" 1 120
@@ -196,21 +196,9 @@ start_nginx() {
 }
 
 start_mixi() {
-    local i
-    "$mixi" serve --address 127.0.0.1 --port 0 --index "$index" --data "$work/var" --set server.threads=1 \
+    start_serve "$work" --index "$index" --data "$work/var" --set server.threads=1 \
         --set server.access_log=false --set "limits.requests_per_connection=$keepalive" \
-        --set limits.rate_per_second=0 \
-        >"$work/mixi.out" 2>"$work/mixi.err" &
-    mixi_pid=$!
-    mixi_url=
-    for ((i = 0; i < 100; i++)); do
-        mixi_url=$(head -n1 "$work/mixi.out" 2>/dev/null || true)
-        [[ $mixi_url == http://127.0.0.1:* ]] && break
-        mixi_url=
-        kill -0 "$mixi_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ -n $mixi_url ]] || die "mixi-search serve did not start: $(tail -3 "$work/mixi.err")"
+        --set limits.rate_per_second=0
     [[ $(http_status "$mixi_url/healthz") == 200 ]] || die "$mixi_url/healthz does not answer 200"
 }
 

@@ -181,6 +181,16 @@ std::vector<std::string> english_stopwords() {
     return out;
 }
 
+/// Xapian's own QueryParser as the bare benchmarks use it: english, STEM_SOME, default OR.
+Xapian::QueryParser bare_parser(const Xapian::Database& db) {
+    Xapian::QueryParser qp;
+    qp.set_database(db);
+    qp.set_stemmer(Xapian::Stem("english"));
+    qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    qp.set_default_op(Xapian::Query::OP_OR);
+    return qp;
+}
+
 struct Bare {
     Xapian::Database db;
     Xapian::QueryParser qp;
@@ -196,10 +206,7 @@ Runner bare_runner(const Env& e, bool stop, std::string& error) {
         error = x.get_description();
         return {};
     }
-    b->qp.set_database(b->db);
-    b->qp.set_stemmer(Xapian::Stem("english"));
-    b->qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-    b->qp.set_default_op(Xapian::Query::OP_OR);
+    b->qp = bare_parser(b->db);
     if (stop) {
         for (const auto& w : english_stopwords())
             b->stopper.add(w);
@@ -313,11 +320,7 @@ std::vector<SnippetCase> snippet_cases(const Env& e, mixi::analyzers::Analyzer& 
     std::vector<SnippetCase> cases;
     try {
         Xapian::Database db(e.db_path.string());
-        Xapian::QueryParser qp;
-        qp.set_database(db);
-        qp.set_stemmer(Xapian::Stem("english"));
-        qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-        qp.set_default_op(Xapian::Query::OP_OR);
+        Xapian::QueryParser qp = bare_parser(db);
         mixi::query::ParseOptions po;
         po.lang = "en";
         for (const Query& q : e.queries) {
