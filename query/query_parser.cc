@@ -138,14 +138,16 @@ class Builder {
         } else if (t.kind == TokenKind::word && analyzer_.has_stemmer(out_.lang)) {
             const std::string stem = analyzer_.stem(t.term, out_.lang);
             out_.highlight_stems.insert(stem);
-            q = Xapian::Query(schema::term(schema::stem, stem));
+            const std::string stem_term = schema::term(schema::stem, stem);
+            q = Xapian::Query(stem_term);
             // The exact form ranks a word above its variants; it also makes the query about
             // 30% slower (bench/RESULTS.md), so 0 leaves it out. Where every document is in the
             // query's language, the exact form can only match beside the stem.
-            const auto op = !options_.index_language.empty() && out_.lang == options_.index_language
-                                ? Xapian::Query::OP_AND_MAYBE
-                                : Xapian::Query::OP_OR;
-            if (options_.exact_weight > 0)
+            const bool beside_stem =
+                !options_.index_language.empty() && out_.lang == options_.index_language;
+            const auto op = beside_stem ? Xapian::Query::OP_AND_MAYBE : Xapian::Query::OP_OR;
+            if (options_.exact_weight > 0 &&
+                !(beside_stem && options_.term_stats && in_every_match(t.term, stem_term)))
                 q = Xapian::Query(op, q,
                                   Xapian::Query(options_.exact_weight, Xapian::Query(t.term)));
         } else {
@@ -158,6 +160,13 @@ class Builder {
                                             options_.prefix_expansions,
                                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
         return q;
+    }
+
+    /// Whether the word `exact` is in every document that holds its stem: the same term
+    /// frequency, since the index lists a word's stem wherever the word is.
+    bool in_every_match(const std::string& exact, const std::string& stem_term) const {
+        return options_.term_stats->get_termfreq(exact) ==
+               options_.term_stats->get_termfreq(stem_term);
     }
 
     /// Every form of a word, for exclusion.

@@ -27,6 +27,11 @@ struct ParseOptions {
     /// is only an extra to the stem's match (OP_AND_MAYBE) rather than a match of its own
     /// (OP_OR): the same matches and the same scores, for less reading.
     std::string index_language;
+    /// With index_language: the index, for term frequencies. An exact form found in exactly
+    /// as many documents as its stem is in every document the stem is in: there is no page
+    /// with only a variant for it to rank below, so it is left out, saving its posting list.
+    /// Null (a remote shard, where each lookup is a round trip): the exact form is kept.
+    const Xapian::Database* term_stats = nullptr;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;

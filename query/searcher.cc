@@ -99,6 +99,7 @@ struct Searcher::State {
     analyzers::Analyzer analyzer;
     ResolvedPopularity popularity;
     std::string index_language; ///< of every document in db, when they share one (else "")
+    bool remote = false;        ///< a shard is served by xapian-tcpsrv
 };
 
 namespace {
@@ -270,6 +271,7 @@ Expected<void> Searcher::connect(State& s) {
     if (subs.empty())
         return fail(ErrorCode::index_unavailable, "no shard can be reached");
     s.index_language = sole_language(db);
+    s.remote = remote;
     s.db = std::move(db);
     s.subs = std::move(subs);
     s.partial = partial;
@@ -480,6 +482,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
     po.index_language = s.index_language;
+    po.term_stats = s.remote ? nullptr : &s.db;
     po.bigram_weight = o.bigram_weight;
     po.max_query_bytes = o.max_query_bytes;
     auto parsed = parse_query(request.q, s.analyzer, po);
