@@ -390,11 +390,11 @@ std::string Analyzer::stem(std::string_view term, std::string_view lang) {
     CachedStemmer& s = stemmer_for(lang);
     if (term.empty() || s.stemmer.is_none())
         return std::string(term);
-    std::string key(term);
-    if (auto hit = s.cache.find(key); hit != s.cache.end())
+    if (auto hit = s.cache.find(term); hit != s.cache.end())
         return hit->second;
     if (s.cache.size() > 200'000) // bounded: a long run over a huge vocabulary starts afresh
         s.cache.clear();
+    std::string key(term);
     std::string stemmed = s.stemmer(key);
     s.cache.emplace(std::move(key), stemmed);
     return stemmed;

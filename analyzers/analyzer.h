@@ -86,7 +86,7 @@ class Analyzer {
     /// distinct words among thousands).
     struct CachedStemmer {
         Xapian::Stem stemmer;
-        std::unordered_map<std::string, std::string> cache;
+        std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> cache;
     };
     CachedStemmer& stemmer_for(std::string_view lang);
     std::map<std::string, CachedStemmer, std::less<>> stemmers_;

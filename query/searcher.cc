@@ -160,10 +160,10 @@ Xapian::Database open_shard(Shard& shard, const SearchOptions& o) {
     return Xapian::Database(shard.db_path.string());
 }
 
-std::string string_field(const json::object& o, const char* key) {
+std::string_view string_field(const json::object& o, const char* key) {
     if (const json::value* v = o.if_contains(key); v && v->is_string())
-        return std::string(v->get_string());
-    return "";
+        return v->get_string();
+    return {};
 }
 
 /// A hit before it is read: its score and document.
@@ -614,7 +614,12 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         Hit hit;
         hit.score = r.score;
         boost::system::error_code ec;
-        const json::value data = json::parse(schema::unpack_stored(r.document.get_data()), ec);
+        // The fields are copied out before the next hit: parse into a buffer on the stack (and
+        // from there into the heap only when it is full) instead of one allocation per field.
+        unsigned char buffer[8192];
+        json::monotonic_resource fields(buffer, sizeof buffer);
+        const json::value data =
+            json::parse(schema::unpack_stored(r.document.get_data()), ec, &fields);
         if (!ec && data.is_object()) {
             const json::object& obj = data.get_object();
             hit.id = string_field(obj, "id");
