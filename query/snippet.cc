@@ -4,37 +4,61 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
+#include <utility>
+#include <vector>
 
 namespace mixi::query {
 
 using analyzers::Token;
 using analyzers::TokenKind;
 
+namespace {
+
+/// Appends `s` to `out` with & < > " ' escaped, copying the runs between them whole.
+void append_escaped(std::string& out, std::string_view s) {
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        std::string_view entity;
+        switch (s[i]) {
+        case '&':
+            entity = "&amp;";
+            break;
+        case '<':
+            entity = "&lt;";
+            break;
+        case '>':
+            entity = "&gt;";
+            break;
+        case '"':
+            entity = "&quot;";
+            break;
+        case '\'':
+            entity = "&#39;";
+            break;
+        default:
+            continue;
+        }
+        out.append(s.substr(run, i - run));
+        out.append(entity);
+        run = i + 1;
+    }
+    out.append(s.substr(run));
+}
+
+/// Appends text of the page, escaped, with ill-formed UTF-8 repaired.
+void append_text(std::string& out, std::string_view s) {
+    if (is_valid_utf8(s))
+        append_escaped(out, s);
+    else
+        append_escaped(out, repair_utf8(s));
+}
+
+} // namespace
+
 std::string html_escape(std::string_view s) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
-    for (char c : s) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
-        }
-    }
+    append_escaped(out, s);
     return out;
 }
 
@@ -139,12 +163,19 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
     // The window of hits spanning at most max_bytes with the most distinct words, then the
     // most hits.
     std::size_t best_first = 0, best_last = 0, best_distinct = 0, best_count = 0;
-    std::map<const std::string*, int> in_window;
+    // How often each query word is in the window; a query has few words, so a list will do.
+    std::vector<std::pair<const std::string*, int>> in_window;
+    auto count_of = [&](const std::string* word) -> int& {
+        for (auto& [w, n] : in_window)
+            if (w == word)
+                return n;
+        return in_window.emplace_back(word, 0).second;
+    };
     for (std::size_t lo = 0, hi = 0; hi < hits.size(); ++hi) {
-        ++in_window[hits[hi].word];
+        ++count_of(hits[hi].word);
         while (lo < hi && tokens[hits[hi].token].end - tokens[hits[lo].token].begin > max_bytes) {
-            if (--in_window[hits[lo].word] == 0)
-                in_window.erase(hits[lo].word);
+            if (--count_of(hits[lo].word) == 0)
+                std::erase_if(in_window, [&](const auto& e) { return e.first == hits[lo].word; });
             ++lo;
         }
         const std::size_t count = hi - lo + 1;
@@ -188,13 +219,13 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
         ++h;
     for (; h < hits.size() && tokens[hits[h].token].end <= end; ++h) {
         const Token& t = tokens[hits[h].token];
-        out += html_escape(repair_utf8(text.substr(pos, t.begin - pos)));
+        append_text(out, text.substr(pos, t.begin - pos));
         out += "<mark>";
-        out += html_escape(repair_utf8(text.substr(t.begin, t.end - t.begin)));
+        append_text(out, text.substr(t.begin, t.end - t.begin));
         out += "</mark>";
         pos = t.end;
     }
-    out += html_escape(repair_utf8(text.substr(pos, end - pos)));
+    append_text(out, text.substr(pos, end - pos));
     if (end < raw.size())
         out += "…";
     return out;

@@ -201,6 +201,15 @@ TEST(Snippet, EscapesEverythingButMarks) {
                     "&quot;quoted&quot;");
 }
 
+TEST(Snippet, RepairsIllFormedTextAroundTheMarks) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"fox", "dog"}, stems;
+    const std::string text = "a \xFF red fox & \xC3 dog";
+    const std::string snip = make_snippet(text, {&terms, &stems, "en"}, analyzer);
+    EXPECT_EQ(snip, "a \uFFFD red <mark>fox</mark> &amp; \uFFFD <mark>dog</mark>");
+    EXPECT_TRUE(is_valid_utf8(snip));
+}
+
 TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
     analyzers::Analyzer analyzer;
     std::string text;
