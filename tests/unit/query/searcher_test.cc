@@ -210,6 +210,15 @@ TEST(Snippet, RepairsIllFormedTextAroundTheMarks) {
     EXPECT_TRUE(is_valid_utf8(snip));
 }
 
+TEST(Snippet, MarksWordsWhateverTheirCase) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"fox", "zebra"}, stems = {"dog"};
+    const std::string snip = make_snippet("The FOX, a Fox, the fox; DOGS, Dog, ZEBRA [fox",
+                                          {&terms, &stems, "en"}, analyzer);
+    EXPECT_EQ(snip, "The <mark>FOX</mark>, a <mark>Fox</mark>, the <mark>fox</mark>; "
+                    "<mark>DOGS</mark>, <mark>Dog</mark>, <mark>ZEBRA</mark> [<mark>fox</mark>");
+}
+
 TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
     analyzers::Analyzer analyzer;
     std::string text;
