@@ -321,6 +321,8 @@ std::vector<SnippetCase> snippet_cases(const Env& e, mixi::analyzers::Analyzer& 
     try {
         Xapian::Database db(e.db_path.string());
         Xapian::QueryParser qp = bare_parser(db);
+        mixi::schema::StoredDictionaries dictionaries;
+        dictionaries.add(db.get_metadata(mixi::schema::stored_dictionary_key));
         mixi::query::ParseOptions po;
         po.lang = "en";
         for (const Query& q : e.queries) {
@@ -334,8 +336,8 @@ std::vector<SnippetCase> snippet_cases(const Env& e, mixi::analyzers::Analyzer& 
             c.mset = enquire.get_mset(0, 10);
             for (auto m = c.mset.begin(); m != c.mset.end(); ++m) {
                 boost::system::error_code ec;
-                const json::value v =
-                    json::parse(mixi::schema::unpack_stored(m.get_document().get_data()), ec);
+                const json::value v = json::parse(
+                    mixi::schema::unpack_stored(m.get_document().get_data(), &dictionaries), ec);
                 if (!ec && v.is_object())
                     c.bodies.push_back(mixi::bench::json_text(v.get_object(), "body"));
             }

@@ -100,6 +100,7 @@ struct Searcher::State {
     ResolvedPopularity popularity;
     std::string index_language; ///< of every document in db, when they share one (else "")
     bool remote = false;        ///< a shard is served by xapian-tcpsrv
+    schema::StoredDictionaries dictionaries; ///< of the shards' stored fields
 };
 
 namespace {
@@ -224,6 +225,21 @@ Xapian::Query any_of(const char* prefix, const std::vector<std::string>& values)
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
 }
 
+/// The stored-fields dictionaries of the shards in `subs` (indexer/index_writer.cc). A shard
+/// whose metadata cannot be read adds none: its hits then show no fields, and the search
+/// itself reports what is wrong with it.
+schema::StoredDictionaries stored_dictionaries(const std::vector<Xapian::Database>& subs) {
+    schema::StoredDictionaries out;
+    for (const Xapian::Database& sub : subs) {
+        try {
+            if (const std::string d = sub.get_metadata(schema::stored_dictionary_key); !d.empty())
+                out.add(d);
+        } catch (const Xapian::Error&) {
+        }
+    }
+    return out;
+}
+
 /// The language every document of `db` is in, or "" when there are several or the index
 /// cannot tell (a remote shard that fails here: "" only costs speed, never matches).
 std::string sole_language(const Xapian::Database& db) {
@@ -272,6 +288,7 @@ Expected<void> Searcher::connect(State& s) {
         return fail(ErrorCode::index_unavailable, "no shard can be reached");
     s.index_language = sole_language(db);
     s.remote = remote;
+    s.dictionaries = stored_dictionaries(subs);
     s.db = std::move(db);
     s.subs = std::move(subs);
     s.partial = partial;
@@ -329,8 +346,10 @@ Expected<bool> Searcher::reopen() {
         bool changed = s.db.reopen();
         if (s.separate_spelling)
             s.spelling.reopen();
-        if (changed)
+        if (changed) {
             s.index_language = sole_language(s.db);
+            s.dictionaries = stored_dictionaries(s.subs);
+        }
         return changed;
     } catch (const Xapian::NetworkError&) {
         // Connect again: a shard that is down fails it, or is left out when that is allowed.
@@ -619,7 +638,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         unsigned char buffer[8192];
         json::monotonic_resource fields(buffer, sizeof buffer);
         const json::value data =
-            json::parse(schema::unpack_stored(r.document.get_data()), ec, &fields);
+            json::parse(schema::unpack_stored(r.document.get_data(), &s.dictionaries), ec, &fields);
         if (!ec && data.is_object()) {
             const json::object& obj = data.get_object();
             hit.id = string_field(obj, "id");

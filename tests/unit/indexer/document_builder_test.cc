@@ -208,5 +208,37 @@ TEST(StoredData, OlderIndexesJsonPassesThroughAndDamageGivesNothing) {
     EXPECT_EQ(unpack_stored(packed.substr(0, 4)), ""); // the magic number alone
 }
 
+TEST(StoredData, ADictionaryTrainedOnTheDocumentsPacksThemSmallerAndOnlyItUnpacksThem) {
+    const char* words[] = {"cohort",  "patients",   "treatment", "outcome", "trial", "dose",
+                           "placebo", "randomised", "mortality", "risk",    "ratio", "study"};
+    std::vector<std::string> docs;
+    for (int i = 0; i < 400; ++i) {
+        std::string body;
+        for (int w = 0; w < 30; ++w)
+            body += std::string(words[(i * 7 + w * w) % 12]) + (w % 5 ? " " : ". ");
+        docs.push_back(R"({"id":"doc-)" + std::to_string(i) + R"(","url":"https://example.org/)" +
+                       std::to_string(i * 7919) + R"(","type":"article","lang":"en","body":")" +
+                       body + R"("})");
+    }
+    const std::string dictionary = train_stored_dictionary(docs);
+    ASSERT_FALSE(dictionary.empty());
+    const StoredPacker packer(dictionary);
+    StoredDictionaries dictionaries;
+    ASSERT_TRUE(dictionaries.add(dictionary));
+    std::size_t plain = 0, with = 0;
+    for (const std::string& doc : docs) {
+        const std::string packed = packer.pack(doc);
+        plain += pack_stored(doc).size();
+        with += packed.size();
+        EXPECT_EQ(unpack_stored(packed, &dictionaries), doc);
+        EXPECT_EQ(unpack_stored(packed), ""); // without its dictionary: nothing, never garbage
+        EXPECT_EQ(unpack_stored(pack_stored(doc), &dictionaries), doc); // plain frames still read
+    }
+    EXPECT_LT(with, plain * 3 / 4);
+
+    EXPECT_FALSE(StoredDictionaries().add("not a dictionary"));
+    EXPECT_TRUE(train_stored_dictionary({R"({"id":"a"})", R"({"id":"b"})"}).empty());
+}
+
 } // namespace
 } // namespace mixi::schema

@@ -2,6 +2,8 @@
 // write lock, stop_on_error and threads. Every test builds into its own TempDir.
 #include "common/error.h"
 #include "common/index_layout.h"
+#include "common/schema.h"
+#include "common/stored_data.h"
 #include "indexer/index_writer.h"
 #include "test_util.h"
 
@@ -18,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace layout = mixi::layout;
+namespace schema = mixi::schema;
 using mixi::ErrorCode;
 using mixi::indexer::build_index;
 using mixi::indexer::delete_documents;
@@ -187,6 +190,49 @@ TEST(BuildIndex, NewVersionIsCompactedInPlace) {
     EXPECT_LE(size, again + again / 20) << size << " bytes against " << again << " compacted";
     EXPECT_EQ(open_current(tmp.path()).get_doccount(), 3000u);
     EXPECT_EQ(open_current(tmp.path()).get_termfreq("Qr-2999"), 1u);
+}
+
+TEST(BuildIndex, StoredFieldsArePackedWithADictionaryOfTheIndex) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "index";
+    std::string content;
+    for (int i = 0; i < 300; ++i)
+        content += ndjson_line("gen-" + std::to_string(i), "generated title " + std::to_string(i),
+                               "body of record number " + std::to_string(i * 7919) +
+                                   " about topic " + std::to_string(i % 23) + " with shared text");
+    const fs::path file = tmp.path() / "records.ndjson";
+    write_file(file, content);
+    ASSERT_TRUE(build_index(dir, sources_of(file), {}));
+    auto fields = [](const Xapian::Database& db, const std::string& id,
+                     const schema::StoredDictionaries* dictionaries) {
+        const std::string data =
+            db.get_document(*db.postlist_begin("Q" + id)).get_data(); // one document per id
+        return schema::unpack_stored(data, dictionaries);
+    };
+    {
+        const Xapian::Database db = open_current(dir);
+        schema::StoredDictionaries dictionaries;
+        ASSERT_TRUE(dictionaries.add(db.get_metadata(schema::stored_dictionary_key)));
+        for (const char* id : {"gen-0", "gen-150", "gen-299"}) {
+            EXPECT_NE(fields(db, id, &dictionaries).find("\"id\":\"" + std::string(id) + "\""),
+                      std::string::npos);
+            EXPECT_EQ(fields(db, id, nullptr), ""); // packed with the dictionary
+        }
+    }
+    // An update packs a new document without it; the others still read with it.
+    const fs::path update = tmp.path() / "update.ndjson";
+    write_file(update, ndjson_line("gen-new", "a new title", "a new body"));
+    ASSERT_TRUE(update_index(dir, sources_of(update), {}));
+    const Xapian::Database db = open_current(dir);
+    schema::StoredDictionaries dictionaries;
+    ASSERT_TRUE(dictionaries.add(db.get_metadata(schema::stored_dictionary_key)));
+    EXPECT_NE(fields(db, "gen-new", nullptr).find("a new body"), std::string::npos);
+    EXPECT_NE(fields(db, "gen-7", &dictionaries).find("\"id\":\"gen-7\""), std::string::npos);
+
+    // Too few documents to train on (the 37 of the sample): plain frames, no dictionary.
+    const fs::path small = tmp.path() / "small";
+    build_sample(small);
+    EXPECT_EQ(open_current(small).get_metadata(schema::stored_dictionary_key), "");
 }
 
 TEST(BuildIndex, FromHtmlFolder) {

@@ -1,6 +1,7 @@
 #include "analyzers/analyzer.h"
 #include "common/index_layout.h"
 #include "common/schema.h"
+#include "common/stored_data.h"
 #include "common/utf8.h"
 #include "fixture_index.h"
 #include "query/metrics.h"
@@ -394,6 +395,38 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
     auto found = ids(search(*mixed_searcher, req));
     std::sort(found.begin(), found.end());
     EXPECT_EQ(found, (std::vector<std::string>{"e1", "e2", "e3", "j1"}));
+}
+
+TEST(Searcher, HitsOfAnIndexWithAStoredFieldsDictionaryShowTheirFields) {
+    // Enough documents for `index build` to train a dictionary (indexer/index_writer.cc).
+    std::vector<indexer::Record> records;
+    for (int i = 0; i < 300; ++i) {
+        indexer::Record r;
+        r.id = "n" + std::to_string(i);
+        r.title = "Note " + std::to_string(i);
+        r.lang = "en";
+        r.body = "Field notes " + std::to_string(i * 7919) + " on the heron " +
+                 std::to_string(i % 29) + " seen near the river mouth.";
+        records.push_back(std::move(r));
+    }
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    ASSERT_NE(Xapian::Database(layout::resolve_database(dir.path()).string())
+                  .get_metadata(schema::stored_dictionary_key),
+              "");
+    auto searcher = Searcher::open(dir.path());
+    ASSERT_TRUE(searcher);
+    SearchRequest req;
+    req.q = "heron";
+    const SearchResult found = search(*searcher, req);
+    ASSERT_EQ(found.hits.size(), 10u);
+    for (const Hit& hit : found.hits) {
+        EXPECT_TRUE(hit.title.starts_with("Note ")) << hit.id;
+        EXPECT_EQ(hit.title, "Note " + hit.id.substr(1));
+        EXPECT_NE(hit.snippet.find("<mark>heron</mark>"), std::string::npos) << hit.snippet;
+    }
 }
 
 TEST(Searcher, MissingIndexIsUnavailable) {
