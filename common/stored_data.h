@@ -43,7 +43,6 @@ class StoredDictionaries {
   public:
     /// Adds a dictionary written by train_stored_dictionary; false when it is not one.
     bool add(std::string_view dictionary);
-    bool empty() const { return ddicts_.empty(); }
     const void* find(unsigned id) const;
 
   private:

@@ -55,13 +55,6 @@ void append_text(std::string& out, std::string_view s) {
 
 } // namespace
 
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + s.size() / 8);
-    append_escaped(out, s);
-    return out;
-}
-
 namespace {
 
 /// Finds which query word a text token matches. Most words of a text match nothing; they are

@@ -22,7 +22,4 @@ struct SnippetTerms {
 std::string make_snippet(std::string_view text, const SnippetTerms& query,
                          analyzers::Analyzer& analyzer, std::size_t max_bytes = 240);
 
-/// `s` with & < > " ' escaped for HTML text and attributes.
-std::string html_escape(std::string_view s);
-
 } // namespace mixi::query
