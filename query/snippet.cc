@@ -53,10 +53,6 @@ void append_text(std::string& out, std::string_view s) {
         append_escaped(out, repair_utf8(s));
 }
 
-} // namespace
-
-namespace {
-
 /// Finds which query word a text token matches. Most words of a text match nothing; they are
 /// told apart by their first bytes before any lookup or stemming.
 class Matcher {
