@@ -165,8 +165,7 @@ class Builder {
     /// Whether the word `exact` is in every document that holds its stem: the same term
     /// frequency, since the index lists a word's stem wherever the word is.
     bool in_every_match(const std::string& exact, const std::string& stem_term) const {
-        return options_.term_stats->get_termfreq(exact) ==
-               options_.term_stats->get_termfreq(stem_term);
+        return (*options_.term_stats)(exact) == (*options_.term_stats)(stem_term);
     }
 
     /// Every form of a word, for exclusion.
@@ -352,6 +351,15 @@ class Builder {
 };
 
 } // namespace
+
+Xapian::doccount TermFrequencies::operator()(const std::string& term) {
+    if (auto it = known_.find(term); it != known_.end())
+        return it->second;
+    // A bound on memory: past it, start again (the frequent words come back first).
+    if (known_.size() >= capacity_)
+        known_.clear();
+    return known_[term] = db_.get_termfreq(term);
+}
 
 Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,
                                   const ParseOptions& options) {

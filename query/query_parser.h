@@ -11,10 +11,32 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include <xapian.h>
 
 namespace mixi::query {
+
+/// The term frequencies of one revision of an index, each looked up once: a site's searches
+/// repeat their words, and each lookup reads a block of the index. Like the Database it reads,
+/// it takes no locks: one per thread.
+class TermFrequencies {
+  public:
+    /// `db` must outlive this.
+    explicit TermFrequencies(const Xapian::Database& db, std::size_t capacity = 1 << 16)
+        : db_(db), capacity_(capacity) {}
+
+    /// The number of documents that hold `term`.
+    Xapian::doccount operator()(const std::string& term);
+
+    /// Forgets every frequency: call it when the database is reopened on a new revision.
+    void clear() { known_.clear(); }
+
+  private:
+    const Xapian::Database& db_;
+    std::size_t capacity_;
+    std::unordered_map<std::string, Xapian::doccount> known_;
+};
 
 struct ParseOptions {
     std::string lang;           ///< language for stemming and stop words; "" = detect
@@ -27,11 +49,11 @@ struct ParseOptions {
     /// is only an extra to the stem's match (OP_AND_MAYBE) rather than a match of its own
     /// (OP_OR): the same matches and the same scores, for less reading.
     std::string index_language;
-    /// With index_language: the index, for term frequencies. An exact form found in exactly
-    /// as many documents as its stem is in every document the stem is in: there is no page
-    /// with only a variant for it to rank below, so it is left out, saving its posting list.
+    /// With index_language: the index's term frequencies. An exact form found in exactly as
+    /// many documents as its stem is in every document the stem is in: there is no page with
+    /// only a variant for it to rank below, so it is left out, saving its posting list.
     /// Null (a remote shard, where each lookup is a round trip): the exact form is kept.
-    const Xapian::Database* term_stats = nullptr;
+    TermFrequencies* term_stats = nullptr;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;

@@ -101,6 +101,7 @@ struct Searcher::State {
     std::string index_language; ///< of every document in db, when they share one (else "")
     bool remote = false;        ///< a shard is served by xapian-tcpsrv
     schema::StoredDictionaries dictionaries; ///< of the shards' stored fields
+    TermFrequencies term_freqs{db};          ///< of db's revision
 };
 
 namespace {
@@ -290,6 +291,7 @@ Expected<void> Searcher::connect(State& s) {
     s.remote = remote;
     s.dictionaries = stored_dictionaries(subs);
     s.db = std::move(db);
+    s.term_freqs.clear();
     s.subs = std::move(subs);
     s.partial = partial;
     s.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -347,6 +349,7 @@ Expected<bool> Searcher::reopen() {
         if (s.separate_spelling)
             s.spelling.reopen();
         if (changed) {
+            s.term_freqs.clear();
             s.index_language = sole_language(s.db);
             s.dictionaries = stored_dictionaries(s.subs);
         }
@@ -501,7 +504,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
     po.index_language = s.index_language;
-    po.term_stats = s.remote ? nullptr : &s.db;
+    po.term_stats = s.remote ? nullptr : &s.term_freqs;
     po.bigram_weight = o.bigram_weight;
     po.max_query_bytes = o.max_query_bytes;
     auto parsed = parse_query(request.q, s.analyzer, po);

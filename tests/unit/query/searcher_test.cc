@@ -366,7 +366,7 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
     // With the index's term frequencies, an exact form that is in every document of its stem
     // ("shoes": both shoe pages say "shoes") is left out, since no page has only a variant;
     // one whose stem has other forms ("running", beside "runs") stays.
-    auto terms_of = [&](const char* q, const Xapian::Database* stats) {
+    auto terms_of = [&](const char* q, TermFrequencies* stats) {
         ParseOptions po;
         po.lang = "en";
         po.index_language = "en";
@@ -379,7 +379,14 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
     };
     EXPECT_EQ(terms_of("running shoes", nullptr),
               (std::set<std::string>{"Zrun", "Zshoe", "running", "shoes"}));
-    EXPECT_EQ(terms_of("running shoes", &db), (std::set<std::string>{"Zrun", "Zshoe", "running"}));
+    TermFrequencies stats(db);
+    EXPECT_EQ(terms_of("running shoes", &stats),
+              (std::set<std::string>{"Zrun", "Zshoe", "running"}));
+    // Remembered frequencies are the index's, also past the bound on how many it keeps.
+    TermFrequencies two(db, 2);
+    for (int round = 0; round < 2; ++round)
+        for (const char* term : {"Zrun", "running", "shoes", "Zshoe", "absent"})
+            EXPECT_EQ(two(term), db.get_termfreq(term)) << term;
 
     // The searcher knows which index is which: the Japanese page has only the exact form of
     // "running" (Japanese has no stemmer), and is still found by an English query.
@@ -395,6 +402,67 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
     auto found = ids(search(*mixed_searcher, req));
     std::sort(found.begin(), found.end());
     EXPECT_EQ(found, (std::vector<std::string>{"e1", "e2", "e3", "j1"}));
+}
+
+TEST(Searcher, AnUpdateThatAddsAVariantBringsTheExactFormBack) {
+    auto record = [](std::string id, std::string body) {
+        indexer::Record r;
+        r.id = id;
+        r.title = "note " + id;
+        r.lang = "en";
+        r.body = std::move(body);
+        return r;
+    };
+    auto sources_of = [](std::vector<indexer::Record> records) {
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+        return sources;
+    };
+    testing::TempDir dir;
+    ASSERT_TRUE(indexer::build_index(dir.path(),
+                                     sources_of({record("e1", "Running shoes for trails."),
+                                                 record("e2", "Shoes, socks and a jacket.")}),
+                                     {}));
+    auto searcher = Searcher::open(dir.path());
+    ASSERT_TRUE(searcher);
+    SearchRequest req;
+    req.q = "shoes";
+    req.lang = "en";
+    req.snippets = false;
+    EXPECT_EQ(search(*searcher, req).total, 2u); // "shoes" is in every page of its stem
+
+    // A page with only "shoe" is added in place: the searcher's remembered frequencies are of
+    // the old revision, and must not leave the exact form out any more.
+    ASSERT_TRUE(indexer::update_index(dir.path(), sources_of({record("e3", "One shoe.")}), {}));
+    auto changed = searcher->reopen();
+    ASSERT_TRUE(changed && *changed);
+    const SearchResult found = search(*searcher, req);
+
+    // The scores of the query with the exact form, over the updated index.
+    const Xapian::Database db(layout::resolve_database(dir.path()).string());
+    analyzers::Analyzer analyzer;
+    ParseOptions po;
+    po.lang = "en";
+    po.index_language = "en";
+    TermFrequencies stats(db);
+    po.term_stats = &stats;
+    auto parsed = parse_query(req.q, analyzer, po);
+    ASSERT_TRUE(parsed);
+    const std::set<std::string> terms(parsed->query.get_unique_terms_begin(),
+                                      parsed->query.get_unique_terms_end());
+    ASSERT_EQ(terms, (std::set<std::string>{"Zshoe", "shoes"}));
+    Xapian::Enquire enquire(db);
+    enquire.set_query(parsed->query);
+    enquire.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.75, 0.5));
+    const Xapian::MSet mset = enquire.get_mset(0, 10);
+    ASSERT_EQ(found.hits.size(), mset.size());
+    auto m = mset.begin();
+    for (const Hit& hit : found.hits) {
+        EXPECT_EQ(hit.id, m.get_document().get_value(schema::slot_id));
+        EXPECT_NEAR(hit.score, m.get_weight(), 1e-12) << hit.id;
+        ++m;
+    }
+    EXPECT_EQ(found.hits.back().id, "e3"); // the variant ranks below the exact word
 }
 
 TEST(Searcher, HitsOfAnIndexWithAStoredFieldsDictionaryShowTheirFields) {
