@@ -1071,6 +1071,36 @@ TEST_F(Server, AccessLogHasRouteAndStatusButNoQueryOrAddress) {
         EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in the log:\n" << log;
 }
 
+// Two I/O threads answering four clients at once: each request is one whole line of the log.
+TEST_F(Server, AccessLogLinesOfConcurrentRequestsDoNotInterleave) {
+    START(s, {"server.threads=2", "limits.rate_per_second=0"});
+    constexpr int clients = 4, requests = 100;
+    std::atomic<int> failed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < clients; ++i)
+        threads.emplace_back([&] {
+            HttpClient c(s->port());
+            for (int n = 0; n < requests; ++n)
+                if (const auto r = c.get("/healthz"); !r || r->result_int() != 200)
+                    ++failed;
+        });
+    for (auto& t : threads)
+        t.join();
+    EXPECT_EQ(failed, 0);
+    ASSERT_EQ(s->terminate(), 0);
+    const std::regex line(R"(^GET /healthz 200 \d+ [0-9.]+ms$)");
+    std::istringstream in(s->log());
+    int lines = 0, broken = 0;
+    std::string first_broken;
+    for (std::string l; std::getline(in, l);) {
+        ++lines;
+        if (!std::regex_match(l, line) && !broken++)
+            first_broken = l;
+    }
+    EXPECT_EQ(lines, clients * requests);
+    EXPECT_EQ(broken, 0) << "first: " << first_broken;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
