@@ -17,8 +17,9 @@
 #      access_log off) and `mixi-search serve` (one I/O thread, access log off), both on
 #      127.0.0.1 only;
 #   5. REPS rounds; in each, in turn: wrk on nginx, on mixi /healthz, on mixi /v1/search (the
-#      query list) with the same -t/-c/-d, then /v1/search with one connection (for p50/p99),
-#      then load_helper: bare Xapian QueryParser+Enquire top 10 on one thread, and the same
+#      query list) with the same -t/-c/-d, then /v1/search with one connection (for p50/p99;
+#      the server's /metrics before and after give its own time per search, without the
+#      client and the loopback), then load_helper: bare Xapian QueryParser+Enquire top 10 on one thread, and the same
 #      queries through mixi's Searcher::search in process (no HTTP);
 #   6. prints the medians and the ratios against the targets;
 #   7. with FAULTS=1, then runs bench/faults.sh (issue 9's load faults: a normal client's p50
@@ -250,6 +251,30 @@ run_wrk() {
     printf '  %-14s %s\n' "$name" "$line"
 }
 
+# search_metrics: the server's own count of /v1/search requests, the sum of their durations (s)
+# and how many took at most 1 ms, from its /metrics (time from the complete request to the
+# response written: what the server spends, without the client and the network)
+search_metrics() {
+    curl -s --max-time 5 "$mixi_url/metrics" | awk '
+        /^mixi_http_request_duration_seconds_count\{route="\/v1\/search"\}/ {c = $2}
+        /^mixi_http_request_duration_seconds_sum\{route="\/v1\/search"\}/ {s = $2}
+        /^mixi_http_request_duration_seconds_bucket\{route="\/v1\/search",le="0.001"\}/ {b = $2}
+        END {print c + 0, s + 0, b + 0}'
+}
+
+# server_side NAME BEFORE AFTER: the server's mean time per /v1/search request and the share
+# answered within 1 ms between two search_metrics, appended to $work/NAME.results
+server_side() {
+    local line
+    line=$(awk -v b="$2" -v a="$3" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); n = y[1] - x[1]
+        if (n > 0) printf "requests=%d mean_us=%.1f within_1ms=%.3f", n, (y[2] - x[2]) * 1e6 / n, (y[3] - x[3]) / n
+    }')
+    [[ -n $line ]] || die "no /v1/search requests counted in $mixi_url/metrics"
+    echo "$line" >>"$work/$1.results"
+    printf '  %-14s %s\n' "$1" "$line"
+}
+
 # run_helper NAME MODE SECONDS: one load_helper rate run
 run_helper() {
     local line
@@ -290,7 +315,9 @@ for ((r = 1; r <= reps; r++)); do
     run_wrk nginx "$conns" "$nginx_url/" "" "$nginx_worker"
     run_wrk healthz "$conns" "$mixi_url/healthz" "" "$mixi_pid"
     run_wrk search "$conns" "$mixi_url/v1/search" "$work/paths.txt" "$mixi_pid"
+    before=$(search_metrics)
     run_wrk search_c1 1 "$mixi_url/v1/search" "$work/paths.txt" "$mixi_pid"
+    server_side in_server "$before" "$(search_metrics)"
     run_helper bare bare "$bare_seconds"
     ((lib_seconds > 0)) && run_helper lib mixi "$lib_seconds"
 done
@@ -349,6 +376,11 @@ printf '  %-50s %-22s %-8s %s\n' "/v1/search (-c$conns) >= 0.5x bare Xapian quer
     "$(verdict "$r2" 0.5 '>=')" "[rounds $(per_round search rps bare qps); CPU $(ratio "$(med bare cpu_us)" "$(med search cpu_us)")x]"
 printf '  %-50s %-22s %-8s %s\n' "/v1/search p50 at one connection <= 1 ms" "$p50_ms ms" "$(verdict "$p50_ms" 1 '<=')" \
     "[rounds $(runs search_c1 p50_us | sed 's/[0-9][0-9]*/&us/g')]"
+echo "    in the server itself (its /metrics, same -c1 runs): $(med in_server mean_us | cut -d. -f1)us mean," \
+    "$(awk -v v="$(med in_server within_1ms)" 'BEGIN {printf "%.0f", v * 100}')% of searches within 1 ms" \
+    "[rounds $(while IFS= read -r l; do field "$l" within_1ms; done <"$work/in_server.results" |
+        awk '{printf "%s%.0f%%", (NR > 1 ? " / " : ""), $1 * 100}')]"
+echo "    (wrk's time beyond it is the client, the loopback and waking each side)"
 printf '  %-50s %-22s %-8s %s\n' "/v1/search p99 at one connection <= 5 ms" "$p99_ms ms" "$(verdict "$p99_ms" 5 '<=')" \
     "[rounds $(runs search_c1 p99_us | sed 's/[0-9][0-9]*/&us/g')]"
 if ((lib_seconds > 0)); then
