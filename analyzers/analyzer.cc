@@ -285,9 +285,6 @@ std::vector<Token> Analyzer::split(std::string_view text, bool fold_words) {
     // No word-break rule joins across white space, so the text is cut there into regions:
     // stretches of pure ASCII take the fast path, the others ICU. ICU keeps e-mail addresses
     // whole ("lists@debian.org"), a rule the fast path does not have, so "@" goes to ICU too.
-    auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-    };
     std::size_t region = 0;
     bool region_ascii = true;
     auto flush = [&](std::size_t end) {
@@ -302,11 +299,11 @@ std::vector<Token> Analyzer::split(std::string_view text, bool fold_words) {
     };
     for (std::size_t i = 0; i < text.size();) {
         std::size_t start = i;
-        while (start < text.size() && is_space(text[start]))
+        while (start < text.size() && is_word_break_space(text[start]))
             ++start;
         std::size_t end = start;
         bool ascii = true;
-        for (; end < text.size() && !is_space(text[end]); ++end)
+        for (; end < text.size() && !is_word_break_space(text[end]); ++end)
             ascii = ascii && (text[end] & 0x80) == 0 && text[end] != '@';
         if (end == start)
             break;

@@ -37,6 +37,12 @@ struct AnalyzerOptions {
     bool ascii_fast_path = true;
 };
 
+/// ASCII white space. No word-break rule joins across it, so the words of a text are the words
+/// of its stretches between white space, each segmented alone (Analyzer::split cuts there too).
+constexpr bool is_word_break_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 /// Analyses text. Holds an ICU break iterator and stemmers, so it is not thread-safe: use one
 /// Analyzer per thread. Never throws on bad text: ill-formed UTF-8 becomes U+FFFD.
 class Analyzer {

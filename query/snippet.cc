@@ -4,8 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mixi::query {
 
@@ -63,8 +69,42 @@ class Matcher {
                 const std::uint32_t key = head(w);
                 heads_.push_back(key);
                 filter_[bucket(key) / 64] |= std::uint64_t{1} << (bucket(key) % 64);
+                if (!w.empty() && static_cast<unsigned char>(w[0]) < 0x80)
+                    first_bytes_.push_back(static_cast<unsigned char>(w[0]) | 0x20);
             }
         std::sort(heads_.begin(), heads_.end());
+        std::sort(first_bytes_.begin(), first_bytes_.end());
+        first_bytes_.erase(std::unique(first_bytes_.begin(), first_bytes_.end()),
+                           first_bytes_.end());
+    }
+
+    /// Where a word that operator() may accept can be, in order: at the first byte of each run
+    /// of non-ASCII bytes (a word with such bytes may fold to anything; its whole stretch
+    /// between spaces is looked at), and at each word start whose ASCII bytes, lower-cased,
+    /// start a query word. Looked at 16 bytes at a time.
+    std::vector<std::size_t> candidates(std::string_view text) const {
+        std::vector<std::size_t> out;
+        unsigned previous_word = 0; // whether the byte before the block joins a word
+        unsigned previous_high = 0; // whether it is non-ASCII
+        for (std::size_t i = 0; i < text.size(); i += 16) {
+            unsigned char tail[16] = {}; // NUL starts and joins nothing
+            const bool whole = i + 16 <= text.size();
+            if (!whole)
+                std::memcpy(tail, text.data() + i, text.size() - i);
+            const Masks m =
+                masks(whole ? reinterpret_cast<const unsigned char*>(text.data() + i) : tail);
+            // A letter, digit or "_" always joins the next byte into its word.
+            const unsigned starts = m.first & ~(m.word << 1 | previous_word);
+            const unsigned high_runs = m.high & ~(m.high << 1 | previous_high);
+            for (unsigned bits = (starts | high_runs) & 0xffff; bits; bits &= bits - 1) {
+                const std::size_t p = i + static_cast<std::size_t>(std::countr_zero(bits));
+                if (high_runs >> (p - i) & 1 || ascii_head_at(text, p))
+                    out.push_back(p);
+            }
+            previous_word = m.word >> 15 & 1;
+            previous_high = m.high >> 15 & 1;
+        }
+        return out;
     }
 
     /// `t` comes from Analyzer::segment: only CJK words are folded; `raw` is its text.
@@ -98,13 +138,66 @@ class Matcher {
     }
 
   private:
+    /// One bit per byte of a block: bytes that always join a word (ASCII letters, digits,
+    /// "_"), bytes that start a query word (lower-cased), and non-ASCII bytes.
+    struct Masks {
+        unsigned word = 0, first = 0, high = 0;
+    };
+    Masks masks(const unsigned char* block) const {
+        Masks m;
+#if defined(__SSE2__)
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+        const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        // Signed compares: a non-ASCII byte is negative and in no range.
+        auto in = [](__m128i x, char lo, char hi) {
+            return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                                 _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
+        };
+        const __m128i word = _mm_or_si128(_mm_or_si128(in(lower, 'a', 'z'), in(v, '0', '9')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+        __m128i first = _mm_setzero_si128();
+        for (const unsigned char c : first_bytes_)
+            first = _mm_or_si128(first, _mm_cmpeq_epi8(lower, _mm_set1_epi8(static_cast<char>(c))));
+        m.word = static_cast<unsigned>(_mm_movemask_epi8(word));
+        m.first = static_cast<unsigned>(_mm_movemask_epi8(first));
+        m.high = static_cast<unsigned>(_mm_movemask_epi8(v));
+#else
+        for (unsigned k = 0; k < 16; ++k) {
+            const unsigned char c = block[k];
+            const unsigned char lower = c | 0x20;
+            if ((lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '_')
+                m.word |= 1u << k;
+            if (std::find(first_bytes_.begin(), first_bytes_.end(), lower) != first_bytes_.end())
+                m.first |= 1u << k;
+            if (c >= 0x80)
+                m.high |= 1u << k;
+        }
+#endif
+        return m;
+    }
+
+    /// Whether an ASCII word starting at `p` may have the head of a query word: the head
+    /// holds the word's length up to 3, so each is tried.
+    bool ascii_head_at(std::string_view text, std::size_t p) const {
+        const std::size_t n = std::min<std::size_t>(3, text.size() - p);
+        const std::uint32_t bytes = head(text.substr(p, n)) & 0xffffff;
+        for (std::uint32_t k = 1; k <= n; ++k) {
+            const std::uint32_t first_k = 0xffffffu << (8 * (3 - k)) & 0xffffffu; // k bytes
+            if (has_head(k << 24 | (bytes & first_k)))
+                return true;
+        }
+        return false;
+    }
+
     // Most words are rejected by a bit of the filter, the rest by a search of the sorted heads.
     bool has_head(std::uint32_t key) const {
         const std::uint32_t b = bucket(key);
         return (filter_[b / 64] >> (b % 64) & 1) &&
                std::binary_search(heads_.begin(), heads_.end(), key);
     }
-    static std::uint32_t bucket(std::uint32_t key) { return (key * 2654435761u) >> 20; }
+    static std::uint32_t bucket(std::uint32_t key) {
+        return (key * 2654435761u) >> 20;
+    }
     static bool ascii_head(std::string_view w) {
         for (std::size_t i = 0; i < 3 && i < w.size(); ++i)
             if (static_cast<unsigned char>(w[i]) >= 0x80)
@@ -129,6 +222,76 @@ class Matcher {
     analyzers::Analyzer& analyzer_;
     std::vector<std::uint32_t> heads_;       ///< sorted
     std::array<std::uint64_t, 64> filter_{}; ///< 4,096 bits: bucket(head) of each query word
+    std::vector<unsigned char> first_bytes_; ///< of the query words' ASCII heads, | 0x20
+};
+
+/// The words of a text, segmented a stretch between white space at a time, only where they are
+/// looked at: a snippet needs the words that may match and those at its two ends, not all.
+class Words {
+  public:
+    Words(std::string_view text, analyzers::Analyzer& analyzer)
+        : text_(text), analyzer_(analyzer) {}
+
+    /// The stretch of non-space bytes around `p` (empty when `p` is white space).
+    std::pair<std::size_t, std::size_t> stretch(std::size_t p) const {
+        std::size_t a = p, b = p;
+        while (a > 0 && !analyzers::is_word_break_space(text_[a - 1]))
+            --a;
+        while (b < text_.size() && !analyzers::is_word_break_space(text_[b]))
+            ++b;
+        return {a, b};
+    }
+
+    /// The words of the stretch [a, b), with offsets into the text. The last stretch is kept:
+    /// a long one (CJK text has no spaces) is segmented once.
+    std::vector<Token>& of(std::size_t a, std::size_t b) {
+        if (a != a_ || b != b_) {
+            words_ = analyzer_.segment(text_.substr(a, b - a));
+            for (Token& t : words_) {
+                t.begin += static_cast<std::uint32_t>(a);
+                t.end += static_cast<std::uint32_t>(a);
+            }
+            a_ = a;
+            b_ = b;
+        }
+        return words_;
+    }
+
+    /// Where the first word that starts at or after `p` starts.
+    std::optional<std::size_t> first_begin_from(std::size_t p) {
+        for (std::size_t a = stretch(p).first; a < text_.size();) {
+            const std::size_t b = stretch(a).second;
+            for (const Token& t : of(a, b))
+                if (t.begin >= p)
+                    return t.begin;
+            for (a = b; a < text_.size() && analyzers::is_word_break_space(text_[a]);)
+                ++a;
+        }
+        return std::nullopt;
+    }
+
+    /// Where the last word that ends at or before `p` ends.
+    std::optional<std::size_t> last_end_until(std::size_t p) {
+        for (std::size_t b = stretch(p).second; b > 0;) {
+            while (b > 0 && analyzers::is_word_break_space(text_[b - 1]))
+                --b;
+            if (b == 0)
+                break;
+            const std::size_t a = stretch(b - 1).first;
+            const auto& words = of(a, b);
+            for (auto t = words.rbegin(); t != words.rend(); ++t)
+                if (t->end <= p)
+                    return t->end;
+            b = a;
+        }
+        return std::nullopt;
+    }
+
+  private:
+    std::string_view text_;
+    analyzers::Analyzer& analyzer_;
+    std::size_t a_ = 0, b_ = 0; ///< the stretch words_ holds
+    std::vector<Token> words_;
 };
 
 } // namespace
@@ -137,17 +300,38 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
                          analyzers::Analyzer& analyzer, std::size_t max_bytes) {
     // Scanning the first part of a long page is enough to find a good passage quickly.
     const std::string_view text = utf8_prefix(raw, 32 * 1024);
-    std::vector<Token> tokens = analyzer.segment(text);
+    const Matcher match(query, analyzer);
+    Words words(text, analyzer);
+    // The words that match, found by segmenting only the stretches where one may start. They
+    // are segmented in one call, joined by spaces: no word-break rule joins across white
+    // space, so each segments as it would alone.
+    struct Stretch {
+        std::size_t begin, end, joined; ///< in text; where it starts in `joined`
+    };
+    std::vector<Stretch> stretches;
+    std::string joined;
+    for (const std::size_t p : match.candidates(text)) {
+        if (!stretches.empty() && p < stretches.back().end)
+            continue;
+        const auto [a, b] = words.stretch(p);
+        stretches.push_back({a, b, joined.size()});
+        joined.append(text.substr(a, b - a));
+        joined += ' ';
+    }
     struct Hit {
-        std::size_t token;
+        std::size_t begin, end;
         const std::string* word;
     };
     std::vector<Hit> hits;
-    const Matcher match(query, analyzer);
-    for (std::size_t i = 0; i < tokens.size(); ++i)
-        if (const std::string* w =
-                match(tokens[i], text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin)))
-            hits.push_back({i, w});
+    auto stretch = stretches.begin();
+    for (Token& t : analyzer.segment(joined)) {
+        while (t.begin >= stretch->joined + (stretch->end - stretch->begin))
+            ++stretch;
+        const std::size_t begin = stretch->begin + (t.begin - stretch->joined);
+        const std::size_t end = begin + (t.end - t.begin);
+        if (const std::string* w = match(t, text.substr(begin, end - begin)))
+            hits.push_back({begin, end, w});
+    }
 
     // The window of hits spanning at most max_bytes with the most distinct words, then the
     // most hits.
@@ -162,7 +346,7 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
     };
     for (std::size_t lo = 0, hi = 0; hi < hits.size(); ++hi) {
         ++count_of(hits[hi].word);
-        while (lo < hi && tokens[hits[hi].token].end - tokens[hits[lo].token].begin > max_bytes) {
+        while (lo < hi && hits[hi].end - hits[lo].begin > max_bytes) {
             if (--count_of(hits[lo].word) == 0)
                 std::erase_if(in_window, [&](const auto& e) { return e.first == hits[lo].word; });
             ++lo;
@@ -180,39 +364,33 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
     // Centre the window on its hits, then widen it to word boundaries.
     std::size_t begin = 0, end = utf8_prefix(text, max_bytes).size();
     if (!hits.empty()) {
-        const std::size_t a = tokens[hits[best_first].token].begin;
-        const std::size_t b = tokens[hits[best_last].token].end;
+        const std::size_t a = hits[best_first].begin;
+        const std::size_t b = hits[best_last].end;
         const std::size_t slack = max_bytes > b - a ? (max_bytes - (b - a)) / 2 : 0;
         begin = a > slack ? a - slack : 0;
         end = std::min(text.size(), std::max(b, begin + max_bytes));
     }
-    // Snap to token starts/ends so no word (or UTF-8 sequence) is cut.
-    auto first_tok =
-        std::lower_bound(tokens.begin(), tokens.end(), begin,
-                         [](const Token& t, std::size_t pos) { return t.begin < pos; });
-    if (begin > 0 && first_tok != tokens.end())
-        begin = first_tok->begin;
-    auto last_tok = std::upper_bound(tokens.begin(), tokens.end(), end,
-                                     [](std::size_t pos, const Token& t) { return pos < t.end; });
-    if (end < text.size() && last_tok != tokens.begin())
-        end = std::prev(last_tok)->end;
-    if (end < begin)
-        end = begin;
+    // Snap to word starts/ends so no word (or UTF-8 sequence) is cut.
+    const std::optional<std::size_t> first_begin =
+        begin > 0 ? words.first_begin_from(begin) : std::nullopt;
+    const std::optional<std::size_t> last_end =
+        end < text.size() ? words.last_end_until(end) : std::nullopt;
+    begin = first_begin.value_or(begin);
+    end = std::max(begin, last_end.value_or(end));
 
     std::string out;
     if (begin > 0)
         out += "…";
     std::size_t pos = begin;
     std::size_t h = 0;
-    while (h < hits.size() && tokens[hits[h].token].begin < begin)
+    while (h < hits.size() && hits[h].begin < begin)
         ++h;
-    for (; h < hits.size() && tokens[hits[h].token].end <= end; ++h) {
-        const Token& t = tokens[hits[h].token];
-        append_text(out, text.substr(pos, t.begin - pos));
+    for (; h < hits.size() && hits[h].end <= end; ++h) {
+        append_text(out, text.substr(pos, hits[h].begin - pos));
         out += "<mark>";
-        append_text(out, text.substr(t.begin, t.end - t.begin));
+        append_text(out, text.substr(hits[h].begin, hits[h].end - hits[h].begin));
         out += "</mark>";
-        pos = t.end;
+        pos = hits[h].end;
     }
     append_text(out, text.substr(pos, end - pos));
     if (end < raw.size())

@@ -220,6 +220,50 @@ TEST(Snippet, MarksWordsWhateverTheirCase) {
                     "<mark>DOGS</mark>, <mark>Dog</mark>, <mark>ZEBRA</mark> [<mark>fox</mark>");
 }
 
+// Only the stretches between spaces where a query word may start are segmented (snippet.cc);
+// these are the words such a shortcut could miss or cut differently.
+TEST(Snippet, MarksWordsThatOnlyFoldToAQueryWord) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"run", "file"}, stems = {"file"};
+    EXPECT_EQ(make_snippet("We ＲＵＮ daily; a ﬁle, two ﬁles.", {&terms, &stems, "en"}, analyzer),
+              "We <mark>ＲＵＮ</mark> daily; a <mark>ﬁle</mark>, two <mark>ﬁles</mark>.");
+}
+
+TEST(Snippet, MarksOnlyWholeWords) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {"debian", "clock", "u.s.a", "fox"}, stems = {"fox"};
+    const SnippetTerms query{&terms, &stems, "en"};
+    // An address is one word; so are o'clock and clock_hands. U.S.A is one word too.
+    EXPECT_EQ(make_snippet("mail lists@debian.org at 5 o'clock: debian, U.S.A. clock_hands", query,
+                           analyzer),
+              "mail lists@debian.org at 5 o&#39;clock: <mark>debian</mark>, <mark>U.S.A</mark>. "
+              "clock_hands");
+    // "fox" at the end of a word that crosses 16 bytes, and after white space of every kind.
+    EXPECT_EQ(make_snippet("aaaaaaaaaaaaaaafox fox\tFOX\n\nfoxes_ _fox", query, analyzer),
+              "aaaaaaaaaaaaaaafox <mark>fox</mark>\t<mark>FOX</mark>\n\nfoxes_ _fox");
+}
+
+TEST(Snippet, CutsAtWordsInUnspacedTextAndAcrossRunsOfSpace) {
+    analyzers::Analyzer analyzer;
+    std::string ja;
+    for (int i = 0; i < 30; ++i)
+        ja += "春の山を歩く。";
+    ja += "富士山が見える。";
+    for (int i = 0; i < 30; ++i)
+        ja += "夏の海で泳ぐ。";
+    const std::set<std::string> mountain = {"富士山"}, fox = {"fox"}, none;
+    EXPECT_EQ(make_snippet(ja, {&mountain, &none, "ja"}, analyzer, 60),
+              "…春の山を歩く。<mark>富士山</mark>が見える。夏の海…");
+    std::string en;
+    for (int i = 0; i < 20; ++i)
+        en += "plain   words\there\n";
+    en += "the red fox";
+    for (int i = 0; i < 20; ++i)
+        en += " filler\ttext ";
+    EXPECT_EQ(make_snippet(en, {&fox, &none, "en"}, analyzer, 50),
+              "…words\there\nthe red <mark>fox</mark> filler\ttext  filler…");
+}
+
 TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
     analyzers::Analyzer analyzer;
     std::string text;
