@@ -220,6 +220,13 @@ TEST(Snippet, MarksWordsWhateverTheirCase) {
                     "<mark>DOGS</mark>, <mark>Dog</mark>, <mark>ZEBRA</mark> [<mark>fox</mark>");
 }
 
+std::string repeat(std::string_view piece, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i)
+        out += piece;
+    return out;
+}
+
 // Only the stretches between spaces where a query word may start are segmented (snippet.cc);
 // these are the words such a shortcut could miss or cut differently.
 TEST(Snippet, MarksWordsThatOnlyFoldToAQueryWord) {
@@ -245,33 +252,22 @@ TEST(Snippet, MarksOnlyWholeWords) {
 
 TEST(Snippet, CutsAtWordsInUnspacedTextAndAcrossRunsOfSpace) {
     analyzers::Analyzer analyzer;
-    std::string ja;
-    for (int i = 0; i < 30; ++i)
-        ja += "春の山を歩く。";
-    ja += "富士山が見える。";
-    for (int i = 0; i < 30; ++i)
-        ja += "夏の海で泳ぐ。";
+    const std::string ja =
+        repeat("春の山を歩く。", 30) + "富士山が見える。" + repeat("夏の海で泳ぐ。", 30);
     const std::set<std::string> mountain = {"富士山"}, fox = {"fox"}, none;
     EXPECT_EQ(make_snippet(ja, {&mountain, &none, "ja"}, analyzer, 60),
               "…春の山を歩く。<mark>富士山</mark>が見える。夏の海…");
-    std::string en;
-    for (int i = 0; i < 20; ++i)
-        en += "plain   words\there\n";
-    en += "the red fox";
-    for (int i = 0; i < 20; ++i)
-        en += " filler\ttext ";
+    const std::string en =
+        repeat("plain   words\there\n", 20) + "the red fox" + repeat(" filler\ttext ", 20);
     EXPECT_EQ(make_snippet(en, {&fox, &none, "en"}, analyzer, 50),
               "…words\there\nthe red <mark>fox</mark> filler\ttext  filler…");
 }
 
 TEST(Snippet, PicksThePassageWithTheMostQueryWords) {
     analyzers::Analyzer analyzer;
-    std::string text;
-    for (int i = 0; i < 100; ++i)
-        text += "filler words here. ";
-    text += "The red fox jumps over the lazy dog. ";
-    for (int i = 0; i < 100; ++i)
-        text += "more filler text. ";
+    const std::string text = repeat("filler words here. ", 100) +
+                             "The red fox jumps over the lazy dog. " +
+                             repeat("more filler text. ", 100);
     const std::set<std::string> terms = {"fox", "dog"}, stems;
     const std::string snip = make_snippet(text, {&terms, &stems, "en"}, analyzer, 80);
     EXPECT_NE(snip.find("<mark>fox</mark>"), std::string::npos) << snip;
