@@ -243,7 +243,7 @@ class Words {
     }
 
     /// The words of the stretch [a, b), with offsets into the text. The last stretch is kept:
-    /// a long one (CJK text has no spaces) is segmented once.
+    /// both ends of a window often fall in one long stretch (CJK text has no spaces).
     std::vector<Token>& of(std::size_t a, std::size_t b) {
         if (a != a_ || b != b_) {
             words_ = analyzer_.segment(text_.substr(a, b - a));
@@ -294,17 +294,17 @@ class Words {
     std::vector<Token> words_;
 };
 
-} // namespace
+/// A word of the text that matches a query word.
+struct Hit {
+    std::size_t begin, end; ///< in the text
+    const std::string* word;
+};
 
-std::string make_snippet(std::string_view raw, const SnippetTerms& query,
-                         analyzers::Analyzer& analyzer, std::size_t max_bytes) {
-    // Scanning the first part of a long page is enough to find a good passage quickly.
-    const std::string_view text = utf8_prefix(raw, 32 * 1024);
-    const Matcher match(query, analyzer);
-    Words words(text, analyzer);
-    // The words that match, found by segmenting only the stretches where one may start. They
-    // are segmented in one call, joined by spaces: no word-break rule joins across white
-    // space, so each segments as it would alone.
+/// The words of `text` that match, in order, found by segmenting only the stretches where one
+/// may start. They are segmented in one call, joined by spaces: no word-break rule joins across
+/// white space, so each segments as it would alone.
+std::vector<Hit> matching_words(std::string_view text, const Matcher& match, const Words& words,
+                                analyzers::Analyzer& analyzer) {
     struct Stretch {
         std::size_t begin, end, joined; ///< in text; where it starts in `joined`
     };
@@ -318,10 +318,6 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
         joined.append(text.substr(a, b - a));
         joined += ' ';
     }
-    struct Hit {
-        std::size_t begin, end;
-        const std::string* word;
-    };
     std::vector<Hit> hits;
     auto stretch = stretches.begin();
     for (Token& t : analyzer.segment(joined)) {
@@ -332,6 +328,18 @@ std::string make_snippet(std::string_view raw, const SnippetTerms& query,
         if (const std::string* w = match(t, text.substr(begin, end - begin)))
             hits.push_back({begin, end, w});
     }
+    return hits;
+}
+
+} // namespace
+
+std::string make_snippet(std::string_view raw, const SnippetTerms& query,
+                         analyzers::Analyzer& analyzer, std::size_t max_bytes) {
+    // Scanning the first part of a long page is enough to find a good passage quickly.
+    const std::string_view text = utf8_prefix(raw, 32 * 1024);
+    const Matcher match(query, analyzer);
+    Words words(text, analyzer);
+    const std::vector<Hit> hits = matching_words(text, match, words, analyzer);
 
     // The window of hits spanning at most max_bytes with the most distinct words, then the
     // most hits.
