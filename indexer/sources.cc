@@ -196,15 +196,26 @@ bool is_block(GumboTag tag) {
     }
 }
 
+// Text as gumbo made it, as well-formed UTF-8. The input is repaired before parsing, but gumbo
+// 0.10 decodes a numeric character reference whose value overflows an int (`&#x9F3EEEEEE;`)
+// into bytes that are no UTF-8 at all, so its output is checked again.
+std::string_view valid_text(const char* text, std::string& scratch) {
+    const std::string_view view(text);
+    if (is_valid_utf8(view))
+        return view;
+    scratch = repair_utf8(view);
+    return scratch;
+}
+
 // Appends text, collapsing every run of white space to one space.
 void append_text(std::string& out, const char* text) {
-    for (const char* p = text; *p; ++p) {
-        const auto c = static_cast<unsigned char>(*p);
-        if (std::isspace(c)) {
+    std::string scratch;
+    for (const char c : valid_text(text, scratch)) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
             if (!out.empty() && out.back() != ' ')
                 out += ' ';
         } else {
-            out += *p;
+            out += c;
         }
     }
 }
@@ -306,10 +317,10 @@ HtmlPage parse_html(std::string_view html) {
     if (out->root->type == GUMBO_NODE_ELEMENT) {
         if (const GumboAttribute* lang =
                 gumbo_get_attribute(&out->root->v.element.attributes, "lang"))
-            page.lang = lang->value;
+            page.lang = repair_utf8(lang->value);
         else if (const GumboAttribute* xml_lang =
                      gumbo_get_attribute(&out->root->v.element.attributes, "xml:lang"))
-            page.lang = xml_lang->value;
+            page.lang = repair_utf8(xml_lang->value);
     }
     Walker walker{page};
     walker.body(out->root);
