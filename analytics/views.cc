@@ -186,78 +186,85 @@ std::string trim(std::string s) {
 
 } // namespace
 
+std::expected<std::optional<ViewCount>, std::string> ViewsCsvReader::read(std::string_view raw) {
+    using Skip = std::unexpected<std::string>;
+    const std::string line = trim(std::string(raw));
+    if (line.empty() || line.starts_with('#'))
+        return std::nullopt;
+    if (!is_valid_utf8(line))
+        return Skip("not valid UTF-8");
+    auto fields = split_csv(line);
+    if (!fields)
+        return Skip("a quoted field is not closed");
+    for (auto& f : *fields)
+        f = trim(std::move(f));
+    // A header line names the first column for every line.
+    if (!seen_first_) {
+        seen_first_ = true;
+        if ((*fields)[0] == "id" || (*fields)[0] == "url") {
+            first_column_ = (*fields)[0] == "id" ? Column::id : Column::url;
+            return std::nullopt;
+        }
+    }
+    if (fields->size() != 4)
+        return Skip("expected 4 fields (document,region,day,count), found " +
+                    std::to_string(fields->size()));
+    const std::string& doc = (*fields)[0];
+    const std::string& region = (*fields)[1];
+    const std::string& day = (*fields)[2];
+    const std::string& count = (*fields)[3];
+    if (doc.empty())
+        return Skip("the document is empty");
+    if (!is_region_code(region))
+        return Skip("region \"" + region + "\" is not a two-letter code such as JP");
+    const auto seconds = day.size() == 10 ? parse_date(day) : std::nullopt;
+    if (!seconds)
+        return Skip("day \"" + day + "\" is not a date (YYYY-MM-DD)");
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
+    if (ec != std::errc() || end != count.data() + count.size() || n < 0)
+        return Skip("count \"" + count + "\" is not a whole number >= 0");
+    const bool is_url =
+        first_column_ == Column::url || (first_column_ == Column::guess && looks_like_url(doc));
+    std::optional<std::string> id;
+    if (is_url)
+        id = options_.resolve_url ? options_.resolve_url(doc) : std::nullopt;
+    else
+        id = options_.resolve_id ? options_.resolve_id(doc) : std::optional<std::string>(doc);
+    if (!id)
+        return Skip(std::string(is_url ? "no indexed document has the URL "
+                                       : "no indexed document has the id ") +
+                    "\"" + doc + "\"");
+    if (n == 0)
+        return std::nullopt;
+    return ViewCount{*id, region, day_of(*seconds), n};
+}
+
 Expected<ImportReport> import_views_csv(const fs::path& file, ViewStore& store,
                                         const ImportOptions& options) {
     ImportReport report;
     std::vector<ViewCount> counts;
     std::optional<Error> stopped;
-    enum class Column { guess, id, url } first_column = Column::guess;
+    ViewsCsvReader reader(options);
     std::size_t line_no = 0;
-    bool seen_first = false;
-    auto problem = [&](std::string reason) {
-        ++report.skipped;
-        if (options.on_problem)
-            options.on_problem({line_no, reason});
-        if (options.stop_on_error && !stopped)
-            stopped = Error{ErrorCode::invalid_input,
-                            file.string() + ":" + std::to_string(line_no) + ": " + reason};
-    };
     const bool opened = for_each_line(file, [&](std::string& raw) {
         ++line_no;
         if (stopped)
             return;
-        const std::string line = trim(raw);
-        if (line.empty() || line.starts_with('#'))
-            return;
-        if (!is_valid_utf8(line))
-            return problem("not valid UTF-8");
-        auto fields = split_csv(line);
-        if (!fields)
-            return problem("a quoted field is not closed");
-        for (auto& f : *fields)
-            f = trim(std::move(f));
-        // A header line names the first column for every line.
-        if (!seen_first) {
-            seen_first = true;
-            if ((*fields)[0] == "id" || (*fields)[0] == "url") {
-                first_column = (*fields)[0] == "id" ? Column::id : Column::url;
-                return;
-            }
+        auto count = reader.read(raw);
+        if (!count) {
+            ++report.skipped;
+            if (options.on_problem)
+                options.on_problem({line_no, count.error()});
+            if (options.stop_on_error)
+                stopped =
+                    Error{ErrorCode::invalid_input,
+                          file.string() + ":" + std::to_string(line_no) + ": " + count.error()};
+        } else if (*count) {
+            ++report.imported;
+            report.views += (*count)->count;
+            counts.push_back(std::move(**count));
         }
-        if (fields->size() != 4)
-            return problem("expected 4 fields (document,region,day,count), found " +
-                           std::to_string(fields->size()));
-        const std::string& doc = (*fields)[0];
-        const std::string& region = (*fields)[1];
-        const std::string& day = (*fields)[2];
-        const std::string& count = (*fields)[3];
-        if (doc.empty())
-            return problem("the document is empty");
-        if (!is_region_code(region))
-            return problem("region \"" + region + "\" is not a two-letter code such as JP");
-        const auto seconds = day.size() == 10 ? parse_date(day) : std::nullopt;
-        if (!seconds)
-            return problem("day \"" + day + "\" is not a date (YYYY-MM-DD)");
-        std::int64_t n = 0;
-        const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), n);
-        if (ec != std::errc() || end != count.data() + count.size() || n < 0)
-            return problem("count \"" + count + "\" is not a whole number >= 0");
-        const bool is_url =
-            first_column == Column::url || (first_column == Column::guess && looks_like_url(doc));
-        std::optional<std::string> id;
-        if (is_url)
-            id = options.resolve_url ? options.resolve_url(doc) : std::nullopt;
-        else
-            id = options.resolve_id ? options.resolve_id(doc) : std::optional<std::string>(doc);
-        if (!id)
-            return problem(std::string(is_url ? "no indexed document has the URL "
-                                              : "no indexed document has the id ") +
-                           "\"" + doc + "\"");
-        if (n == 0)
-            return;
-        counts.push_back({*id, region, day_of(*seconds), n});
-        ++report.imported;
-        report.views += n;
     });
     if (!opened)
         return fail(ErrorCode::not_found, "cannot read " + file.string());

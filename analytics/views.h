@@ -8,6 +8,7 @@
 #include "query/popularity.h"
 
 #include <cstdint>
+#include <expected>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -101,6 +102,21 @@ struct ImportOptions {
     std::function<std::optional<std::string>(std::string_view id)> resolve_id;
     bool stop_on_error = false; ///< the first bad line fails the import and nothing is stored
     std::function<void(const CsvProblem&)> on_problem;
+};
+
+/// The lines of a view-count CSV (the format of import_views_csv below), read one at a time:
+/// the header, the fields and their checks, and the document's id. Stores nothing.
+class ViewsCsvReader {
+  public:
+    explicit ViewsCsvReader(const ImportOptions& options) : options_(options) {}
+    /// One line, without its line break: a count to store; nothing for a header, blank or
+    /// comment line, or a count of 0; or why the line is skipped.
+    std::expected<std::optional<ViewCount>, std::string> read(std::string_view raw);
+
+  private:
+    const ImportOptions& options_;
+    enum class Column { guess, id, url } first_column_ = Column::guess;
+    bool seen_first_ = false;
 };
 
 /// Imports counts exported from another analytics tool: CSV lines `document,region,day,count`
