@@ -11,7 +11,12 @@ SAN="$SAN_BUILD"
 SECONDS_EACH="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(analyzer query_parser ndjson html http account_token)
+if [ ${#TARGETS[@]} -eq 0 ]; then # every tests/fuzz/<name>_fuzz.cc
+    for f in "$ROOT"/tests/fuzz/*_fuzz.cc; do
+        f="${f##*/}"
+        TARGETS+=("${f%_fuzz.cc}")
+    done
+fi
 
 build_sanitized
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
