@@ -22,7 +22,7 @@ struct Limits {
     std::chrono::milliseconds read_timeout{10'000};      ///< to read one whole request
     std::chrono::milliseconds idle_timeout{30'000};      ///< keep-alive wait for the next request
     std::size_t max_connections = 1024;                  ///< more are answered 503 and closed
-    std::size_t requests_per_connection = 1000;          ///< then 429 and the connection closes
+    std::size_t requests_per_connection = 1000;          ///< the last with Connection: close
     std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
     /// Requests per second per client address on the public routes (0: no limit), and the
     /// burst a client may use at once; beyond that 429 with Retry-After.

@@ -183,20 +183,13 @@ class Session : public std::enable_shared_from_this<Session> {
         shared_.app.metrics().request_started();
         in_flight_ = true;
         std::string route;
-        Response res;
-        if (++requests_ > shared_.limits.requests_per_connection) {
-            route = shared_.app.route_name(req);
-            res = shared_.app.error(req, http::status::too_many_requests, "too_many_requests",
-                                    "too many requests on one connection; open a new one");
-            res.set(http::field::retry_after, "0");
-            res.keep_alive(false);
-            shared_.app.decorate(req, res);
-        } else {
-            res = shared_.app.handle(req, route, peer_);
-        }
+        Response res = shared_.app.handle(req, route, peer_);
         if (shared_.access_log)
             method_ = std::string(req.method_string());
-        if (shared_.stopping)
+        // The last request a connection may carry is answered with `Connection: close`, and the
+        // connection closes after it (as nginx's keepalive_requests): a proxy that keeps its
+        // upstream connections open opens a new one, and no request is refused.
+        if (shared_.stopping || ++requests_ >= shared_.limits.requests_per_connection)
             res.keep_alive(false);
         send(std::move(res), route, started);
     }
