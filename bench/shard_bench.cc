@@ -12,7 +12,8 @@
 //                        re-rank
 //
 // ->Threads(2) runs two searchers at once (one per thread), for throughput on both cores.
-// Env: MIXI_SCIFACT or MIXI_BENCH_DATA (bench/scifact.h), MIXI_SHARD_BENCH_DIR (default /tmp/mixi-shard-bench; rebuilt each run).
+// Env: MIXI_SCIFACT or MIXI_BENCH_DATA (bench/scifact.h), MIXI_SHARD_BENCH_DIR (default
+// /tmp/mixi-shard-bench; rebuilt each run).
 #include "bench/scifact.h"
 #include "common/index_layout.h"
 #include "indexer/index_writer.h"
