@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load faults (issue 9): does a normal client keep getting answers, and how fast, while the
+# Load faults: does a normal client keep getting answers, and how fast, while the
 # server is flooded with connections or held by slow clients? See bench/README.md ("faults.sh")
 # and the numbers in bench/RESULTS.md.
 #

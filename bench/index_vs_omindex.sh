@@ -2,9 +2,13 @@
 # Indexing speed and index size: `mixi-search index build` (1 and 2 threads) against Xapian's
 # own omindex (Debian xapian-omega) on the same folder of HTML pages.
 #
-#   bench/index_vs_omindex.sh [SITE_DIR]        (default /work/shared/data/site)
+#   bench/index_vs_omindex.sh [SITE_DIR]        (default $MIXI_BENCH_DATA/site)
 #
-# Env: MIXI_BIN   mixi-search binary (default <repo>/build-bench/cli/mixi-search)
+# SITE_DIR is a folder of HTML pages: the benchmark data's site/ (710 Debian documentation pages
+# in five languages; bench/README.md, "Data"), or the smaller data/site of this repository.
+#
+# Env: MIXI_BENCH_DATA  the benchmark data folder (used when SITE_DIR is not given)
+#      MIXI_BIN   mixi-search binary (default <repo>/build-bench/cli/mixi-search)
 #      OMINDEX    omindex binary (default: omindex on PATH)
 #      REPS       runs of each configuration; medians are reported (default 3)
 #      SPELLING   1 (default) also times `omindex -S` (spelling data, as mixi-search writes);
@@ -19,13 +23,14 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-site=${1:-/work/shared/data/site}
+site=${1:-${MIXI_BENCH_DATA:+$MIXI_BENCH_DATA/site}}
 mixi=${MIXI_BIN:-$repo/build-bench/cli/mixi-search}
 omindex=${OMINDEX:-omindex}
 reps=${REPS:-3}
 spelling=${SPELLING:-1}
 
 die() { echo "index_vs_omindex: $*" >&2; exit 1; }
+[[ -n $site ]] || die "no site folder: give SITE_DIR or set MIXI_BENCH_DATA (bench/README.md, \"Data\", says where to get it; data/site in this repository also works)"
 [[ -d $site ]] || die "no such folder: $site"
 [[ -x $mixi ]] || die "mixi-search not found at $mixi (build it, or set MIXI_BIN)"
 command -v "$omindex" >/dev/null || die "omindex not found (apt-get install xapian-omega)"

@@ -22,7 +22,7 @@
 #      client and the loopback), then load_helper: bare Xapian QueryParser+Enquire top 10 on one thread, and the same
 #      queries through mixi's Searcher::search in process (no HTTP);
 #   6. prints the medians and the ratios against the targets;
-#   7. with FAULTS=1, then runs bench/faults.sh (issue 9's load faults: a normal client's p50
+#   7. with FAULTS=1, then runs bench/faults.sh (load faults: a normal client's p50
 #      and p99 beside 1,000 idle connections, a flood of 1,000 connections and 500 slow
 #      clients trickling headers), on the same build.
 # Everything it started is stopped on exit (trap). Runs take about 2.5 minutes with the
@@ -32,12 +32,14 @@
 #      MIXI_BIN     mixi-search (default $BUILD/cli/mixi-search)
 #      LOAD_HELPER  load_helper (default $BUILD/bench/load_helper)
 #      QUERY_BENCH  query_bench, used only to build a missing index ($BUILD/bench/query_bench)
-#      MIXI_SCIFACT BEIR SciFact folder (default /work/shared/data/beir/scifact)
+#      MIXI_BENCH_DATA  the benchmark data folder (bench/README.md, "Data"); the two below
+#                   default to files in it
+#      MIXI_SCIFACT BEIR SciFact folder (default $MIXI_BENCH_DATA/beir/scifact)
 #      MIXI_BENCH_INDEX  the index (default /tmp/mixi-load-scifact: built as query_bench builds
 #                   /tmp/mixi-bench-scifact, but a folder of its own, so that a query_bench run
 #                   that rebuilds its index cannot pull it away in the middle of a load test)
 #      MSMARCO      MS MARCO topics file, qid<TAB>query (default
-#                   /work/shared/data/queries/msmarco/topics.msmarco-passage.dev-subset.txt.gz)
+#                   $MIXI_BENCH_DATA/queries/msmarco/topics.msmarco-passage.dev-subset.txt.gz)
 #      MSMARCO_COUNT  how many MS MARCO queries to add (default 300)
 #      THREADS CONNS DURATION  wrk -t, -c, -d in seconds (default 1, 8, 10)
 #      REPS         rounds (default 3); medians are reported
@@ -58,9 +60,10 @@ build=${BUILD:-$repo/build-bench}
 mixi=${MIXI_BIN:-$build/cli/mixi-search}
 helper=${LOAD_HELPER:-$build/bench/load_helper}
 query_bench=${QUERY_BENCH:-$build/bench/query_bench}
-scifact=${MIXI_SCIFACT:-/work/shared/data/beir/scifact}
+data=${MIXI_BENCH_DATA:-}
+scifact=${MIXI_SCIFACT:-${data:+$data/beir/scifact}}
 index=${MIXI_BENCH_INDEX:-/tmp/mixi-load-scifact}
-msmarco=${MSMARCO:-/work/shared/data/queries/msmarco/topics.msmarco-passage.dev-subset.txt.gz}
+msmarco=${MSMARCO:-${data:+$data/queries/msmarco/topics.msmarco-passage.dev-subset.txt.gz}}
 msmarco_count=${MSMARCO_COUNT:-300}
 threads=${THREADS:-1}
 conns=${CONNS:-8}
@@ -114,8 +117,13 @@ nginx=$(nginx_bin)
     "cmake -S $repo -B $build -DCMAKE_BUILD_TYPE=Release -DMIXI_BUILD_TESTS=OFF &&" \
     "cmake --build $build -j2 --target mixi-search load_helper query_bench (or set BUILD / MIXI_BIN)"
 [[ -x $helper ]] || die "load_helper not found at $helper (cmake --build $build --target load_helper)"
-[[ -d $scifact ]] || die "no SciFact folder at $scifact (set MIXI_SCIFACT)"
-if ((msmarco_count > 0)); then [[ -f $msmarco ]] || die "no MS MARCO topics at $msmarco (set MSMARCO, or MSMARCO_COUNT=0)"; fi
+data_hint='bench/README.md ("Data") says where to get the data'
+[[ -n $scifact ]] || die "no SciFact folder: set MIXI_BENCH_DATA (or MIXI_SCIFACT); $data_hint"
+[[ -d $scifact ]] || die "no SciFact folder at $scifact (set MIXI_BENCH_DATA or MIXI_SCIFACT); $data_hint"
+if ((msmarco_count > 0)); then
+    [[ -n $msmarco ]] || die "no MS MARCO topics: set MIXI_BENCH_DATA (or MSMARCO, or MSMARCO_COUNT=0); $data_hint"
+    [[ -f $msmarco ]] || die "no MS MARCO topics at $msmarco (set MSMARCO, or MSMARCO_COUNT=0); $data_hint"
+fi
 
 # --------------------------------------------------------------------- cleanup of processes
 

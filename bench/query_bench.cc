@@ -20,7 +20,7 @@
 // on its own: the median of its REPS runs is its latency, and p50 / p99 / max over the 300
 // queries are set as counters and printed in a table at the end.
 //
-// Env: MIXI_SCIFACT (default /work/shared/data/beir/scifact), MIXI_BENCH_INDEX (default
+// Env: MIXI_SCIFACT (default $MIXI_BENCH_DATA/beir/scifact), MIXI_BENCH_INDEX (default
 // /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
 // it to rebuild after changing the indexer), MIXI_BENCH_REPS.
 #include "bench/scifact.h"
@@ -82,10 +82,14 @@ Env load_env() {
     const fs::path corpus = mixi::plain_or_gz(beir / "corpus.jsonl");
     const fs::path queries = mixi::plain_or_gz(beir / "queries.jsonl");
     const fs::path qrels = beir / "qrels" / "test.tsv";
+    if (beir.empty()) {
+        env.error = std::string("SciFact not found: ") + mixi::bench::data_hint;
+        return env;
+    }
     if (corpus.empty() || queries.empty() || !fs::exists(qrels)) {
-        env.error =
-            "SciFact not found at " + beir.string() +
-            " (needs corpus.jsonl[.gz], queries.jsonl[.gz], qrels/test.tsv; set MIXI_SCIFACT)";
+        env.error = "SciFact not found at " + beir.string() +
+                    " (needs corpus.jsonl[.gz], queries.jsonl[.gz], qrels/test.tsv; " +
+                    mixi::bench::data_hint + ")";
         return env;
     }
 

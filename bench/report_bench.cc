@@ -1,8 +1,8 @@
 // Report latency on a year of search-term aggregates (bench/README.md, "report_bench").
 //
 // The aggregates are generated once into $MIXI_REPORT_DB (default
-// /tmp/mixi-report-bench/analytics.sqlite): the real queries of MS MARCO (document and passage
-// dev topics) and MIRACL Japanese from ../shared/data/queries, drawn with a Zipf distribution
+// /tmp/mixi-report-bench-v2/analytics.sqlite): the real queries of MS MARCO (document and passage
+// dev topics) and MIRACL Japanese from $MIXI_BENCH_DATA/queries, drawn with a Zipf distribution
 // (s = 1.1) for 365 days of about 100,000 searches a day (36 million in all), split over four
 // countries, with 3% of searches finding nothing and distinct searchers at 70% of searches.
 // Each benchmark then builds one report, as `mixi-search report` does, over the last 30 days
@@ -34,9 +34,16 @@ fs::path database_dir() {
     return env ? fs::path(env) : fs::path("/tmp/mixi-report-bench-v2");
 }
 
-std::vector<std::string> load_queries() {
-    const fs::path root = fs::path(MIXI_SOURCE_DIR) / "../shared/data/queries";
+/// $MIXI_BENCH_DATA/queries (bench/README.md, "Data"); empty when MIXI_BENCH_DATA is not set.
+fs::path queries_dir() {
+    const char* env = std::getenv("MIXI_BENCH_DATA");
+    return env && *env ? fs::path(env) / "queries" : fs::path();
+}
+
+std::vector<std::string> load_queries(const fs::path& root) {
     std::vector<std::string> out;
+    if (root.empty())
+        return out;
     for (const char* file : {"msmarco/topics.msmarco-doc.dev.txt.gz",
                              "msmarco/topics.msmarco-passage.dev-subset.txt.gz",
                              "ja/topics.miracl-v1.0-ja-dev.tsv.gz"})
@@ -59,10 +66,14 @@ std::int64_t ensure_database() {
         }
         return 0;
     }
-    auto queries = load_queries();
+    const fs::path root = queries_dir();
+    auto queries = load_queries(root);
     std::erase_if(queries, [](const std::string& q) { return q.empty(); });
     if (queries.empty()) {
-        std::cerr << "report_bench: no queries under ../shared/data/queries\n";
+        std::cerr << "report_bench: no queries under "
+                  << (root.empty() ? "$MIXI_BENCH_DATA/queries (MIXI_BENCH_DATA is not set)"
+                                   : root.string())
+                  << "; bench/README.md (\"Data\") says where to get them\n";
         std::exit(1);
     }
     // Stored through SearchLog::add, as the server stores its flushes: daily and monthly

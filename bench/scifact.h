@@ -18,10 +18,18 @@ struct Query {
     std::string id, text;
 };
 
-/// MIXI_SCIFACT, or the shared copy.
+/// Where to get the benchmark data (bench/README.md, "Data"), for error messages.
+inline constexpr const char* data_hint =
+    "set MIXI_BENCH_DATA to the benchmark data folder, or MIXI_SCIFACT to a BEIR SciFact "
+    "folder; bench/README.md says where to get them";
+
+/// MIXI_SCIFACT, else $MIXI_BENCH_DATA/beir/scifact; empty when neither is set.
 inline std::filesystem::path scifact_dir() {
-    const char* v = std::getenv("MIXI_SCIFACT");
-    return v && *v ? v : "/work/shared/data/beir/scifact";
+    if (const char* v = std::getenv("MIXI_SCIFACT"); v && *v)
+        return v;
+    if (const char* v = std::getenv("MIXI_BENCH_DATA"); v && *v)
+        return std::filesystem::path(v) / "beir" / "scifact";
+    return {};
 }
 
 inline std::string json_text(const boost::json::object& o, const char* key) {
@@ -31,6 +39,8 @@ inline std::string json_text(const boost::json::object& o, const char* key) {
 
 /// The test queries (those in qrels/test.tsv); empty when SciFact is not there.
 inline std::vector<Query> scifact_test_queries(const std::filesystem::path& beir) {
+    if (beir.empty())
+        return {};
     const auto queries = plain_or_gz(beir / "queries.jsonl");
     const auto qrels = beir / "qrels" / "test.tsv";
     std::vector<Query> out;
@@ -57,6 +67,8 @@ inline std::vector<Query> scifact_test_queries(const std::filesystem::path& beir
 
 /// The corpus as English records (id, title, body); empty when SciFact is not there.
 inline std::vector<indexer::Record> scifact_records(const std::filesystem::path& beir) {
+    if (beir.empty())
+        return {};
     const auto corpus = plain_or_gz(beir / "corpus.jsonl");
     std::vector<indexer::Record> out;
     if (corpus.empty())

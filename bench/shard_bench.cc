@@ -12,7 +12,8 @@
 //                        re-rank
 //
 // ->Threads(2) runs two searchers at once (one per thread), for throughput on both cores.
-// Env: MIXI_SCIFACT, MIXI_SHARD_BENCH_DIR (default /tmp/mixi-shard-bench; rebuilt each run).
+// Env: MIXI_SCIFACT or MIXI_BENCH_DATA (bench/scifact.h), MIXI_SHARD_BENCH_DIR (default
+// /tmp/mixi-shard-bench; rebuilt each run).
 #include "bench/scifact.h"
 #include "common/index_layout.h"
 #include "indexer/index_writer.h"
@@ -118,7 +119,7 @@ void build(benchmark::State& state) {
     const int shards = static_cast<int>(state.range(0));
     auto records = bench::scifact_records(bench::scifact_dir());
     if (records.empty()) {
-        state.SkipWithError("SciFact not found (set MIXI_SCIFACT)");
+        state.SkipWithError("SciFact not found (set MIXI_BENCH_DATA or MIXI_SCIFACT)");
         return;
     }
     for (auto _ : state) {
@@ -174,7 +175,7 @@ void search(benchmark::State& state, bool remote, bool ranked) {
 
 int main(int argc, char** argv) {
     if (queries().empty()) {
-        std::fprintf(stderr, "shard_bench: SciFact not found (set MIXI_SCIFACT)\n");
+        std::fprintf(stderr, "shard_bench: SciFact not found: %s\n", bench::data_hint);
         return 1;
     }
     std::filesystem::create_directories(work_dir());

@@ -22,7 +22,7 @@ struct Record {
     std::string html;
 };
 
-/// Whether a record may be searched at all (DESIGN.md: private content stays private).
+/// Whether a record may be searched at all (docs/design.md: private content stays private).
 inline bool is_public(const Record& r) {
     return r.visibility == "public";
 }

@@ -18,7 +18,7 @@ namespace mixi::server {
 Expected<std::string> verify_account_token(std::string_view token, std::string_view secret,
                                            std::int64_t now);
 
-/// Makes a token (for the website's side, tests and `mixi-search account token`).
+/// Makes a token (what the website's side does; used by the tests and the fuzz target).
 std::string sign_account_token(std::string_view account, std::int64_t expiry,
                                std::string_view secret);
 

@@ -1,4 +1,4 @@
-// Fault tests (issue 9): the real binary killed with SIGKILL at random moments while it builds
+// Fault tests: the real binary killed with SIGKILL at random moments while it builds
 // or updates an index and while it serves views and searches, and run out of disk space.
 //
 // The random delays come from a seed printed with every failure; FAULT_SEED=<n> repeats a run,

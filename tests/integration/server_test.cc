@@ -675,7 +675,7 @@ TEST_F(Server, MissingIndexIs503AndTheServerStaysUp) {
     EXPECT_EQ(expect_error(s->get(search_target("photography")), 503, "search, no index"),
               "index_unavailable");
     expect_error(s->get("/v1/suggest?q=pho"), 503, "suggest, no index");
-    // DESIGN.md: every error is {"error":{"code","message"}}, /healthz's 503 too.
+    // docs/design.md (HTTP): every error is {"error":{"code","message"}}, /healthz's 503 too.
     const auto health = s->get("/healthz");
     expect_error(health, 503, "healthz, no index");
     // The message does not tell clients where the server keeps its files.
