@@ -35,24 +35,6 @@ App::App(ServerConfig config, Metrics& metrics)
     : config_(std::move(config)), metrics_(metrics), routes_(routes()),
       limiter_(config_.limits.rate_per_second, config_.limits.rate_burst) {}
 
-http::status App::status_of(ErrorCode code) {
-    switch (code) {
-    case ErrorCode::invalid_argument:
-    case ErrorCode::invalid_query:
-    case ErrorCode::invalid_input:
-        return http::status::bad_request;
-    case ErrorCode::not_found:
-        return http::status::not_found;
-    case ErrorCode::index_locked:
-    case ErrorCode::index_unavailable:
-        return http::status::service_unavailable;
-    case ErrorCode::io_error:
-    case ErrorCode::internal:
-        break;
-    }
-    return http::status::internal_server_error;
-}
-
 Response App::json(const Request& request, http::status status, std::string body) const {
     Response res{status, request.version()};
     res.set(http::field::content_type, "application/json; charset=utf-8");
@@ -63,14 +45,14 @@ Response App::json(const Request& request, http::status status, std::string body
     return res;
 }
 
-Response App::error(const Request& request, http::status status, std::string_view code,
-                    std::string_view message) const {
+Response App::error(const Request& request, ApiError kind, std::string_view message) const {
+    const HttpError& row = http_error(kind);
     json::object err;
-    err["code"] = code;
-    err["message"] = message;
+    err["code"] = row.code;
+    err["message"] = message.empty() ? row.message : message;
     json::object body;
     body["error"] = std::move(err);
-    return json(request, status, json::serialize(body));
+    return json(request, row.status, json::serialize(body));
 }
 
 Expected<query::Searcher*> App::searcher() {
@@ -155,8 +137,7 @@ Response App::handle(const Request& request, std::string& route_name,
     try {
         res = route(request, route_name, peer);
     } catch (const std::exception& e) {
-        res = error(request, http::status::internal_server_error, "internal",
-                    "the server failed to answer this request");
+        res = error(request, ApiError::internal);
     }
     decorate(request, res);
     return res;
@@ -190,12 +171,12 @@ Response App::route(const Request& request, std::string& route_name,
                     const boost::asio::ip::address& peer) {
     const auto target = request.target();
     if (target.size() > config_.limits.target_bytes)
-        return error(request, http::status::uri_too_long, "uri_too_long",
+        return error(request, ApiError::uri_too_long,
                      "the request target is longer than " +
                          std::to_string(config_.limits.target_bytes) + " bytes");
     auto url = urls::parse_origin_form(target);
     if (!url)
-        return error(request, http::status::bad_request, "bad_request",
+        return error(request, ApiError::bad_request,
                      "the request target is not a valid URL path and query");
     const std::string path = url->path();
     route_name = name_of(request.method(), path);
@@ -230,11 +211,11 @@ Response App::route(const Request& request, std::string& route_name,
         Params params;
         for (const auto& p : url->params(urls::encoding_opts{true})) {
             if (std::find(r.params.begin(), r.params.end(), p.key) == r.params.end())
-                return error(request, http::status::bad_request, "unknown_parameter",
+                return error(request, ApiError::unknown_parameter,
                              "unknown parameter \"" + p.key + "\" for " + r.path);
             if (params.values.contains(p.key) &&
                 std::find(r.repeatable.begin(), r.repeatable.end(), p.key) == r.repeatable.end())
-                return error(request, http::status::bad_request, "invalid_argument",
+                return error(request, ApiError::invalid_argument,
                              "parameter \"" + p.key + "\" is given more than once");
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
@@ -243,8 +224,7 @@ Response App::route(const Request& request, std::string& route_name,
         // The public API is rate-limited per client (monitoring and the admin API are not).
         if (r.path.starts_with("/v1/") && !r.path.starts_with("/v1/admin/"))
             if (auto wait = limiter_.take(client_of(ctx).to_string())) {
-                auto res = error(request, http::status::too_many_requests, "rate_limited",
-                                 "too many requests from this address; slow down");
+                auto res = error(request, ApiError::rate_limited);
                 res.set(http::field::retry_after, std::to_string(*wait));
                 return res;
             }
@@ -255,13 +235,13 @@ Response App::route(const Request& request, std::string& route_name,
         return res;
     }
     if (!allowed.empty()) {
-        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+        auto res = error(request, ApiError::method_not_allowed,
                          std::string(request.method_string()) + " is not allowed on " + path);
         res.set(http::field::allow, allowed);
         return res;
     }
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+        auto res = error(request, ApiError::method_not_allowed,
                          "only GET and HEAD are allowed on static files");
         res.set(http::field::allow, "GET, HEAD");
         return res;
@@ -297,9 +277,7 @@ std::string_view content_type(const fs::path& file) {
 } // namespace
 
 Response App::serve_static(const Request& request, std::string_view path) {
-    auto not_found = [&] {
-        return error(request, http::status::not_found, "not_found", "no such page");
-    };
+    auto not_found = [&] { return error(request, ApiError::not_found); };
     // Only plain relative segments: no "..", no hidden files, no NUL or backslash.
     std::string relative;
     std::istringstream segments{std::string(path)};

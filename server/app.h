@@ -7,6 +7,7 @@
 #include "query/searcher.h"
 #include "server/client_address.h"
 #include "server/config.h"
+#include "server/errors.h"
 #include "server/geoip.h"
 #include "server/metrics.h"
 #include "server/rate_limit.h"
@@ -96,11 +97,9 @@ class App {
     const ServerConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
 
-    /// A JSON error body {"error":{"code","message"}} with `status`.
-    Response error(const Request& request, http::status status, std::string_view code,
-                   std::string_view message) const;
-    /// The status an error from a library maps to.
-    static http::status status_of(ErrorCode code);
+    /// A JSON error body {"error":{"code","message"}} with the code and status of `kind` (one
+    /// row of server/errors.h), and `message`, or the row's default message when it is empty.
+    Response error(const Request& request, ApiError kind, std::string_view message = {}) const;
     /// Adds the headers every response carries (CORS, nosniff, no referrer, server).
     void decorate(const Request& request, Response& response) const;
     /// A JSON response.

@@ -87,9 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
             // Too many connections: say so once and close, rather than leave the client hanging.
             Request req;
             req.version(11);
-            auto res =
-                shared_.app.error(req, http::status::service_unavailable, "too_many_connections",
-                                  "the server has too many open connections");
+            auto res = shared_.app.error(req, ApiError::too_many_connections);
             res.set(http::field::retry_after, "1");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
@@ -158,20 +156,18 @@ class Session : public std::enable_shared_from_this<Session> {
             // A request we refuse to read further: answer, then close.
             Request req;
             req.version(11);
-            http::status status = http::status::bad_request;
-            std::string code = "bad_request", message = "malformed HTTP request";
+            ApiError kind = ApiError::bad_request;
+            std::string message;
             if (ec == http::error::header_limit) {
-                status = http::status::request_header_fields_too_large;
-                code = "headers_too_large";
+                kind = ApiError::headers_too_large;
                 message = "request headers are larger than " +
                           std::to_string(shared_.limits.header_bytes) + " bytes";
             } else if (ec == http::error::body_limit) {
-                status = http::status::payload_too_large;
-                code = "body_too_large";
+                kind = ApiError::body_too_large;
                 message = "request body is larger than " +
                           std::to_string(shared_.limits.body_bytes) + " bytes";
             }
-            auto res = shared_.app.error(req, status, code, message);
+            auto res = shared_.app.error(req, kind, message);
             res.keep_alive(false);
             shared_.app.decorate(req, res);
             shared_.app.metrics().request_started();
@@ -186,8 +182,7 @@ class Session : public std::enable_shared_from_this<Session> {
         Response res;
         if (++requests_ > shared_.limits.requests_per_connection) {
             route = shared_.app.route_name(req);
-            res = shared_.app.error(req, http::status::too_many_requests, "too_many_requests",
-                                    "too many requests on one connection; open a new one");
+            res = shared_.app.error(req, ApiError::too_many_requests);
             res.set(http::field::retry_after, "0");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
