@@ -178,22 +178,33 @@ class Session : public std::enable_shared_from_this<Session> {
         Request req = parser_->release();
         shared_.app.metrics().request_started();
         in_flight_ = true;
-        std::string route;
-        Response res;
+        if (shared_.access_log)
+            method_ = std::string(req.method_string());
         if (++requests_ > shared_.limits.requests_per_connection) {
-            route = shared_.app.route_name(req);
-            res = shared_.app.error(req, ApiError::too_many_requests);
+            auto res = shared_.app.error(req, ApiError::too_many_requests);
             res.set(http::field::retry_after, "0");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
-        } else {
-            res = shared_.app.handle(req, route, peer_);
+            return answer(std::move(res), shared_.app.route_name(req), started);
         }
-        if (shared_.access_log)
-            method_ = std::string(req.method_string());
+        // Most answers come back at once, on this strand. A blocking route's (SQLite, a wait
+        // for the analytics flush) comes from the App's worker pool, and is brought back to
+        // this strand; meanwhile this I/O thread serves other connections. The session reads
+        // nothing more until it has answered.
+        shared_.app.handle_async(
+            std::move(req), peer_,
+            [self = shared_from_this(), started](Response res, std::string route) {
+                net::dispatch(self->stream_.get_executor(), [self, started, res = std::move(res),
+                                                             route = std::move(route)]() mutable {
+                    self->answer(std::move(res), std::move(route), started);
+                });
+            });
+    }
+
+    void answer(Response&& res, std::string route, Clock::time_point started) {
         if (shared_.stopping)
             res.keep_alive(false);
-        send(std::move(res), route, started);
+        send(std::move(res), std::move(route), started);
     }
 
     void send(Response&& res, std::string route, Clock::time_point started) {
@@ -454,6 +465,9 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     s.ioc.run();
     for (auto& t : pool)
         t.join();
+    // Requests still on the worker pool use the analytics service: they finish first (their
+    // answers are not sent, the I/O threads having stopped).
+    s.app.finish_blocking_work();
     s.analytics_service.reset(); // the last flush, now that no request can count anything
     return {};
 }
