@@ -319,14 +319,18 @@ Response get_privacy(Context& ctx) {
     return json_ok(ctx, out);
 }
 
-Response get_report(Context& ctx) {
-    if (auto refused = refuse_admin(ctx))
-        return std::move(*refused);
+namespace {
+
+/// The report a request asks for, with the configured thresholds, and its format; false (and
+/// an error response) when a parameter is malformed.
+bool read_report_request(Context& ctx, analytics::ReportRequest& req, std::string& format,
+                         Response& error) {
     const auto kind = analytics::report_kind(ctx.params.get("kind"));
-    if (!kind)
-        return ctx.app.error(ctx.request, ApiError::not_found,
-                             "reports are popular, zero-results, trending and volume");
-    analytics::ReportRequest req;
+    if (!kind) {
+        error = ctx.app.error(ctx.request, ApiError::not_found,
+                              "reports are popular, zero-results, trending and volume");
+        return false;
+    }
     req.kind = *kind;
     // The configured thresholds apply to every report; no parameter lowers them.
     req.k = ctx.app.config().report_k;
@@ -334,22 +338,52 @@ Response get_report(Context& ctx) {
     req.country = ctx.params.get("country");
     req.lang = ctx.params.get("lang");
     unsigned top = 20;
-    Response bad;
-    if (!read_unsigned(ctx, "top", top, bad))
-        return bad;
-    if (top < 1 || top > 1000)
-        return ctx.app.error(ctx.request, ApiError::invalid_argument,
-                             "top must be between 1 and 1000");
+    if (!read_unsigned(ctx, "top", top, error))
+        return false;
+    if (top < 1 || top > 1000) {
+        error = ctx.app.error(ctx.request, ApiError::invalid_argument,
+                              "top must be between 1 and 1000");
+        return false;
+    }
     req.top = top;
     std::optional<std::int64_t> from, to;
-    if (!read_date(ctx, "from", parse_date, from, bad) ||
-        !read_date(ctx, "to", parse_date, to, bad))
-        return bad;
+    if (!read_date(ctx, "from", parse_date, from, error) ||
+        !read_date(ctx, "to", parse_date, to, error))
+        return false;
     req.to_day = analytics::day_of(to.value_or(std::time(nullptr)));
     req.from_day = from ? analytics::day_of(*from) : req.to_day - 29;
-    const std::string format = ctx.params.get("format", "json");
-    if (format != "json" && format != "csv")
-        return ctx.app.error(ctx.request, ApiError::invalid_argument, "format must be json or csv");
+    format = ctx.params.get("format", "json");
+    if (format != "json" && format != "csv") {
+        error =
+            ctx.app.error(ctx.request, ApiError::invalid_argument, "format must be json or csv");
+        return false;
+    }
+    return true;
+}
+
+/// A CSV download named `name`.csv.
+Response csv_attachment(Context& ctx, std::string_view name, std::string body) {
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition,
+            "attachment; filename=\"" + std::string(name) + ".csv\"");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(ctx.request.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+} // namespace
+
+Response get_report(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    analytics::ReportRequest req;
+    std::string format;
+    Response bad;
+    if (!read_report_request(ctx, req, format, bad))
+        return bad;
     if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
     auto db = analytics::Database::open_in(ctx.app.config().data_dir);
@@ -360,15 +394,7 @@ Response get_report(Context& ctx) {
         return library_error(ctx, report.error());
     if (format == "json")
         return ctx.app.json(ctx.request, http::status::ok, analytics::report_json(*report));
-    Response res{http::status::ok, ctx.request.version()};
-    res.set(http::field::content_type, "text/csv; charset=utf-8");
-    res.set(http::field::content_disposition,
-            "attachment; filename=\"" + std::string(analytics::report_name(*kind)) + ".csv\"");
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(ctx.request.keep_alive());
-    res.body() = analytics::report_csv(*report);
-    res.prepare_payload();
-    return res;
+    return csv_attachment(ctx, analytics::report_name(req.kind), analytics::report_csv(*report));
 }
 
 Response get_trends(Context& ctx) {
@@ -404,36 +430,76 @@ Response get_trends(Context& ctx) {
     return ctx.app.json(ctx.request, http::status::ok, analytics::trends_json(*release));
 }
 
-Response get_search(Context& ctx) {
-    query::SearchRequest req;
-    Response bad;
-    if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "page", req.page, bad) ||
-        !read_unsigned(ctx, "per_page", req.per_page, bad) ||
-        !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad) ||
-        !read_flag(ctx, "facets", req.facets, bad) || !read_flag(ctx, "explain", req.explain, bad))
-        return bad;
+namespace {
+
+/// The search a request asks for; false (and an error response) when a parameter is malformed.
+bool read_search_request(Context& ctx, query::SearchRequest& req, Response& error) {
+    if (!read_query(ctx, req.q, error) || !read_unsigned(ctx, "page", req.page, error) ||
+        !read_unsigned(ctx, "per_page", req.per_page, error) ||
+        !read_flag(ctx, "prefix", req.prefix, error) ||
+        !read_flag(ctx, "all", req.match_all, error) ||
+        !read_flag(ctx, "facets", req.facets, error) ||
+        !read_flag(ctx, "explain", req.explain, error))
+        return false;
     req.types = ctx.params.all("type");
     req.langs = ctx.params.all("lang");
     req.from = ctx.params.get("from");
     req.to = ctx.params.get("to");
     const std::string sort = ctx.params.get("sort", "relevance");
-    if (sort != "relevance" && sort != "date")
-        return ctx.app.error(ctx.request, ApiError::invalid_argument,
-                             "sort must be relevance or date");
+    if (sort != "relevance" && sort != "date") {
+        error = ctx.app.error(ctx.request, ApiError::invalid_argument,
+                              "sort must be relevance or date");
+        return false;
+    }
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
     req.preferred_lang = preferred_language(ctx.request);
-    // A signed-in search carries the token the website signed; a bad one is refused rather
-    // than silently logged as anonymous.
-    std::string account;
-    if (const auto token = ctx.request["X-Account-Token"]; !token.empty()) {
-        const std::string& secret = ctx.app.config().auth.account_secret;
-        if (secret.empty())
-            return unauthorized(ctx, "signed-in search is not enabled on this server");
-        auto verified = verify_account_token(token, secret, std::time(nullptr));
-        if (!verified)
-            return unauthorized(ctx, verified.error().message);
-        account = std::move(*verified);
+    return true;
+}
+
+/// The account of a signed-in search ("" when anonymous). A signed-in search carries the token
+/// the website signed; a bad one is refused (false and an error response) rather than silently
+/// logged as anonymous.
+bool read_account(Context& ctx, std::string& account, Response& error) {
+    const auto token = ctx.request["X-Account-Token"];
+    if (token.empty())
+        return true;
+    const std::string& secret = ctx.app.config().auth.account_secret;
+    if (secret.empty()) {
+        error = unauthorized(ctx, "signed-in search is not enabled on this server");
+        return false;
     }
+    auto verified = verify_account_token(token, secret, std::time(nullptr));
+    if (!verified) {
+        error = unauthorized(ctx, verified.error().message);
+        return false;
+    }
+    account = std::move(*verified);
+    return true;
+}
+
+/// Hands a finished search to the search-term log.
+void log_search(Context& ctx, AnalyticsService& analytics, const query::SearchRequest& req,
+                const query::SearchResult& result, std::string account) {
+    SearchReport report;
+    report.query = req.q;
+    report.lang = result.query_lang;
+    report.country = req.region;
+    report.results = result.total;
+    report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+    report.account = std::move(account);
+    report.searcher = analytics.searcher_key(ctx.app.client_of(ctx).to_string(),
+                                             ctx.request[http::field::user_agent]);
+    analytics.log_search(std::move(report));
+}
+
+} // namespace
+
+Response get_search(Context& ctx) {
+    query::SearchRequest req;
+    std::string account;
+    Response bad;
+    if (!read_search_request(ctx, req, bad) || !read_account(ctx, account, bad))
+        return bad;
     AnalyticsService* analytics = ctx.app.services().analytics;
     if (analytics) {
         req.popularity = analytics->popularity();
@@ -447,18 +513,8 @@ Response get_search(Context& ctx) {
         return library_error(ctx, result.error());
     // The search-term log counts what people looked for: first pages of finished queries, not
     // every keystroke of search-as-you-type or the next pages of a search already counted.
-    if (analytics && req.page == 1 && !req.prefix) {
-        SearchReport report;
-        report.query = req.q;
-        report.lang = result->query_lang;
-        report.country = req.region;
-        report.results = result->total;
-        report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
-        report.account = std::move(account);
-        report.searcher = analytics->searcher_key(ctx.app.client_of(ctx).to_string(),
-                                                  ctx.request[http::field::user_agent]);
-        analytics->log_search(std::move(report));
-    }
+    if (analytics && req.page == 1 && !req.prefix)
+        log_search(ctx, *analytics, req, *result, std::move(account));
     return ctx.app.json(ctx.request, http::status::ok, json::serialize(query::to_json(*result)));
 }
 
