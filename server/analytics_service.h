@@ -1,8 +1,11 @@
-// The server's side of analytics. Requests only touch memory: page views go to a counter and
-// searches to a buffer. A background thread runs an Asio io_context of its own whose timers
-// flush both to analytics.sqlite every few seconds (and at shutdown), rebuild the popularity
-// snapshot when the stored counts changed, and delete log rows past their retention in small
-// batches. Requests never wait for SQLite, and SQLite never runs on an I/O thread.
+// The server's side of analytics. Searches and page views only touch memory: views go to a
+// counter and searches to a buffer. A background thread runs an Asio io_context of its own whose
+// timers flush both to analytics.sqlite every few seconds (and at shutdown), rebuild the
+// popularity snapshot when the stored counts changed, and delete log rows past their retention in
+// small batches. The routes that read or change what is stored (the admin API, /v1/trends) open
+// SQLite themselves and wait for a flush (sync(), forget_document()): they are Work::blocking
+// routes, which App::handle_async runs on the App's worker pool, so SQLite never runs on an I/O
+// thread.
 #pragma once
 
 #include "analytics/search_log.h"

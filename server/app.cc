@@ -2,10 +2,16 @@
 
 #include "server/handlers.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <boost/url.hpp>
+#include <cxxabi.h>
 #include <fstream>
+#include <iostream>
+#include <memory>
 #include <sstream>
+#include <typeinfo>
+#include <xapian/error.h>
 
 namespace mixi::server {
 
@@ -31,26 +37,18 @@ std::vector<std::string> Params::all(const std::string& name) const {
     return out;
 }
 
-App::App(ServerConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics), routes_(routes()),
+App::App(ServerConfig config, Metrics& metrics) : App(std::move(config), metrics, routes()) {}
+
+App::App(ServerConfig config, Metrics& metrics, std::vector<Route> routes)
+    : config_(std::move(config)), metrics_(metrics), routes_(std::move(routes)),
       limiter_(config_.limits.rate_per_second, config_.limits.rate_burst) {}
 
-http::status App::status_of(ErrorCode code) {
-    switch (code) {
-    case ErrorCode::invalid_argument:
-    case ErrorCode::invalid_query:
-    case ErrorCode::invalid_input:
-        return http::status::bad_request;
-    case ErrorCode::not_found:
-        return http::status::not_found;
-    case ErrorCode::index_locked:
-    case ErrorCode::index_unavailable:
-        return http::status::service_unavailable;
-    case ErrorCode::io_error:
-    case ErrorCode::internal:
-        break;
-    }
-    return http::status::internal_server_error;
+App::~App() {
+    finish_blocking_work();
+}
+
+void App::finish_blocking_work() {
+    blocking_.join();
 }
 
 Response App::json(const Request& request, http::status status, std::string body) const {
@@ -63,14 +61,14 @@ Response App::json(const Request& request, http::status status, std::string body
     return res;
 }
 
-Response App::error(const Request& request, http::status status, std::string_view code,
-                    std::string_view message) const {
+Response App::error(const Request& request, ApiError kind, std::string_view message) const {
+    const HttpError& row = http_error(kind);
     json::object err;
-    err["code"] = code;
-    err["message"] = message;
+    err["code"] = row.code;
+    err["message"] = message.empty() ? row.message : message;
     json::object body;
     body["error"] = std::move(err);
-    return json(request, status, json::serialize(body));
+    return json(request, row.status, json::serialize(body));
 }
 
 Expected<query::Searcher*> App::searcher() {
@@ -148,17 +146,81 @@ std::string App::name_of(http::verb method, std::string_view path) const {
     return method == http::verb::get || method == http::verb::head ? "static" : "unknown";
 }
 
+namespace {
+
+/// The readable name of an exception's type ("std::bad_alloc").
+std::string type_name(const std::type_info& type) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(
+        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? name.get() : type.name();
+}
+
+} // namespace
+
+template <class F>
+Response App::guarded(const Request& request, const std::string& route_name, F&& answer) {
+    // Only the route and the exception's type are logged: an exception's message may carry what
+    // the user typed.
+    std::string type;
+    try {
+        return answer();
+    } catch (const Xapian::Error& e) {
+        type = "Xapian::" + std::string(e.get_type());
+    } catch (const std::exception& e) {
+        type = type_name(typeid(e));
+    } catch (...) {
+        type = "an exception of unknown type";
+    }
+    metrics_.handler_exception();
+    std::clog << "mixi-search: error: " + route_name + " threw " + type + "; answered 500\n";
+    return error(request, ApiError::internal);
+}
+
 Response App::handle(const Request& request, std::string& route_name,
                      const boost::asio::ip::address& peer) {
     route_name = "unknown";
-    Response res;
-    try {
-        res = route(request, route_name, peer);
-    } catch (const std::exception& e) {
-        res = error(request, http::status::internal_server_error, "internal",
-                    "the server failed to answer this request");
+    Response res = guarded(request, route_name, [&] {
+        Routed routed = route(request, route_name, peer);
+        return routed.route ? call(request, routed, peer) : std::move(routed.refusal);
+    });
+    decorate(request, res);
+    return res;
+}
+
+void App::handle_async(Request request, const boost::asio::ip::address& peer, Done done) {
+    std::string route_name = "unknown";
+    std::optional<Routed> routed;
+    Response res = guarded(request, route_name, [&] {
+        routed.emplace(route(request, route_name, peer));
+        if (!routed->route)
+            return std::move(routed->refusal);
+        if (routed->route->work == Work::blocking)
+            return Response{};
+        return call(request, *routed, peer);
+    });
+    if (routed && routed->route && routed->route->work == Work::blocking) {
+        // The request, its parameters and the callback move to the worker: nothing refers to
+        // the caller's stack once this returns.
+        boost::asio::post(
+            blocking_, [this, request = std::move(request), routed = std::move(*routed), peer,
+                        route_name = std::move(route_name), done = std::move(done)]() mutable {
+                Response res =
+                    guarded(request, route_name, [&] { return call(request, routed, peer); });
+                decorate(request, res);
+                done(std::move(res), std::move(route_name));
+            });
+        return;
     }
     decorate(request, res);
+    done(std::move(res), std::move(route_name));
+}
+
+Response App::call(const Request& request, Routed& routed, const boost::asio::ip::address& peer) {
+    Context ctx{request, routed.params, *this, peer};
+    Response res = routed.route->handler(ctx);
+    if (routed.head_as_get)
+        res.body().clear(); // keeps Content-Length of the GET answer
     return res;
 }
 
@@ -186,17 +248,22 @@ std::string App::region_of(const Context& ctx) const {
     return services_.geoip->region(client_of(ctx), services_.level);
 }
 
-Response App::route(const Request& request, std::string& route_name,
-                    const boost::asio::ip::address& peer) {
+App::Routed App::route(const Request& request, std::string& route_name,
+                       const boost::asio::ip::address& peer) {
+    const auto refuse = [](Response res) {
+        Routed refused;
+        refused.refusal = std::move(res);
+        return refused;
+    };
     const auto target = request.target();
     if (target.size() > config_.limits.target_bytes)
-        return error(request, http::status::uri_too_long, "uri_too_long",
-                     "the request target is longer than " +
-                         std::to_string(config_.limits.target_bytes) + " bytes");
+        return refuse(error(request, ApiError::uri_too_long,
+                            "the request target is longer than " +
+                                std::to_string(config_.limits.target_bytes) + " bytes"));
     auto url = urls::parse_origin_form(target);
     if (!url)
-        return error(request, http::status::bad_request, "bad_request",
-                     "the request target is not a valid URL path and query");
+        return refuse(error(request, ApiError::bad_request,
+                            "the request target is not a valid URL path and query"));
     const std::string path = url->path();
     route_name = name_of(request.method(), path);
 
@@ -213,7 +280,7 @@ Response App::route(const Request& request, std::string& route_name,
             res.set(http::field::access_control_allow_headers, "Content-Type, Authorization");
             res.set(http::field::access_control_max_age, "600");
         }
-        return res;
+        return refuse(std::move(res));
     }
 
     std::string allowed;
@@ -227,46 +294,44 @@ Response App::route(const Request& request, std::string& route_name,
                 allowed += ", HEAD";
             continue;
         }
-        Params params;
+        Routed routed;
+        Params& params = routed.params;
         for (const auto& p : url->params(urls::encoding_opts{true})) {
             if (std::find(r.params.begin(), r.params.end(), p.key) == r.params.end())
-                return error(request, http::status::bad_request, "unknown_parameter",
-                             "unknown parameter \"" + p.key + "\" for " + r.path);
+                return refuse(error(request, ApiError::unknown_parameter,
+                                    "unknown parameter \"" + p.key + "\" for " + r.path));
             if (params.values.contains(p.key) &&
                 std::find(r.repeatable.begin(), r.repeatable.end(), p.key) == r.repeatable.end())
-                return error(request, http::status::bad_request, "invalid_argument",
-                             "parameter \"" + p.key + "\" is given more than once");
+                return refuse(error(request, ApiError::invalid_argument,
+                                    "parameter \"" + p.key + "\" is given more than once"));
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
         match_path(r.path, path, &params.values); // "{id}" segments, after the checks above
-        Context ctx{request, params, *this, peer};
         // The public API is rate-limited per client (monitoring and the admin API are not).
         if (r.path.starts_with("/v1/") && !r.path.starts_with("/v1/admin/"))
-            if (auto wait = limiter_.take(client_of(ctx).to_string())) {
-                auto res = error(request, http::status::too_many_requests, "rate_limited",
-                                 "too many requests from this address; slow down");
+            if (auto wait =
+                    limiter_.take(client_of(Context{request, params, *this, peer}).to_string())) {
+                auto res = error(request, ApiError::rate_limited);
                 res.set(http::field::retry_after, std::to_string(*wait));
-                return res;
+                return refuse(std::move(res));
             }
-        Response res = r.handler(ctx);
-        if (head_as_get) {
-            res.body().clear(); // keeps Content-Length of the GET answer
-        }
-        return res;
+        routed.route = &r;
+        routed.head_as_get = head_as_get;
+        return routed;
     }
     if (!allowed.empty()) {
-        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+        auto res = error(request, ApiError::method_not_allowed,
                          std::string(request.method_string()) + " is not allowed on " + path);
         res.set(http::field::allow, allowed);
-        return res;
+        return refuse(std::move(res));
     }
     if (request.method() != http::verb::get && request.method() != http::verb::head) {
-        auto res = error(request, http::status::method_not_allowed, "method_not_allowed",
+        auto res = error(request, ApiError::method_not_allowed,
                          "only GET and HEAD are allowed on static files");
         res.set(http::field::allow, "GET, HEAD");
-        return res;
+        return refuse(std::move(res));
     }
-    return serve_static(request, path);
+    return refuse(serve_static(request, path));
 }
 
 namespace {
@@ -297,9 +362,7 @@ std::string_view content_type(const fs::path& file) {
 } // namespace
 
 Response App::serve_static(const Request& request, std::string_view path) {
-    auto not_found = [&] {
-        return error(request, http::status::not_found, "not_found", "no such page");
-    };
+    auto not_found = [&] { return error(request, ApiError::not_found); };
     // Only plain relative segments: no "..", no hidden files, no NUL or backslash.
     std::string relative;
     std::istringstream segments{std::string(path)};

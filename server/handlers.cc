@@ -32,7 +32,7 @@ bool read_unsigned(Context& ctx, const std::string& name, unsigned& out, Respons
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
     if (ec == std::errc() && p == v.data() + v.size())
         return true;
-    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+    error = ctx.app.error(ctx.request, ApiError::invalid_argument,
                           name + " must be a non-negative integer");
     return false;
 }
@@ -48,7 +48,7 @@ bool read_date(Context& ctx, const std::string& name,
     out = parse(v);
     if (out)
         return true;
-    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+    error = ctx.app.error(ctx.request, ApiError::invalid_argument,
                           name + ": \"" + v + "\" is not a date");
     return false;
 }
@@ -63,7 +63,7 @@ bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error
         out = false;
         return true;
     }
-    error = ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+    error = ctx.app.error(ctx.request, ApiError::invalid_argument,
                           name + " must be 0, 1, true or false");
     return false;
 }
@@ -72,12 +72,11 @@ bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error
 bool read_query(Context& ctx, std::string& q, Response& error) {
     q = ctx.params.get("q");
     if (q.empty()) {
-        error = ctx.app.error(ctx.request, http::status::bad_request, "missing_parameter",
-                              "the q parameter is required");
+        error = ctx.app.error(ctx.request, ApiError::missing_parameter);
         return false;
     }
     if (q.size() > ctx.app.config().limits.query_bytes) {
-        error = ctx.app.error(ctx.request, http::status::uri_too_long, "query_too_long",
+        error = ctx.app.error(ctx.request, ApiError::query_too_long,
                               "q is longer than " +
                                   std::to_string(ctx.app.config().limits.query_bytes) + " bytes");
         return false;
@@ -86,23 +85,21 @@ bool read_query(Context& ctx, std::string& q, Response& error) {
 }
 
 Response library_error(Context& ctx, const Error& e) {
+    const ApiError kind = api_error(e.code);
+    if (http_error(kind).status == http::status::bad_request)
+        return ctx.app.error(ctx.request, kind, e.message);
     // Index and I/O failures name server paths: log them, tell the client less.
-    if (App::status_of(e.code) != http::status::bad_request) {
-        std::clog << "error: " << e.message << "\n";
-        auto res = ctx.app.error(
-            ctx.request, App::status_of(e.code), to_string(e.code),
-            e.code == ErrorCode::index_locked ? "another process is writing the index; try again"
-            : e.code == ErrorCode::index_unavailable ? "the search index is not available right now"
-                                                     : "the server failed to answer this request");
-        if (res.result() == http::status::service_unavailable)
-            res.set(http::field::retry_after, "1");
-        return res;
-    }
-    return ctx.app.error(ctx.request, App::status_of(e.code), to_string(e.code), e.message);
+    std::clog << "error: " << e.message << "\n";
+    auto res = ctx.app.error(ctx.request, kind,
+                             kind == ApiError::not_found ? http_error(ApiError::internal).message
+                                                         : std::string_view{});
+    if (res.result() == http::status::service_unavailable)
+        res.set(http::field::retry_after, "1");
+    return res;
 }
 
 Response unauthorized(Context& ctx, std::string_view message) {
-    auto res = ctx.app.error(ctx.request, http::status::unauthorized, "unauthorized", message);
+    auto res = ctx.app.error(ctx.request, ApiError::unauthorized, message);
     res.set(http::field::www_authenticate, "Bearer");
     return res;
 }
@@ -112,14 +109,12 @@ Response unauthorized(Context& ctx, std::string_view message) {
 std::optional<Response> refuse_admin(Context& ctx) {
     const auto& keys = ctx.app.config().auth.admin_keys;
     if (keys.empty())
-        return ctx.app.error(ctx.request, http::status::forbidden, "admin_disabled",
-                             "no admin keys are configured on this server");
+        return ctx.app.error(ctx.request, ApiError::admin_disabled);
     const auto header = ctx.request[http::field::authorization];
     if (!header.starts_with("Bearer ") || header.size() == 7)
         return unauthorized(ctx, "the admin API needs Authorization: Bearer <admin key>");
     if (!admin_key_matches(header.substr(7), keys))
-        return ctx.app.error(ctx.request, http::status::forbidden, "forbidden",
-                             "this admin key is not valid");
+        return ctx.app.error(ctx.request, ApiError::forbidden);
     return std::nullopt;
 }
 
@@ -173,7 +168,7 @@ Response delete_account_entry(Context& ctx) {
     const std::string e = ctx.params.get("entry");
     const auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), entry);
     if (ec != std::errc() || end != e.data() + e.size())
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+        return ctx.app.error(ctx.request, ApiError::invalid_argument,
                              "the entry must be the id of a search from the export");
     auto log = synced_log(ctx);
     if (!log)
@@ -182,7 +177,7 @@ Response delete_account_entry(Context& ctx) {
     if (!n)
         return library_error(ctx, n.error());
     if (*n == 0)
-        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+        return ctx.app.error(ctx.request, ApiError::not_found,
                              "this account has no search with that id");
     return json_ok(ctx, json::object{{"deleted", *n}});
 }
@@ -200,7 +195,7 @@ Response delete_document(Context& ctx) {
         if (auto forgot = analytics->forget_document(id); !forgot)
             return library_error(ctx, forgot.error());
     if (report->deleted.empty())
-        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+        return ctx.app.error(ctx.request, ApiError::not_found,
                              "no indexed document has this id (its view counts are gone too)");
     return json_ok(ctx, json::object{{"deleted", id}});
 }
@@ -271,7 +266,7 @@ Response post_prefs(Context& ctx) {
     const json::value* lang = o ? o->if_contains("lang") : nullptr;
     if (!o || o->size() != 1 || !lang || !(lang->is_string() || lang->is_null()))
         return ctx.app.error(
-            ctx.request, http::status::bad_request, "invalid_argument",
+            ctx.request, ApiError::invalid_argument,
             "the body must be {\"lang\": \"<BCP 47 tag>\"} (or null to forget it)");
     Response res{http::status::no_content, ctx.request.version()};
     res.keep_alive(ctx.request.keep_alive());
@@ -282,7 +277,7 @@ Response post_prefs(Context& ctx) {
     }
     const std::string tag(lang->get_string());
     if (!valid_language_tag(tag))
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+        return ctx.app.error(ctx.request, ApiError::invalid_argument,
                              "lang must be a language tag such as ja or en-GB");
     // The one cookie this server ever sets: the language the user picked, nothing else.
     res.set(http::field::set_cookie, "lang=" + tag + "; Path=/; Max-Age=31536000; SameSite=Lax");
@@ -324,14 +319,18 @@ Response get_privacy(Context& ctx) {
     return json_ok(ctx, out);
 }
 
-Response get_report(Context& ctx) {
-    if (auto refused = refuse_admin(ctx))
-        return std::move(*refused);
+namespace {
+
+/// The report a request asks for, with the configured thresholds, and its format; false (and
+/// an error response) when a parameter is malformed.
+bool read_report_request(Context& ctx, analytics::ReportRequest& req, std::string& format,
+                         Response& error) {
     const auto kind = analytics::report_kind(ctx.params.get("kind"));
-    if (!kind)
-        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
-                             "reports are popular, zero-results, trending and volume");
-    analytics::ReportRequest req;
+    if (!kind) {
+        error = ctx.app.error(ctx.request, ApiError::not_found,
+                              "reports are popular, zero-results, trending and volume");
+        return false;
+    }
     req.kind = *kind;
     // The configured thresholds apply to every report; no parameter lowers them.
     req.k = ctx.app.config().report_k;
@@ -339,23 +338,52 @@ Response get_report(Context& ctx) {
     req.country = ctx.params.get("country");
     req.lang = ctx.params.get("lang");
     unsigned top = 20;
-    Response bad;
-    if (!read_unsigned(ctx, "top", top, bad))
-        return bad;
-    if (top < 1 || top > 1000)
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                             "top must be between 1 and 1000");
+    if (!read_unsigned(ctx, "top", top, error))
+        return false;
+    if (top < 1 || top > 1000) {
+        error = ctx.app.error(ctx.request, ApiError::invalid_argument,
+                              "top must be between 1 and 1000");
+        return false;
+    }
     req.top = top;
     std::optional<std::int64_t> from, to;
-    if (!read_date(ctx, "from", parse_date, from, bad) ||
-        !read_date(ctx, "to", parse_date, to, bad))
-        return bad;
+    if (!read_date(ctx, "from", parse_date, from, error) ||
+        !read_date(ctx, "to", parse_date, to, error))
+        return false;
     req.to_day = analytics::day_of(to.value_or(std::time(nullptr)));
     req.from_day = from ? analytics::day_of(*from) : req.to_day - 29;
-    const std::string format = ctx.params.get("format", "json");
-    if (format != "json" && format != "csv")
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                             "format must be json or csv");
+    format = ctx.params.get("format", "json");
+    if (format != "json" && format != "csv") {
+        error =
+            ctx.app.error(ctx.request, ApiError::invalid_argument, "format must be json or csv");
+        return false;
+    }
+    return true;
+}
+
+/// A CSV download named `name`.csv.
+Response csv_attachment(Context& ctx, std::string_view name, std::string body) {
+    Response res{http::status::ok, ctx.request.version()};
+    res.set(http::field::content_type, "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition,
+            "attachment; filename=\"" + std::string(name) + ".csv\"");
+    res.set(http::field::cache_control, "no-store");
+    res.keep_alive(ctx.request.keep_alive());
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+} // namespace
+
+Response get_report(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    analytics::ReportRequest req;
+    std::string format;
+    Response bad;
+    if (!read_report_request(ctx, req, format, bad))
+        return bad;
     if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
     auto db = analytics::Database::open_in(ctx.app.config().data_dir);
@@ -366,28 +394,20 @@ Response get_report(Context& ctx) {
         return library_error(ctx, report.error());
     if (format == "json")
         return ctx.app.json(ctx.request, http::status::ok, analytics::report_json(*report));
-    Response res{http::status::ok, ctx.request.version()};
-    res.set(http::field::content_type, "text/csv; charset=utf-8");
-    res.set(http::field::content_disposition,
-            "attachment; filename=\"" + std::string(analytics::report_name(*kind)) + ".csv\"");
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(ctx.request.keep_alive());
-    res.body() = analytics::report_csv(*report);
-    res.prepare_payload();
-    return res;
+    return csv_attachment(ctx, analytics::report_name(req.kind), analytics::report_csv(*report));
 }
 
 Response get_trends(Context& ctx) {
     const TrendsConfig& config = ctx.app.config().trends;
     if (!config.enabled)
-        return ctx.app.error(ctx.request, http::status::not_found, "not_found",
+        return ctx.app.error(ctx.request, ApiError::not_found,
                              "this server does not publish trends (trends.enabled)");
     unsigned top = static_cast<unsigned>(config.top);
     Response bad;
     if (!read_unsigned(ctx, "top", top, bad))
         return bad;
     if (top < 1 || top > config.top)
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+        return ctx.app.error(ctx.request, ApiError::invalid_argument,
                              "top must be between 1 and " + std::to_string(config.top));
     const std::int64_t now = std::time(nullptr);
     analytics::TrendRequest req = analytics::latest_period(now, config.days);
@@ -410,36 +430,76 @@ Response get_trends(Context& ctx) {
     return ctx.app.json(ctx.request, http::status::ok, analytics::trends_json(*release));
 }
 
-Response get_search(Context& ctx) {
-    query::SearchRequest req;
-    Response bad;
-    if (!read_query(ctx, req.q, bad) || !read_unsigned(ctx, "page", req.page, bad) ||
-        !read_unsigned(ctx, "per_page", req.per_page, bad) ||
-        !read_flag(ctx, "prefix", req.prefix, bad) || !read_flag(ctx, "all", req.match_all, bad) ||
-        !read_flag(ctx, "facets", req.facets, bad) || !read_flag(ctx, "explain", req.explain, bad))
-        return bad;
+namespace {
+
+/// The search a request asks for; false (and an error response) when a parameter is malformed.
+bool read_search_request(Context& ctx, query::SearchRequest& req, Response& error) {
+    if (!read_query(ctx, req.q, error) || !read_unsigned(ctx, "page", req.page, error) ||
+        !read_unsigned(ctx, "per_page", req.per_page, error) ||
+        !read_flag(ctx, "prefix", req.prefix, error) ||
+        !read_flag(ctx, "all", req.match_all, error) ||
+        !read_flag(ctx, "facets", req.facets, error) ||
+        !read_flag(ctx, "explain", req.explain, error))
+        return false;
     req.types = ctx.params.all("type");
     req.langs = ctx.params.all("lang");
     req.from = ctx.params.get("from");
     req.to = ctx.params.get("to");
     const std::string sort = ctx.params.get("sort", "relevance");
-    if (sort != "relevance" && sort != "date")
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
-                             "sort must be relevance or date");
+    if (sort != "relevance" && sort != "date") {
+        error = ctx.app.error(ctx.request, ApiError::invalid_argument,
+                              "sort must be relevance or date");
+        return false;
+    }
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
     req.preferred_lang = preferred_language(ctx.request);
-    // A signed-in search carries the token the website signed; a bad one is refused rather
-    // than silently logged as anonymous.
-    std::string account;
-    if (const auto token = ctx.request["X-Account-Token"]; !token.empty()) {
-        const std::string& secret = ctx.app.config().auth.account_secret;
-        if (secret.empty())
-            return unauthorized(ctx, "signed-in search is not enabled on this server");
-        auto verified = verify_account_token(token, secret, std::time(nullptr));
-        if (!verified)
-            return unauthorized(ctx, verified.error().message);
-        account = std::move(*verified);
+    return true;
+}
+
+/// The account of a signed-in search ("" when anonymous). A signed-in search carries the token
+/// the website signed; a bad one is refused (false and an error response) rather than silently
+/// logged as anonymous.
+bool read_account(Context& ctx, std::string& account, Response& error) {
+    const auto token = ctx.request["X-Account-Token"];
+    if (token.empty())
+        return true;
+    const std::string& secret = ctx.app.config().auth.account_secret;
+    if (secret.empty()) {
+        error = unauthorized(ctx, "signed-in search is not enabled on this server");
+        return false;
     }
+    auto verified = verify_account_token(token, secret, std::time(nullptr));
+    if (!verified) {
+        error = unauthorized(ctx, verified.error().message);
+        return false;
+    }
+    account = std::move(*verified);
+    return true;
+}
+
+/// Hands a finished search to the search-term log.
+void log_search(Context& ctx, AnalyticsService& analytics, const query::SearchRequest& req,
+                const query::SearchResult& result, std::string account) {
+    SearchReport report;
+    report.query = req.q;
+    report.lang = result.query_lang;
+    report.country = req.region;
+    report.results = result.total;
+    report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+    report.account = std::move(account);
+    report.searcher = analytics.searcher_key(ctx.app.client_of(ctx).to_string(),
+                                             ctx.request[http::field::user_agent]);
+    analytics.log_search(std::move(report));
+}
+
+} // namespace
+
+Response get_search(Context& ctx) {
+    query::SearchRequest req;
+    std::string account;
+    Response bad;
+    if (!read_search_request(ctx, req, bad) || !read_account(ctx, account, bad))
+        return bad;
     AnalyticsService* analytics = ctx.app.services().analytics;
     if (analytics) {
         req.popularity = analytics->popularity();
@@ -453,39 +513,26 @@ Response get_search(Context& ctx) {
         return library_error(ctx, result.error());
     // The search-term log counts what people looked for: first pages of finished queries, not
     // every keystroke of search-as-you-type or the next pages of a search already counted.
-    if (analytics && req.page == 1 && !req.prefix) {
-        SearchReport report;
-        report.query = req.q;
-        report.lang = result->query_lang;
-        report.country = req.region;
-        report.results = result->total;
-        report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
-        report.account = std::move(account);
-        report.searcher = analytics->searcher_key(ctx.app.client_of(ctx).to_string(),
-                                                  ctx.request[http::field::user_agent]);
-        analytics->log_search(std::move(report));
-    }
+    if (analytics && req.page == 1 && !req.prefix)
+        log_search(ctx, *analytics, req, *result, std::move(account));
     return ctx.app.json(ctx.request, http::status::ok, json::serialize(query::to_json(*result)));
 }
 
 Response post_views(Context& ctx) {
     AnalyticsService* views = ctx.app.services().analytics;
     if (!views)
-        return ctx.app.error(ctx.request, http::status::service_unavailable, "views_disabled",
-                             "this server does not count page views");
+        return ctx.app.error(ctx.request, ApiError::views_disabled);
     // navigator.sendBeacon sends a string as text/plain; fetch() and others send JSON.
     const auto type = ctx.request[http::field::content_type];
     if (!type.empty() && !type.starts_with("application/json") && !type.starts_with("text/plain"))
-        return ctx.app.error(ctx.request, http::status::unsupported_media_type,
-                             "unsupported_media_type",
-                             "send the view as application/json or text/plain");
+        return ctx.app.error(ctx.request, ApiError::unsupported_media_type);
     boost::system::error_code ec;
     const json::value body = json::parse(ctx.request.body(), ec);
     const json::object* o = ec ? nullptr : body.if_object();
     const json::string* id = o && o->contains("id") ? o->at("id").if_string() : nullptr;
     const json::string* url = o && o->contains("url") ? o->at("url").if_string() : nullptr;
     if (!o || (!id && !url) || (id && url) || o->size() != 1)
-        return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",
+        return ctx.app.error(ctx.request, ApiError::invalid_argument,
                              "the body must be a JSON object with one string field, "
                              "\"id\" or \"url\"");
     auto searcher = ctx.app.searcher();
@@ -497,7 +544,7 @@ Response post_views(Context& ctx) {
     else if (url)
         doc = (*searcher)->id_for_url(*url);
     if (!doc)
-        return ctx.app.error(ctx.request, http::status::not_found, "unknown_document",
+        return ctx.app.error(ctx.request, ApiError::unknown_document,
                              "no indexed document has this " + std::string(id ? "id" : "url"));
     views->count(*doc, ctx.app.region_of(ctx));
     Response res{http::status::no_content, ctx.request.version()};
@@ -581,10 +628,10 @@ Response get_opensearch(Context& ctx) {
     // and only the request knows the name this server is reached by.
     std::ifstream in(ctx.app.config().web_root / "opensearch.xml", std::ios::binary);
     if (!in)
-        return ctx.app.error(ctx.request, http::status::not_found, "not_found", "no such page");
+        return ctx.app.error(ctx.request, ApiError::not_found);
     const auto origin = request_origin(ctx);
     if (!origin)
-        return ctx.app.error(ctx.request, http::status::bad_request, "bad_request",
+        return ctx.app.error(ctx.request, ApiError::bad_request,
                              "the Host header is missing or not a host name");
     std::ostringstream bytes;
     bytes << in.rdbuf();
@@ -615,20 +662,32 @@ std::vector<Route> routes() {
         {http::verb::post, "/v1/views", {}, {}, post_views},
         {http::verb::post, "/v1/prefs", {}, {}, post_prefs},
         {http::verb::get, "/v1/privacy", {}, {}, get_privacy},
-        {http::verb::get, "/v1/trends", {"top"}, {}, get_trends},
-        {http::verb::get, "/v1/admin/accounts/{account}/export", {}, {}, get_account_export},
-        {http::verb::delete_, "/v1/admin/accounts/{account}", {"from", "to"}, {}, delete_account},
-        {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document},
+        {http::verb::get, "/v1/trends", {"top"}, {}, get_trends, Work::blocking},
+        {http::verb::get,
+         "/v1/admin/accounts/{account}/export",
+         {},
+         {},
+         get_account_export,
+         Work::blocking},
+        {http::verb::delete_,
+         "/v1/admin/accounts/{account}",
+         {"from", "to"},
+         {},
+         delete_account,
+         Work::blocking},
+        {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document, Work::blocking},
         {http::verb::get,
          "/v1/admin/reports/{kind}",
          {"from", "to", "country", "lang", "top", "format"},
          {},
-         get_report},
+         get_report,
+         Work::blocking},
         {http::verb::delete_,
          "/v1/admin/accounts/{account}/searches/{entry}",
          {},
          {},
-         delete_account_entry},
+         delete_account_entry,
+         Work::blocking},
         {http::verb::get, "/healthz", {}, {}, get_healthz},
         {http::verb::get, "/metrics", {}, {}, get_metrics},
         {http::verb::get, "/opensearch.xml", {}, {}, get_opensearch},

@@ -87,9 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
             // Too many connections: say so once and close, rather than leave the client hanging.
             Request req;
             req.version(11);
-            auto res =
-                shared_.app.error(req, http::status::service_unavailable, "too_many_connections",
-                                  "the server has too many open connections");
+            auto res = shared_.app.error(req, ApiError::too_many_connections);
             res.set(http::field::retry_after, "1");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
@@ -158,20 +156,18 @@ class Session : public std::enable_shared_from_this<Session> {
             // A request we refuse to read further: answer, then close.
             Request req;
             req.version(11);
-            http::status status = http::status::bad_request;
-            std::string code = "bad_request", message = "malformed HTTP request";
+            ApiError kind = ApiError::bad_request;
+            std::string message;
             if (ec == http::error::header_limit) {
-                status = http::status::request_header_fields_too_large;
-                code = "headers_too_large";
+                kind = ApiError::headers_too_large;
                 message = "request headers are larger than " +
                           std::to_string(shared_.limits.header_bytes) + " bytes";
             } else if (ec == http::error::body_limit) {
-                status = http::status::payload_too_large;
-                code = "body_too_large";
+                kind = ApiError::body_too_large;
                 message = "request body is larger than " +
                           std::to_string(shared_.limits.body_bytes) + " bytes";
             }
-            auto res = shared_.app.error(req, status, code, message);
+            auto res = shared_.app.error(req, kind, message);
             res.keep_alive(false);
             shared_.app.decorate(req, res);
             shared_.app.metrics().request_started();
@@ -182,16 +178,32 @@ class Session : public std::enable_shared_from_this<Session> {
         Request req = parser_->release();
         shared_.app.metrics().request_started();
         in_flight_ = true;
-        std::string route;
-        Response res = shared_.app.handle(req, route, peer_);
         if (shared_.access_log)
             method_ = std::string(req.method_string());
         // The last request a connection may carry is answered with `Connection: close`, and the
         // connection closes after it (as nginx's keepalive_requests): a proxy that keeps its
         // upstream connections open opens a new one, and no request is refused.
-        if (shared_.stopping || ++requests_ >= shared_.limits.requests_per_connection)
+        const bool last = ++requests_ >= shared_.limits.requests_per_connection;
+        // Most answers come back at once, on this strand. A blocking route's (SQLite, a wait
+        // for the analytics flush) comes from the App's worker pool, and is brought back to
+        // this strand; meanwhile this I/O thread serves other connections. The session reads
+        // nothing more until it has answered.
+        shared_.app.handle_async(
+            std::move(req), peer_,
+            [self = shared_from_this(), started, last](Response res, std::string route) {
+                if (last)
+                    res.keep_alive(false);
+                net::dispatch(self->stream_.get_executor(), [self, started, res = std::move(res),
+                                                             route = std::move(route)]() mutable {
+                    self->answer(std::move(res), std::move(route), started);
+                });
+            });
+    }
+
+    void answer(Response&& res, std::string route, Clock::time_point started) {
+        if (shared_.stopping)
             res.keep_alive(false);
-        send(std::move(res), route, started);
+        send(std::move(res), std::move(route), started);
     }
 
     void send(Response&& res, std::string route, Clock::time_point started) {
@@ -452,6 +464,9 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     s.ioc.run();
     for (auto& t : pool)
         t.join();
+    // Requests still on the worker pool use the analytics service: they finish first (their
+    // answers are not sent, the I/O threads having stopped).
+    s.app.finish_blocking_work();
     s.analytics_service.reset(); // the last flush, now that no request can count anything
     return {};
 }

@@ -63,6 +63,9 @@ std::string Metrics::render() const {
         << "# HELP mixi_index_reopens_total Times a reader picked up a changed index.\n"
         << "# TYPE mixi_index_reopens_total counter\n"
         << "mixi_index_reopens_total " << reopens_.load() << "\n"
+        << "# HELP mixi_handler_exceptions_total Requests whose handler threw (answered 500).\n"
+        << "# TYPE mixi_handler_exceptions_total counter\n"
+        << "mixi_handler_exceptions_total " << handler_exceptions_.load() << "\n"
         << "# HELP mixi_uptime_seconds Seconds since the server started.\n"
         << "# TYPE mixi_uptime_seconds gauge\n"
         << "mixi_uptime_seconds " << uptime_seconds() << "\n";

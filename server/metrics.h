@@ -28,6 +28,8 @@ class Metrics {
         revision_.store(revision, std::memory_order_relaxed);
     }
     void reopened() { reopens_.fetch_add(1, std::memory_order_relaxed); }
+    /// A handler threw and the request was answered 500.
+    void handler_exception() { handler_exceptions_.fetch_add(1, std::memory_order_relaxed); }
     void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
     void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
     std::int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -53,7 +55,7 @@ class Metrics {
     /// By route name; std::less<> finds a known route without building a key string.
     std::map<std::string, RouteStats, std::less<>> routes_;
     std::atomic<std::int64_t> in_flight_{0}, connections_{0};
-    std::atomic<std::uint64_t> documents_{0}, revision_{0}, reopens_{0};
+    std::atomic<std::uint64_t> documents_{0}, revision_{0}, reopens_{0}, handler_exceptions_{0};
     std::chrono::steady_clock::time_point start_;
 };
 

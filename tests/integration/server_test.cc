@@ -2,6 +2,7 @@
 // over TCP. Covers the routes, every error status and limit, timeouts, reindexing under load,
 // graceful shutdown, the access log and the configuration precedence.
 #include "../unit/temp_dir.h"
+#include "analytics/sqlite.h"
 #include "http_client.h"
 #include "process.h"
 #include "server_process.h"
@@ -276,13 +277,16 @@ TEST_F(Server, SuggestCompletesAPrefix) {
     for (const auto& c : completions)
         EXPECT_TRUE(c.starts_with("pho")) << c;
     EXPECT_FALSE(v.at("titles").as_array().empty()) << r->body();
+    ASSERT_GE(completions.size(), 2u) << r->body(); // so that limit=1 has something to cut
     const auto limited = json_body(*s->get("/v1/suggest?q=pho&limit=1"));
-    EXPECT_LE(limited.at("completions").as_array().size(), 1u) << limited;
+    ASSERT_EQ(limited.at("completions").as_array().size(), 1u) << limited;
+    EXPECT_EQ(limited.at("completions").at(0).as_string(), completions.front()) << limited;
     expect_error(s->get("/v1/suggest"), 400, "suggest without q");
     expect_error(s->get("/v1/suggest?q=pho&limit=-3"), 400, "suggest limit=-3");
 }
 
 TEST_F(Server, HealthzReportsTheIndex) {
+    const auto spawned = Clock::now();
     START(s);
     const auto r = s->get("/healthz");
     ASSERT_TRUE(r);
@@ -292,13 +296,52 @@ TEST_F(Server, HealthzReportsTheIndex) {
     EXPECT_EQ(v.at("status").as_string(), "ok");
     EXPECT_EQ(v.at("index").at("documents").to_number<int>(), 37) << v;
     EXPECT_GE(v.at("index").at("revision").to_number<int>(), 1) << v;
-    EXPECT_GE(v.at("uptime_seconds").to_number<double>(), 0) << v;
+    // The uptime counts from the server's start: more than nothing, no more than the time since
+    // the process was spawned, and it grows.
+    const double uptime = v.at("uptime_seconds").to_number<double>();
+    EXPECT_GT(uptime, 0) << v;
+    EXPECT_LE(uptime, std::chrono::duration<double>(Clock::now() - spawned).count()) << v;
+    std::this_thread::sleep_for(100ms);
+    const auto later = json_body(*s->get("/healthz")).at("uptime_seconds").to_number<double>();
+    EXPECT_GE(later - uptime, 0.1) << later;
     // HEAD answers like GET, without a body.
     HttpClient c(s->port());
     const auto head = c.request("HEAD", "/healthz");
     ASSERT_TRUE(head) << c.last_error();
     EXPECT_EQ(head->result_int(), 200u);
     EXPECT_TRUE(head->body().empty());
+}
+
+// With one I/O thread, an admin request that waits for SQLite (for the write lock another
+// connection holds here) does not hold up other connections: it waits on the worker pool.
+TEST_F(Server, AnAdminRequestWaitingForSqliteLeavesTheIoThreadFree) {
+    const std::string key = "admin-key-0123456789abcdef";
+    START(s, {"server.threads=1", "auth.admin_keys=" + key});
+    auto db = analytics::Database::open_in(tmp.path() / "var");
+    ASSERT_TRUE(db) << db.error().message;
+    std::optional<Expected<analytics::Transaction>> lock = analytics::Transaction::begin(*db);
+    ASSERT_TRUE(*lock) << (*lock).error().message;
+    std::optional<HttpResponse> deleted;
+    Clock::time_point deleted_at;
+    std::thread admin([&] {
+        HttpClient c(s->port());
+        deleted =
+            c.request("DELETE", "/v1/admin/accounts/someone", {{"Authorization", "Bearer " + key}});
+        deleted_at = Clock::now();
+    });
+    std::this_thread::sleep_for(300ms); // the deletion is waiting for the lock by now
+    const auto asked = Clock::now();
+    const auto health = s->get("/healthz");
+    const Millis waited = since(asked);
+    const auto released = Clock::now();
+    lock.reset(); // rolled back: the deletion goes on
+    admin.join();
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->result_int(), 200u) << health->body();
+    EXPECT_LT(waited.count(), 2000) << "/healthz waited for the admin request";
+    ASSERT_TRUE(deleted);
+    EXPECT_EQ(deleted->result_int(), 200u) << deleted->body();
+    EXPECT_GE(deleted_at, released) << "the deletion did not wait for the lock";
 }
 
 TEST_F(Server, MetricsInPrometheusTextFormat) {

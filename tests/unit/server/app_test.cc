@@ -1,0 +1,308 @@
+// The routes through App::handle, in memory: an App over a small index of data/sample.ndjson
+// and a real analytics data folder, requests built with Beast and answered without a socket.
+// What needs a socket (limits, timeouts, shutdown, the access log) is in tests/integration.
+#include "../temp_dir.h"
+#include "indexer/index_writer.h"
+#include "server/analytics_service.h"
+#include "server/app.h"
+#include "server/errors.h"
+#include "server/handlers.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <future>
+#include <gtest/gtest.h>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <xapian/error.h>
+
+namespace mixi::server {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+const fs::path source_dir = MIXI_SOURCE_DIR;
+const std::string admin_key = "admin-key-0123456789abcdef";
+
+/// The index of data/sample.ndjson, built once for the whole program.
+const fs::path& sample_index() {
+    static testing::TempDir dir;
+    static const bool built = [] {
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(indexer::open_source(source_dir / "data/sample.ndjson"));
+        auto report = indexer::build_index(dir.path() / "index", std::move(sources), {});
+        if (!report)
+            throw std::runtime_error("sample index: " + report.error().message);
+        return true;
+    }();
+    (void)built;
+    return dir.path();
+}
+
+ServerConfig config_in(const fs::path& data_dir) {
+    ServerConfig config;
+    config.index = sample_index() / "index";
+    config.data_dir = data_dir;
+    config.web_root = source_dir / "web";
+    config.access_log = false;
+    config.limits.rate_per_second = 0;
+    config.auth.admin_keys = {admin_key};
+    return config;
+}
+
+/// An App as the server runs it, with the analytics service, over its own data folder.
+class AppTest : public ::testing::Test {
+  protected:
+    void SetUp() override { start(config_in(data_.path())); }
+
+    void start(ServerConfig config, std::vector<Route> extra = {}) {
+        app_.reset();
+        AnalyticsOptions options;
+        options.data_dir = config.data_dir;
+        options.index_dir = config.index;
+        options.flush_interval = 60s; // stored by the admin routes' sync(), not by a timer
+        auto started = AnalyticsService::start(std::move(options));
+        ASSERT_TRUE(started) << started.error().message;
+        analytics_ = std::move(*started);
+        std::vector<Route> all = routes();
+        all.insert(all.end(), extra.begin(), extra.end());
+        app_.emplace(std::move(config), metrics_, std::move(all));
+        Services services;
+        services.analytics = analytics_.get();
+        app_->attach(std::move(services));
+    }
+
+    Response handle(http::verb verb, std::string target, std::string authorization = "") {
+        Request request{verb, target, 11};
+        if (!authorization.empty())
+            request.set(http::field::authorization, authorization);
+        return app_->handle(request, route_);
+    }
+    Response get(std::string target, std::string authorization = "") {
+        return handle(http::verb::get, std::move(target), std::move(authorization));
+    }
+
+    testing::TempDir data_;
+    Metrics metrics_;
+    std::unique_ptr<AnalyticsService> analytics_;
+    std::optional<App> app_;
+    std::string route_; ///< the route name of the last request
+};
+
+json::value body_of(const Response& res) {
+    boost::system::error_code ec;
+    json::value v = json::parse(res.body(), ec);
+    EXPECT_FALSE(ec) << res.body();
+    return v;
+}
+
+/// Checks that `res` is the JSON error `code` with `status`.
+void expect_error(const Response& res, unsigned status, std::string_view code) {
+    EXPECT_EQ(res.result_int(), status) << res.body();
+    EXPECT_EQ(res[http::field::content_type], "application/json; charset=utf-8");
+    EXPECT_EQ(res[http::field::cache_control], "no-store");
+    const json::value v = body_of(res);
+    ASSERT_TRUE(v.is_object() && v.as_object().contains("error")) << res.body();
+    EXPECT_EQ(v.at("error").at("code").as_string(), code) << res.body();
+    EXPECT_FALSE(v.at("error").at("message").as_string().empty()) << res.body();
+}
+
+/// The value of the sample line `name` in Prometheus text; -1 when absent.
+double metric(const std::string& text, const std::string& name) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with(name + " "))
+            return std::stod(line.substr(name.size() + 1));
+    return -1;
+}
+
+TEST(HttpErrors, EveryCodeIsDistinctAndAnErrorStatus) {
+    std::set<std::string_view> codes;
+    for (const HttpError& row : http_errors) {
+        EXPECT_TRUE(codes.insert(row.code).second) << row.code;
+        EXPECT_GE(static_cast<unsigned>(row.status), 400u) << row.code;
+        EXPECT_LT(static_cast<unsigned>(row.status), 600u) << row.code;
+        EXPECT_FALSE(row.message.empty()) << row.code;
+    }
+    // A library error answers with the code of the same name.
+    for (ErrorCode code : {ErrorCode::invalid_argument, ErrorCode::invalid_query,
+                           ErrorCode::invalid_input, ErrorCode::not_found, ErrorCode::index_locked,
+                           ErrorCode::index_unavailable, ErrorCode::io_error, ErrorCode::internal})
+        EXPECT_EQ(http_error(api_error(code)).code, to_string(code));
+}
+
+TEST_F(AppTest, HealthzReportsTheIndexWithTheCommonHeaders) {
+    const Response res = get("/healthz");
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    EXPECT_EQ(route_, "/healthz");
+    EXPECT_EQ(res[http::field::content_type], "application/json; charset=utf-8");
+    EXPECT_EQ(res[http::field::server], "mixi-search");
+    EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
+    EXPECT_EQ(res["Referrer-Policy"], "no-referrer");
+    const json::value v = body_of(res);
+    EXPECT_EQ(v.at("status").as_string(), "ok");
+    EXPECT_EQ(v.at("index").at("documents").to_number<int>(), 37) << v;
+    EXPECT_GE(v.at("index").at("revision").to_number<int>(), 1) << v;
+}
+
+TEST_F(AppTest, SearchFindsHits) {
+    const Response res = get("/v1/search?q=photography&per_page=3");
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    EXPECT_EQ(route_, "/v1/search");
+    const json::value v = body_of(res);
+    const auto& hits = v.at("hits").as_array();
+    ASSERT_FALSE(hits.empty()) << v;
+    EXPECT_LE(hits.size(), 3u);
+    EXPECT_GE(v.at("total").to_number<std::uint64_t>(), hits.size()) << v;
+    for (const auto& h : hits)
+        EXPECT_FALSE(h.at("id").as_string().empty()) << h;
+}
+
+TEST_F(AppTest, SearchRefusesBadParameters) {
+    expect_error(get("/v1/search"), 400, "missing_parameter");
+    expect_error(get("/v1/search?q=photo&per_page=many"), 400, "invalid_argument");
+    expect_error(get("/v1/search?q=photo&sort=size"), 400, "invalid_argument");
+    expect_error(get("/v1/search?q=photo&prefix=maybe"), 400, "invalid_argument");
+    expect_error(get("/v1/search?q=photo&page=1&page=2"), 400, "invalid_argument");
+    expect_error(get("/v1/search?q=photo&colour=red"), 400, "unknown_parameter");
+    expect_error(get("/v1/search?q=" + std::string(2000, 'a')), 414, "query_too_long");
+}
+
+TEST_F(AppTest, SuggestCompletesAPrefixUpToTheLimit) {
+    const Response res = get("/v1/suggest?q=pho");
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    const json::value v = body_of(res);
+    std::vector<std::string> completions;
+    for (const auto& c : v.at("completions").as_array())
+        completions.emplace_back(c.as_string());
+    ASSERT_GE(completions.size(), 2u) << v; // so that limit=1 has something to cut
+    EXPECT_NE(std::find(completions.begin(), completions.end(), "photography"), completions.end());
+    const json::value limited = body_of(get("/v1/suggest?q=pho&limit=1"));
+    ASSERT_EQ(limited.at("completions").as_array().size(), 1u) << limited;
+    EXPECT_EQ(limited.at("completions").at(0).as_string(), completions.front()) << limited;
+    expect_error(get("/v1/suggest?q=pho&limit=-1"), 400, "invalid_argument");
+}
+
+TEST_F(AppTest, AnUnknownPathIsNotFound) {
+    expect_error(get("/v1/nothing-here"), 404, "not_found");
+    EXPECT_EQ(route_, "static");
+    expect_error(handle(http::verb::delete_, "/v1/nothing-here"), 405, "method_not_allowed");
+    EXPECT_EQ(route_, "unknown");
+}
+
+TEST_F(AppTest, AnotherMethodIsNotAllowed) {
+    const Response res = handle(http::verb::post, "/v1/search?q=photo");
+    expect_error(res, 405, "method_not_allowed");
+    EXPECT_EQ(res[http::field::allow], "GET, HEAD");
+    EXPECT_EQ(route_, "/v1/search");
+}
+
+TEST_F(AppTest, AdminRoutesNeedTheKey) {
+    const std::string report = "/v1/admin/reports/popular";
+    const Response without = get(report);
+    expect_error(without, 401, "unauthorized");
+    EXPECT_EQ(without[http::field::www_authenticate], "Bearer");
+    expect_error(get(report, "Bearer wrong-key-0123456789abcdef"), 403, "forbidden");
+    expect_error(handle(http::verb::delete_, "/v1/admin/documents/abc"), 401, "unauthorized");
+    expect_error(get("/v1/admin/accounts/someone/export"), 401, "unauthorized");
+
+    const Response json_report = get(report, "Bearer " + admin_key);
+    ASSERT_EQ(json_report.result_int(), 200u) << json_report.body();
+    EXPECT_EQ(route_, "/v1/admin/reports/{kind}");
+    EXPECT_TRUE(body_of(json_report).is_object());
+    const Response csv = get(report + "?format=csv", "Bearer " + admin_key);
+    ASSERT_EQ(csv.result_int(), 200u) << csv.body();
+    EXPECT_EQ(csv[http::field::content_type], "text/csv; charset=utf-8");
+    EXPECT_EQ(csv[http::field::content_disposition], "attachment; filename=\"popular.csv\"");
+    expect_error(get("/v1/admin/reports/everything", "Bearer " + admin_key), 404, "not_found");
+    expect_error(get(report + "?top=0", "Bearer " + admin_key), 400, "invalid_argument");
+    expect_error(get(report + "?format=xml", "Bearer " + admin_key), 400, "invalid_argument");
+
+    const Response exported = get("/v1/admin/accounts/someone/export", "Bearer " + admin_key);
+    EXPECT_EQ(exported.result_int(), 200u) << exported.body();
+}
+
+TEST_F(AppTest, AdminRoutesAreRefusedWithoutConfiguredKeys) {
+    ServerConfig config = config_in(data_.path());
+    config.auth.admin_keys.clear();
+    start(std::move(config));
+    expect_error(get("/v1/admin/reports/popular", "Bearer " + admin_key), 403, "admin_disabled");
+}
+
+TEST_F(AppTest, PrivacyDescribesWhatIsKept) {
+    const Response res = get("/v1/privacy");
+    ASSERT_EQ(res.result_int(), 200u) << res.body();
+    const json::value v = body_of(res);
+    EXPECT_EQ(v.at("search_log").at("retention_days").to_number<int>(),
+              config_in(data_.path()).retention_days)
+        << v;
+    EXPECT_EQ(v.at("region").as_string(), "none") << v; // no GeoIP attached
+    EXPECT_FALSE(v.at("signed_in_searches").as_bool()) << v;
+}
+
+Response throw_xapian(Context&) {
+    throw Xapian::DatabaseCorruptError("a test corruption");
+}
+Response throw_std(Context&) {
+    throw std::runtime_error("a test failure");
+}
+
+TEST_F(AppTest, AnExceptionFromAHandlerIsA500AndCounted) {
+    start(config_in(data_.path()),
+          {{http::verb::get, "/test/xapian", {}, {}, throw_xapian},
+           {http::verb::get, "/test/std", {}, {}, throw_std},
+           {http::verb::get, "/test/blocking", {}, {}, throw_xapian, Work::blocking}});
+    EXPECT_EQ(metric(metrics_.render(), "mixi_handler_exceptions_total"), 0);
+    const Response xapian = get("/test/xapian");
+    expect_error(xapian, 500, "internal");
+    EXPECT_EQ(xapian[http::field::server], "mixi-search"); // decorated like any answer
+    EXPECT_EQ(route_, "/test/xapian");
+    expect_error(get("/test/std"), 500, "internal");
+    std::promise<Response> done;
+    app_->handle_async(Request{http::verb::get, "/test/blocking", 11}, {},
+                       [&](Response res, std::string) { done.set_value(std::move(res)); });
+    expect_error(done.get_future().get(), 500, "internal");
+    EXPECT_EQ(metric(metrics_.render(), "mixi_handler_exceptions_total"), 3);
+    // The counter is shown on /metrics.
+    EXPECT_EQ(metric(get("/metrics").body(), "mixi_handler_exceptions_total"), 3);
+}
+
+/// The thread `handle_async` answers `target` on.
+std::thread::id answering_thread(App& app, const std::string& target) {
+    Request request{http::verb::get, target, 11};
+    request.set(http::field::authorization, "Bearer " + admin_key);
+    std::promise<std::thread::id> answered;
+    app.handle_async(std::move(request), {}, [&](Response res, std::string) {
+        EXPECT_EQ(res.result_int(), 200u) << target << ": " << res.body();
+        answered.set_value(std::this_thread::get_id());
+    });
+    auto future = answered.get_future();
+    EXPECT_EQ(future.wait_for(10s), std::future_status::ready) << target;
+    return future.get();
+}
+
+// The caller of handle_async is an I/O thread: a route that runs SQLite or waits for the
+// analytics flush must be answered elsewhere, the others right there.
+TEST_F(AppTest, BlockingRoutesAreAnsweredOffTheCallingThread) {
+    const auto caller = std::this_thread::get_id();
+    EXPECT_EQ(answering_thread(*app_, "/healthz"), caller);
+    EXPECT_EQ(answering_thread(*app_, "/v1/search?q=photo"), caller);
+    EXPECT_NE(answering_thread(*app_, "/v1/admin/reports/popular"), caller);
+    EXPECT_NE(answering_thread(*app_, "/v1/admin/accounts/someone/export"), caller);
+    ServerConfig config = config_in(data_.path());
+    config.trends.enabled = true;
+    start(std::move(config));
+    EXPECT_NE(answering_thread(*app_, "/v1/trends"), caller);
+    for (const Route& r : routes()) {
+        if (r.path.starts_with("/v1/admin/") || r.path == "/v1/trends") {
+            EXPECT_EQ(r.work, Work::blocking) << r.path;
+        }
+    }
+}
+
+} // namespace
+} // namespace mixi::server
