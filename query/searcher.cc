@@ -687,7 +687,8 @@ void explain(std::vector<Ranked>& page, const Xapian::Database& db, const Xapian
     Xapian::Enquire alone(db);
     alone.set_query(filtered(text, Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end())));
     alone.set_weighting_scheme(weighting);
-    const Xapian::MSet mset = alone.get_mset(0, static_cast<Xapian::doccount>(page.size()));
+    // Every document with one of these ids: an id is in one shard, but nothing makes it so.
+    const Xapian::MSet mset = alone.get_mset(0, db.get_doccount());
     std::unordered_map<Xapian::docid, double> scores;
     for (auto m = mset.begin(); m != mset.end(); ++m)
         scores.emplace(*m, m.get_weight());
@@ -700,6 +701,14 @@ void explain(std::vector<Ranked>& page, const Xapian::Database& db, const Xapian
 struct FacetSpies {
     Xapian::ValueCountMatchSpy type{schema::slot_type}, lang{schema::slot_lang};
 };
+
+/// The facets counted by `spies` (over every match), into `result`.
+void count_facets(FacetSpies& spies, SearchResult& result) {
+    for (auto v = spies.type.values_begin(); v != spies.type.values_end(); ++v)
+        result.type_facets[*v] = v.get_termfreq();
+    for (auto v = spies.lang.values_begin(); v != spies.lang.values_end(); ++v)
+        result.lang_facets[*v] = v.get_termfreq();
+}
 
 /// One page of matches in score order.
 struct Page {
@@ -843,12 +852,8 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         result.hits.push_back(std::move(hit));
     }
     result.has_facets = request.facets;
-    if (request.facets) {
-        for (auto v = spies.type.values_begin(); v != spies.type.values_end(); ++v)
-            result.type_facets[*v] = v.get_termfreq();
-        for (auto v = spies.lang.values_begin(); v != spies.lang.values_end(); ++v)
-            result.lang_facets[*v] = v.get_termfreq();
-    }
+    if (request.facets)
+        count_facets(spies, result);
     // A correction is looked for only when the query finds few documents.
     if (request.spelling && result.total < o.spelling_below)
         result.did_you_mean = did_you_mean(request.q, *parsed, po, s.analyzer, s.db, s.spelling,
