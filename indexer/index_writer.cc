@@ -67,12 +67,24 @@ class WriteLock {
     int fd_;
 };
 
-Error xapian_error(const Xapian::Error& e, const std::string& what) {
-    if (std::string_view(e.get_type()) == "DatabaseLockError")
+/// The error for the Xapian::Error being handled: call it only in a catch block.
+Error xapian_error(const std::string& what) {
+    auto error = [&](ErrorCode code, const Xapian::Error& e) {
+        return Error{code, what + ": " + e.get_description()};
+    };
+    try {
+        throw;
+    } catch (const Xapian::DatabaseLockError& e) {
         return {ErrorCode::index_locked, "index is locked: " + e.get_msg()};
-    if (std::string_view(e.get_type()) == "DatabaseOpeningError")
-        return {ErrorCode::index_unavailable, what + ": " + e.get_description()};
-    return {ErrorCode::io_error, what + ": " + e.get_description()};
+    } catch (const Xapian::DatabaseNotFoundError& e) {
+        return error(ErrorCode::io_error, e); // not as DatabaseOpeningError, its base
+    } catch (const Xapian::DatabaseVersionError& e) {
+        return error(ErrorCode::io_error, e); // not as DatabaseOpeningError, its base
+    } catch (const Xapian::DatabaseOpeningError& e) {
+        return error(ErrorCode::index_unavailable, e);
+    } catch (const Xapian::Error& e) {
+        return error(ErrorCode::io_error, e);
+    }
 }
 
 // ---------------------------------------------------------------------------------- pipeline
@@ -511,9 +523,9 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
                 discard();
                 return std::unexpected(compacted.error());
             }
-    } catch (const Xapian::Error& e) {
+    } catch (const Xapian::Error&) {
         discard();
-        return std::unexpected(xapian_error(e, "cannot build " + paths.front().string()));
+        return std::unexpected(xapian_error("cannot build " + paths.front().string()));
     }
     // Each shard switches on its own; `shards` appears once all of them have a version.
     for (const fs::path& d : *dirs)
@@ -535,8 +547,8 @@ Expected<Xapian::WritableDatabase> open_current_for_writing(const fs::path& dir)
                     "no index at " + dir.string() + " (run `mixi-search index build` first)");
     try {
         return Xapian::WritableDatabase(path.string(), Xapian::DB_OPEN);
-    } catch (const Xapian::Error& e) {
-        return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot open " + path.string()));
     }
 }
 
@@ -603,8 +615,8 @@ Expected<IndexReport> update_index(const fs::path& dir,
             db.commit();
             report.documents += db.get_doccount();
         }
-    } catch (const Xapian::Error& e) {
-        return std::unexpected(xapian_error(e, "cannot update " + dir.string()));
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot update " + dir.string()));
     }
     report.seconds = seconds_since(start);
     return report;
@@ -631,8 +643,8 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
         }
         for (auto& db : dbs)
             db.commit();
-    } catch (const Xapian::Error& e) {
-        return std::unexpected(xapian_error(e, "cannot delete from " + dir.string()));
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot delete from " + dir.string()));
     }
     return report;
 }
@@ -661,8 +673,8 @@ Expected<IndexStats> index_stats(const fs::path& dir) {
             };
             count_prefix(schema::type, stats.by_type);
             count_prefix(schema::lang, stats.by_lang);
-        } catch (const Xapian::Error& e) {
-            return std::unexpected(xapian_error(e, "cannot open " + path.string()));
+        } catch (const Xapian::Error&) {
+            return std::unexpected(xapian_error("cannot open " + path.string()));
         }
         std::error_code ec;
         for (const auto& entry : fs::recursive_directory_iterator(path, ec))

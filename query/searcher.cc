@@ -30,16 +30,24 @@ struct ResolvedPopularity {
     ResolvedViews views;
 };
 
-/// Adds weight * f(views) to the documents in a DocViews list. Used only on the right of
+/// What page views add to a document's score: weight * f(views) (RankingOptions). The one place
+/// this is written: the posting sources that rank one database, the re-ranking over shards and
+/// explain all use it.
+struct ViewsBoost {
+    double weight = 0, saturation = 1;
+    double operator()(double views) const { return weight * saturate(views, saturation); }
+};
+
+/// Adds boost(views) to the documents in a DocViews list. Used only on the right of
 /// OP_AND_MAYBE, so it adds to documents that match and never makes one match.
 class ViewsSource : public Xapian::PostingSource {
   public:
-    ViewsSource(std::shared_ptr<const DocViews> docs, double weight, double saturation)
-        : docs_(std::move(docs)), weight_(weight), saturation_(saturation) {
+    ViewsSource(std::shared_ptr<const DocViews> docs, ViewsBoost boost)
+        : docs_(std::move(docs)), boost_(boost) {
         double most = 0;
         for (const auto& d : *docs_)
             most = std::max(most, d.second);
-        set_maxweight(weight_ * saturate(most, saturation_));
+        set_maxweight(boost_(most));
     }
 
     Xapian::doccount get_termfreq_min() const override { return 0; }
@@ -60,17 +68,13 @@ class ViewsSource : public Xapian::PostingSource {
     }
     bool at_end() const override { return pos_ >= static_cast<std::ptrdiff_t>(docs_->size()); }
     Xapian::docid get_docid() const override { return (*docs_)[pos_].first; }
-    double get_weight() const override {
-        return weight_ * saturate((*docs_)[pos_].second, saturation_);
-    }
-    Xapian::PostingSource* clone() const override {
-        return new ViewsSource(docs_, weight_, saturation_);
-    }
+    double get_weight() const override { return boost_((*docs_)[pos_].second); }
+    Xapian::PostingSource* clone() const override { return new ViewsSource(docs_, boost_); }
     std::string get_description() const override { return "ViewsSource"; }
 
   private:
     std::shared_ptr<const DocViews> docs_;
-    double weight_, saturation_;
+    ViewsBoost boost_;
     std::ptrdiff_t pos_ = -1;
 };
 
@@ -168,20 +172,64 @@ std::string_view string_field(const json::object& o, const char* key) {
     return {};
 }
 
-/// A hit before it is read: its score and document.
+/// What a search adds to the text score of its matches: page views, views from the searcher's
+/// region and the searcher's language, as RankingOptions says.
+struct Boosts {
+    Boosts(const RankingOptions& ro, const SearchRequest& request)
+        : popularity{ro.popularity_weight, ro.saturation}, region{ro.region_weight, ro.saturation} {
+        if (request.sort != Sort::relevance)
+            return;
+        views = request.popularity.get();
+        if (!request.region.empty() && request.region != "ZZ")
+            region_code = request.region;
+        by_views =
+            views && (ro.popularity_weight > 0 || (ro.region_weight > 0 && !region_code.empty()));
+        if (ro.language_weight > 0)
+            language = analyzers::primary_language(request.preferred_lang);
+        language_weight = ro.language_weight;
+    }
+
+    ViewsBoost popularity, region;
+    const Popularity* views = nullptr; ///< page views, when they count (relevance order)
+    std::string region_code;           ///< the searcher's region; "" when unknown
+    bool by_views = false;             ///< views add to the score
+    std::string language;              ///< the preferred language (primary subtag), "" none
+    double language_weight = 0;
+
+    /// The most that views add to one document.
+    double most() const { return popularity.weight + (region_code.empty() ? 0 : region.weight); }
+    /// What views add to the score of document `id`, and its views.
+    ScoreParts views_parts(std::string_view id) const {
+        ScoreParts parts;
+        if (!views)
+            return parts;
+        parts.views = views->views(id);
+        parts.popularity = popularity(parts.views);
+        if (!region_code.empty()) {
+            parts.region_views = views->region_views(id, region_code);
+            parts.region = region(parts.region_views);
+        }
+        return parts;
+    }
+};
+
+/// A hit before it is read: its score and document, and (when explained) what the score is made
+/// of.
 struct Ranked {
     double score;
     Xapian::doccount rank; ///< its place in the MSet it came from
+    Xapian::docid docid;
     Xapian::Document document;
+    ScoreParts parts;
 };
 
-/// The page [first, first + count) of the matches of `enquire` ranked by text score plus
-/// boost(document id), exactly: the top k by text are re-ranked, and k grows until no match
-/// below the k-th could overtake the page's last (a boost is at most `most`). Returns the
-/// estimated number of matches. Match spies count on the first pass only.
+/// The page [first, first + count) of the matches of `enquire` ranked by text score plus what
+/// views add to it (`boost` of the document id), exactly: the top k by text are re-ranked, and k
+/// grows until no match below the k-th could overtake the page's last (views add at most
+/// `most`). Returns the estimated number of matches. Match spies count on the first pass only.
 Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
                         Xapian::doccount check,
-                        const std::function<double(const std::string&)>& boost, double most,
+                        const std::function<ScoreParts(const std::string&)>& boost, double most,
                         std::vector<Ranked>& page) {
     // Ties in text score go by id; the sort key then carries the id (schema::slot_id).
     enquire.set_sort_by_relevance_then_value(schema::slot_id, false);
@@ -200,7 +248,9 @@ Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian
                 if (!ec && data.is_object())
                     id = string_field(data.get_object(), "id");
             }
-            all.push_back({m.get_weight() + boost(id), m.get_rank(), {}});
+            const ScoreParts parts = boost(id);
+            all.push_back(
+                {m.get_weight() + (parts.popularity + parts.region), m.get_rank(), *m, {}, parts});
         }
         std::stable_sort(all.begin(), all.end(),
                          [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
@@ -494,41 +544,28 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
     return result;
 }
 
-Expected<SearchResult> Searcher::run(const SearchRequest& request) {
-    State& s = *state_;
-    const SearchOptions& o = s.options;
+namespace {
+
+/// How the query of `request` is parsed by a searcher with these options and index.
+ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
+                           const std::string& index_language, TermFrequencies* term_stats) {
     ParseOptions po;
     po.lang = request.lang;
     po.preferred_lang = request.preferred_lang;
     po.match_all = request.match_all;
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
-    po.index_language = s.index_language;
-    po.term_stats = s.remote ? nullptr : &s.term_freqs;
+    po.index_language = index_language;
+    po.term_stats = term_stats;
     po.bigram_weight = o.bigram_weight;
     po.max_query_bytes = o.max_query_bytes;
-    auto parsed = parse_query(request.q, s.analyzer, po);
-    if (!parsed)
-        return std::unexpected(parsed.error());
+    return po;
+}
 
-    // Filters: from the request and from the query syntax; none of them adds to the score.
-    std::vector<Xapian::Query> filters;
-    // Filter values are matched as the index stores them: folded, languages as primary subtags.
-    if (!request.types.empty()) {
-        std::vector<std::string> types;
-        for (const auto& t : request.types)
-            types.push_back(s.analyzer.fold(t));
-        filters.push_back(any_of(schema::type, types));
-    }
-    if (!request.langs.empty()) {
-        std::vector<std::string> langs;
-        for (const auto& l : request.langs)
-            langs.push_back(analyzers::primary_language(l));
-        filters.push_back(any_of(schema::lang, langs));
-    }
-    if (!parsed->filter.empty())
-        filters.push_back(parsed->filter);
-    std::optional<std::int64_t> from = parsed->from, to = parsed->to;
+/// The published-date range of the request and of the query syntax (the narrower of each
+/// bound), as a value range on schema::slot_published; an empty query when there is none.
+Expected<Xapian::Query> date_filter(const SearchRequest& request, const ParsedQuery& parsed) {
+    std::optional<std::int64_t> from = parsed.from, to = parsed.to;
     if (!request.from.empty()) {
         auto d = parse_date(request.from);
         if (!d)
@@ -542,170 +579,285 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
             return fail(ErrorCode::invalid_argument, "to: \"" + request.to + "\" is not a date");
         to = to ? std::min(*to, *d) : *d;
     }
-    if (from || to) {
-        const double lo = from ? static_cast<double>(*from) : -1e18;
-        const double hi = to ? static_cast<double>(*to - 1) : 1e18;
-        filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, schema::slot_published,
-                             Xapian::sortable_serialise(lo), Xapian::sortable_serialise(hi));
-    }
-    auto filtered = [&](const Xapian::Query& q) {
-        if (filters.empty())
-            return q;
-        return Xapian::Query(Xapian::Query::OP_FILTER, q,
-                             Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end()));
-    };
+    if (!from && !to)
+        return Xapian::Query();
+    const double lo = from ? static_cast<double>(*from) : -1e18;
+    const double hi = to ? static_cast<double>(*to - 1) : 1e18;
+    return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, schema::slot_published,
+                         Xapian::sortable_serialise(lo), Xapian::sortable_serialise(hi));
+}
 
-    // Page views add to the text score of matching documents (OP_AND_MAYBE).
-    Xapian::Query ranked = parsed->query;
-    const RankingOptions& ro = o.ranking;
-    const bool region_known = !request.region.empty() && request.region != "ZZ";
-    // Over several shards a custom PostingSource cannot run (xapian-tcpsrv knows only Xapian's
-    // own), so page views re-rank the text matches here instead (rerank below).
-    const bool multi = s.shards.size() > 1;
-    const bool by_views = request.popularity && request.sort == Sort::relevance &&
-                          (ro.popularity_weight > 0 || (ro.region_weight > 0 && region_known));
-    if (by_views && !multi) {
-        const ResolvedViews& pop = resolve(s.popularity, s.db, s.db_path, request.popularity);
-        std::vector<Xapian::Query> boosts;
-        if (ro.popularity_weight > 0 && !pop.global->empty())
-            boosts.emplace_back(
-                (new ViewsSource(pop.global, ro.popularity_weight, ro.saturation))->release());
-        if (ro.region_weight > 0 && region_known)
-            if (auto it = pop.by_region.find(request.region); it != pop.by_region.end())
-                boosts.emplace_back(
-                    (new ViewsSource(it->second, ro.region_weight, ro.saturation))->release());
-        if (!boosts.empty())
+/// Every filter of the request and of the query syntax, as one query (empty: none). None of
+/// them adds to the score. Fails when a date does not parse.
+Expected<Xapian::Query> filter_of(const SearchRequest& request, const ParsedQuery& parsed,
+                                  const analyzers::Analyzer& analyzer) {
+    std::vector<Xapian::Query> filters;
+    // Filter values are matched as the index stores them: folded, languages as primary subtags.
+    if (!request.types.empty()) {
+        std::vector<std::string> types;
+        for (const auto& t : request.types)
+            types.push_back(analyzer.fold(t));
+        filters.push_back(any_of(schema::type, types));
+    }
+    if (!request.langs.empty()) {
+        std::vector<std::string> langs;
+        for (const auto& l : request.langs)
+            langs.push_back(analyzers::primary_language(l));
+        filters.push_back(any_of(schema::lang, langs));
+    }
+    if (!parsed.filter.empty())
+        filters.push_back(parsed.filter);
+    auto dates = date_filter(request, parsed);
+    if (!dates)
+        return std::unexpected(dates.error());
+    if (!dates->empty())
+        filters.push_back(*dates);
+    if (filters.empty())
+        return Xapian::Query();
+    return Xapian::Query(Xapian::Query::OP_AND, filters.begin(), filters.end());
+}
+
+/// `query` restricted to the documents of `filter` (when there is one).
+Xapian::Query filtered(const Xapian::Query& query, const Xapian::Query& filter) {
+    if (filter.empty())
+        return query;
+    return Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+}
+
+/// The query that ranks: `text`, plus on its matches only (OP_AND_MAYBE) what `boosts` add:
+/// the views of `views` (when ranking in Xapian; null: re-ranked by rerank) and the searcher's
+/// language.
+Xapian::Query boosted(const Xapian::Query& text, const Boosts& boosts, const ResolvedViews* views) {
+    Xapian::Query ranked = text;
+    if (views) {
+        std::vector<Xapian::Query> sources;
+        if (boosts.popularity.weight > 0 && !views->global->empty())
+            sources.emplace_back((new ViewsSource(views->global, boosts.popularity))->release());
+        if (boosts.region.weight > 0 && !boosts.region_code.empty())
+            if (auto it = views->by_region.find(boosts.region_code); it != views->by_region.end())
+                sources.emplace_back((new ViewsSource(it->second, boosts.region))->release());
+        if (!sources.empty())
             ranked =
                 Xapian::Query(Xapian::Query::OP_AND_MAYBE, ranked,
-                              Xapian::Query(Xapian::Query::OP_OR, boosts.begin(), boosts.end()));
+                              Xapian::Query(Xapian::Query::OP_OR, sources.begin(), sources.end()));
     }
     // Documents in the searcher's language: a fixed weight, for matches only.
-    const std::string preferred = analyzers::primary_language(request.preferred_lang);
-    if (!preferred.empty() && ro.language_weight > 0 && request.sort == Sort::relevance)
+    if (!boosts.language.empty())
         ranked = Xapian::Query(
             Xapian::Query::OP_AND_MAYBE, ranked,
             Xapian::Query(
                 Xapian::Query::OP_FILTER,
                 Xapian::Query(
-                    (new Xapian::FixedWeightPostingSource(ro.language_weight))->release()),
-                Xapian::Query(schema::term(schema::lang, preferred))));
+                    (new Xapian::FixedWeightPostingSource(boosts.language_weight))->release()),
+                Xapian::Query(schema::term(schema::lang, boosts.language))));
+    return ranked;
+}
 
-    Xapian::Enquire enquire(s.db);
-    enquire.set_query(filtered(ranked));
-    enquire.set_weighting_scheme(Xapian::BM25Weight(o.k1, 0, 1, o.b, 0.5));
+/// The id of a document, from its id term ("" when it has none).
+std::string document_id(const Xapian::Document& doc) {
+    auto t = doc.termlist_begin();
+    t.skip_to(schema::id);
+    if (t != doc.termlist_end() && (*t).starts_with(schema::id))
+        return (*t).substr(std::string_view(schema::id).size());
+    return {};
+}
+
+/// Fills the parts of the scores of `page`: what `boosts` added to each (the views' parts are
+/// already there when rerank added them), and its text score as Xapian gives it for `text`
+/// alone, with `weighting`.
+void explain(std::vector<Ranked>& page, const Xapian::Database& db, const Xapian::Query& text,
+             const Xapian::Weight& weighting, const Boosts& boosts, bool views_added) {
+    if (page.empty())
+        return;
+    const std::string language =
+        boosts.language.empty() ? std::string() : schema::term(schema::lang, boosts.language);
+    std::vector<Xapian::Query> ids;
+    for (Ranked& r : page) {
+        const std::string id = document_id(r.document);
+        ids.emplace_back(schema::term(schema::id, id));
+        if (!views_added)
+            r.parts = boosts.views_parts(id);
+        if (!language.empty()) {
+            auto t = r.document.termlist_begin();
+            t.skip_to(language);
+            if (t != r.document.termlist_end() && *t == language)
+                r.parts.language = boosts.language_weight;
+        }
+    }
+    Xapian::Enquire alone(db);
+    alone.set_query(filtered(text, Xapian::Query(Xapian::Query::OP_OR, ids.begin(), ids.end())));
+    alone.set_weighting_scheme(weighting);
+    // Every document with one of these ids: an id is in one shard, but nothing makes it so.
+    const Xapian::MSet mset = alone.get_mset(0, db.get_doccount());
+    std::unordered_map<Xapian::docid, double> scores;
+    for (auto m = mset.begin(); m != mset.end(); ++m)
+        scores.emplace(*m, m.get_weight());
+    for (Ranked& r : page)
+        if (auto it = scores.find(r.docid); it != scores.end())
+            r.parts.text = it->second;
+}
+
+/// Counts of values over every match (SearchRequest::facets).
+struct FacetSpies {
+    Xapian::ValueCountMatchSpy type{schema::slot_type}, lang{schema::slot_lang};
+};
+
+/// The facets counted by `spies` (over every match), into `result`.
+void count_facets(FacetSpies& spies, SearchResult& result) {
+    for (auto v = spies.type.values_begin(); v != spies.type.values_end(); ++v)
+        result.type_facets[*v] = v.get_termfreq();
+    for (auto v = spies.lang.values_begin(); v != spies.lang.values_end(); ++v)
+        result.lang_facets[*v] = v.get_termfreq();
+}
+
+/// One page of matches in score order.
+struct Page {
+    Xapian::doccount estimated = 0; ///< matches in all
+    std::vector<Ranked> hits;
+};
+
+/// The ranking step: the page of `request` of the matches of `text` within `filter`, ranked by
+/// text score (BM25 with `o`) plus what `boosts` add. On one database views add in Xapian
+/// (from `views`); over shards (`views` null) rerank adds them. Facets are counted into
+/// `spies` (when not null), and each hit carries the parts of its score when explaining.
+Page rank(const Xapian::Database& db, const Xapian::Query& text, const Xapian::Query& filter,
+          const Boosts& boosts, const ResolvedViews* views, const SearchRequest& request,
+          const SearchOptions& o, FacetSpies* spies) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(filtered(boosted(text, boosts, views), filter));
+    const Xapian::BM25Weight weighting(o.k1, 0, 1, o.b, 0.5);
+    enquire.set_weighting_scheme(weighting);
     if (request.sort == Sort::date)
         enquire.set_sort_by_value_then_relevance(schema::slot_published, true);
-    Xapian::ValueCountMatchSpy type_spy(schema::slot_type), lang_spy(schema::slot_lang);
-    if (request.facets) {
-        enquire.add_matchspy(&type_spy);
-        enquire.add_matchspy(&lang_spy);
+    if (spies) {
+        enquire.add_matchspy(&spies->type);
+        enquire.add_matchspy(&spies->lang);
     }
     const Xapian::doccount first = (request.page - 1) * request.per_page;
     // Facets count every match, so the matcher must look at all of them.
-    const Xapian::doccount check = request.facets ? s.db.get_doccount() : 0;
-    std::vector<Ranked> page;
-    Xapian::doccount estimated = 0;
-    if (by_views && multi) {
-        auto views = [&](const std::string& id) {
-            double boost =
-                ro.popularity_weight * saturate(request.popularity->views(id), ro.saturation);
-            if (region_known)
-                boost +=
-                    ro.region_weight *
-                    saturate(request.popularity->region_views(id, request.region), ro.saturation);
-            return boost;
-        };
-        const double most = ro.popularity_weight + (region_known ? ro.region_weight : 0);
-        estimated = rerank(enquire, first, request.per_page, check, views, most, page);
+    const Xapian::doccount check = spies ? db.get_doccount() : 0;
+    Page page;
+    const bool views_here = boosts.by_views && !views;
+    if (views_here) {
+        auto parts = [&](const std::string& id) { return boosts.views_parts(id); };
+        page.estimated =
+            rerank(enquire, first, request.per_page, check, parts, boosts.most(), page.hits);
     } else {
         const Xapian::MSet mset = enquire.get_mset(first, request.per_page, check);
-        estimated = mset.get_matches_estimated();
+        page.estimated = mset.get_matches_estimated();
         for (auto m = mset.begin(); m != mset.end(); ++m)
-            page.push_back({m.get_weight(), m.get_rank(), m.get_document()});
+            page.hits.push_back({m.get_weight(), m.get_rank(), *m, m.get_document(), {}});
     }
+    if (request.explain)
+        explain(page.hits, db, text, weighting, boosts, views_here);
+    return page;
+}
+
+/// A hit: the stored fields of its document, and a snippet of its body for `terms` (when not
+/// null).
+Hit read_hit(const Ranked& r, const schema::StoredDictionaries& dictionaries,
+             const SnippetTerms* terms, analyzers::Analyzer& analyzer, std::size_t snippet_bytes) {
+    Hit hit;
+    hit.score = r.score;
+    boost::system::error_code ec;
+    // The fields are copied out before the next hit: parse into a buffer on the stack (and
+    // from there into the heap only when it is full) instead of one allocation per field.
+    unsigned char buffer[8192];
+    json::monotonic_resource fields(buffer, sizeof buffer);
+    const json::value data =
+        json::parse(schema::unpack_stored(r.document.get_data(), &dictionaries), ec, &fields);
+    if (!ec && data.is_object()) {
+        const json::object& obj = data.get_object();
+        hit.id = string_field(obj, "id");
+        hit.url = string_field(obj, "url");
+        hit.title = string_field(obj, "title");
+        hit.type = string_field(obj, "type");
+        hit.lang = string_field(obj, "lang");
+        hit.published = string_field(obj, "published");
+        if (terms)
+            hit.snippet = make_snippet(string_field(obj, "body"), *terms, analyzer, snippet_bytes);
+    }
+    return hit;
+}
+
+/// "Did you mean": the query with the words the index does not have corrected, when that
+/// finds more than `found` documents within `filter`.
+std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery& parsed,
+                                        const ParseOptions& po, analyzers::Analyzer& analyzer,
+                                        const Xapian::Database& db,
+                                        const Xapian::Database& spelling,
+                                        const Xapian::Query& filter, std::uint64_t found) {
+    // The words' offsets index the query as parsed, with ill-formed UTF-8 repaired.
+    std::string corrected = repair_utf8(q);
+    bool changed = false;
+    for (auto w = parsed.words.rbegin(); w != parsed.words.rend(); ++w) {
+        if (!w->correctable || db.get_termfreq(w->term) > 0)
+            continue;
+        const std::string suggestion = spelling.get_spelling_suggestion(w->term);
+        if (suggestion.empty() || suggestion == w->term)
+            continue;
+        corrected.replace(w->begin, w->end - w->begin, suggestion);
+        changed = true;
+    }
+    if (!changed)
+        return std::nullopt;
+    auto reparsed = parse_query(corrected, analyzer, po);
+    if (!reparsed)
+        return std::nullopt;
+    Xapian::Enquire count(db);
+    count.set_query(filtered(reparsed->query, filter));
+    if (count.get_mset(0, 0, db.get_doccount()).get_matches_estimated() <= found)
+        return std::nullopt;
+    return corrected;
+}
+
+} // namespace
+
+Expected<SearchResult> Searcher::run(const SearchRequest& request) {
+    State& s = *state_;
+    const SearchOptions& o = s.options;
+    const ParseOptions po =
+        parse_options(request, o, s.index_language, s.remote ? nullptr : &s.term_freqs);
+    auto parsed = parse_query(request.q, s.analyzer, po);
+    if (!parsed)
+        return std::unexpected(parsed.error());
+    const auto filter = filter_of(request, *parsed, s.analyzer);
+    if (!filter)
+        return std::unexpected(filter.error());
+
+    // Page views add to the text score of matching documents. Over several shards a custom
+    // PostingSource cannot run (xapian-tcpsrv knows only Xapian's own), so they re-rank the
+    // text matches here instead (rerank).
+    const Boosts boosts(o.ranking, request);
+    const ResolvedViews* views = nullptr;
+    if (boosts.by_views && s.shards.size() == 1)
+        views = &resolve(s.popularity, s.db, s.db_path, request.popularity);
+    FacetSpies spies;
+    const Page page = rank(s.db, parsed->query, *filter, boosts, views, request, o,
+                           request.facets ? &spies : nullptr);
 
     SearchResult result;
     result.page = request.page;
     result.per_page = request.per_page;
-    result.total = estimated;
+    result.total = page.estimated;
     result.query_lang = parsed->lang;
     result.partial = s.partial;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};
-    for (const Ranked& r : page) {
-        Hit hit;
-        hit.score = r.score;
-        boost::system::error_code ec;
-        // The fields are copied out before the next hit: parse into a buffer on the stack (and
-        // from there into the heap only when it is full) instead of one allocation per field.
-        unsigned char buffer[8192];
-        json::monotonic_resource fields(buffer, sizeof buffer);
-        const json::value data =
-            json::parse(schema::unpack_stored(r.document.get_data(), &s.dictionaries), ec, &fields);
-        if (!ec && data.is_object()) {
-            const json::object& obj = data.get_object();
-            hit.id = string_field(obj, "id");
-            hit.url = string_field(obj, "url");
-            hit.title = string_field(obj, "title");
-            hit.type = string_field(obj, "type");
-            hit.lang = string_field(obj, "lang");
-            hit.published = string_field(obj, "published");
-            if (request.snippets)
-                hit.snippet = make_snippet(string_field(obj, "body"), snippet_terms, s.analyzer,
-                                           o.snippet_bytes);
-        }
-        if (request.explain) {
-            ScoreParts parts;
-            if (request.popularity && request.sort == Sort::relevance) {
-                parts.views = request.popularity->views(hit.id);
-                parts.popularity = ro.popularity_weight * saturate(parts.views, ro.saturation);
-                if (region_known) {
-                    parts.region_views = request.popularity->region_views(hit.id, request.region);
-                    parts.region = ro.region_weight * saturate(parts.region_views, ro.saturation);
-                }
-            }
-            if (!preferred.empty() && request.sort == Sort::relevance && hit.lang == preferred)
-                parts.language = ro.language_weight;
-            parts.text = hit.score - parts.popularity - parts.region - parts.language;
-            hit.explain = parts;
-        }
+    for (const Ranked& r : page.hits) {
+        Hit hit = read_hit(r, s.dictionaries, request.snippets ? &snippet_terms : nullptr,
+                           s.analyzer, o.snippet_bytes);
+        if (request.explain)
+            hit.explain = r.parts;
         result.hits.push_back(std::move(hit));
     }
     result.has_facets = request.facets;
-    if (request.facets) {
-        for (auto v = type_spy.values_begin(); v != type_spy.values_end(); ++v)
-            result.type_facets[*v] = v.get_termfreq();
-        for (auto v = lang_spy.values_begin(); v != lang_spy.values_end(); ++v)
-            result.lang_facets[*v] = v.get_termfreq();
-    }
-
-    // "Did you mean": correct words the index does not have, and offer the correction only
-    // when it would find more.
-    if (request.spelling && result.total < o.spelling_below) {
-        // The words' offsets index the query as parsed, with ill-formed UTF-8 repaired.
-        std::string corrected = repair_utf8(request.q);
-        bool changed = false;
-        for (auto w = parsed->words.rbegin(); w != parsed->words.rend(); ++w) {
-            if (!w->correctable || s.db.get_termfreq(w->term) > 0)
-                continue;
-            const std::string suggestion = s.spelling.get_spelling_suggestion(w->term);
-            if (suggestion.empty() || suggestion == w->term)
-                continue;
-            corrected.replace(w->begin, w->end - w->begin, suggestion);
-            changed = true;
-        }
-        if (changed) {
-            auto reparsed = parse_query(corrected, s.analyzer, po);
-            if (reparsed) {
-                Xapian::Enquire count(s.db);
-                count.set_query(filtered(reparsed->query));
-                const auto found =
-                    count.get_mset(0, 0, s.db.get_doccount()).get_matches_estimated();
-                if (found > result.total)
-                    result.did_you_mean = corrected;
-            }
-        }
-    }
+    if (request.facets)
+        count_facets(spies, result);
+    // A correction is looked for only when the query finds few documents.
+    if (request.spelling && result.total < o.spelling_below)
+        result.did_you_mean = did_you_mean(request.q, *parsed, po, s.analyzer, s.db, s.spelling,
+                                           *filter, result.total);
     return result;
 }
 

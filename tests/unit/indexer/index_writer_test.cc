@@ -716,6 +716,35 @@ TEST(WriteLock, LockOnEmptyDirectory) {
     EXPECT_TRUE(version_names(tmp.path()).empty());
 }
 
+TEST(XapianErrors, AWriterOutsideOurLockMakesTheIndexLocked) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    // Xapian's own lock on the current version, held by a writer that does not take ours.
+    Xapian::WritableDatabase other(layout::resolve_database(tmp.path()).string(), Xapian::DB_OPEN);
+    auto r = update_index(tmp.path(), sources_of(sample_ndjson()), IndexOptions{});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::index_locked) << r.error().message;
+    auto del = delete_documents(tmp.path(), {"a-001"});
+    ASSERT_FALSE(del);
+    EXPECT_EQ(del.error().code, ErrorCode::index_locked) << del.error().message;
+}
+
+TEST(XapianErrors, ACurrentVersionThatIsNotADatabaseIsAnIoError) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    const fs::path current = layout::resolve_database(tmp.path());
+    for (const auto& entry : fs::directory_iterator(current))
+        fs::remove(entry.path());
+    // Xapian says DatabaseNotFoundError, a DatabaseOpeningError that is reported as I/O.
+    auto r = update_index(tmp.path(), sources_of(sample_ndjson()), IndexOptions{});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::io_error) << r.error().message;
+    EXPECT_NE(r.error().message.find("DatabaseNotFoundError"), std::string::npos);
+    auto stats = index_stats(tmp.path());
+    ASSERT_FALSE(stats);
+    EXPECT_EQ(stats.error().code, ErrorCode::io_error) << stats.error().message;
+}
+
 } // namespace
 
 // ------------------------------------------------------------------------------ shards

@@ -10,6 +10,7 @@
 #include "query/snippet.h"
 
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <set>
 #include <xapian.h>
@@ -563,8 +564,10 @@ TEST(Metrics, MatchHandComputedValues) {
 namespace mixi::query {
 namespace {
 
-TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
-    Searcher s = open_fixture();
+/// Ranks "camera OR photography OR light" in `s` without views and then with a million views
+/// (from JP, the searcher's region) of its weakest match and of a photo it does not match, and
+/// checks what the views changed and what explain says each score is made of.
+void check_views_reorder_matches_but_never_add_ones(Searcher& s) {
     SearchRequest req;
     req.q = "camera OR photography OR light";
     req.per_page = 100;
@@ -572,6 +575,9 @@ TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
     const SearchResult text = search(s, req);
     ASSERT_GE(text.hits.size(), 3u);
     const std::string last = text.hits.back().id;
+    std::map<std::string, double> text_scores;
+    for (const Hit& h : text.hits)
+        text_scores[h.id] = h.score;
 
     auto pop = std::make_shared<Popularity>();
     pop->add(last, "JP", 1e6);    // the weakest match, very popular
@@ -588,23 +594,65 @@ TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
     EXPECT_EQ(sorted(ids(ranked)), sorted(ids(text)));
     const auto ranked_ids = ids(ranked);
     EXPECT_EQ(std::count(ranked_ids.begin(), ranked_ids.end(), "p-001"), 0);
+    // A million views at the default weights (2) and saturation (50), by hand.
+    const double boost = 2.0 * 1e6 / (1e6 + 50);
     for (const Hit& h : ranked.hits) {
         ASSERT_TRUE(h.explain);
-        EXPECT_NEAR(h.explain->text + h.explain->popularity + h.explain->region, h.score, 1e-9);
+        // Every part is measured on its own: the text score is the one without views.
+        EXPECT_NEAR(h.explain->text, text_scores[h.id], 1e-9) << h.id;
+        EXPECT_NEAR(h.explain->text + h.explain->popularity + h.explain->region +
+                        h.explain->language,
+                    h.score, 1e-9)
+            << h.id;
+        EXPECT_EQ(h.explain->language, 0);
         if (h.id == last) {
-            EXPECT_GT(h.explain->popularity, 1.99);
-            EXPECT_LE(h.explain->popularity, 2.0);
-            EXPECT_GT(h.explain->region, 1.99);
+            EXPECT_EQ(h.explain->views, 1e6);
+            EXPECT_EQ(h.explain->region_views, 1e6);
+            EXPECT_NEAR(h.explain->popularity, boost, 1e-12);
+            EXPECT_NEAR(h.explain->region, boost, 1e-12);
         } else {
             EXPECT_EQ(h.explain->popularity, 0);
+            EXPECT_EQ(h.explain->region, 0);
         }
     }
-    // Its text score is what it was without views.
+}
+
+TEST(Popularity, ViewsReorderMatchesButNeverAddOnes) {
+    Searcher s = open_fixture();
+    check_views_reorder_matches_but_never_add_ones(s);
+}
+
+TEST(Popularity, ViewsReorderMatchesButNeverAddOnesOverShards) {
+    // Views re-rank the text matches in the searcher (no posting source over shards).
+    const std::string index = fixture_index().string();
+    auto s = Searcher::open_shards({index, index});
+    ASSERT_TRUE(s) << s.error().message;
+    check_views_reorder_matches_but_never_add_ones(*s);
+}
+
+TEST(Popularity, ExplainReportsTheLanguageBoostOfMatchesInThePreferredLanguage) {
+    Searcher s = open_fixture();
+    SearchRequest req;
+    req.q = "camera OR photography OR light";
+    req.per_page = 100;
+    req.explain = true;
+    const SearchResult text = search(s, req);
+    std::map<std::string, double> text_scores;
+    for (const Hit& h : text.hits)
+        text_scores[h.id] = h.score;
+    req.preferred_lang = "en-GB";
+    const SearchResult ranked = search(s, req);
+    ASSERT_EQ(ranked.hits.size(), text.hits.size());
+    int english = 0;
     for (const Hit& h : ranked.hits) {
-        if (h.id == last) {
-            EXPECT_NEAR(h.explain->text, text.hits.back().score, 1e-9);
-        }
+        ASSERT_TRUE(h.explain);
+        EXPECT_NEAR(h.explain->text, text_scores[h.id], 1e-9) << h.id;
+        // RankingOptions::language_weight is 1 by default.
+        EXPECT_EQ(h.explain->language, h.lang == "en" ? 1.0 : 0.0) << h.id;
+        EXPECT_NEAR(h.explain->text + h.explain->language, h.score, 1e-9) << h.id;
+        english += h.lang == "en";
     }
+    EXPECT_GT(english, 0);
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-// Unit tests of the UTF-8 helpers (common/utf8.h; mixi_common is linked through mixi_analyzers).
+// Unit tests of the UTF-8 helpers (common/utf8.h).
 #include "common/utf8.h"
 
 #include <gtest/gtest.h>

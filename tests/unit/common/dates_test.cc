@@ -77,8 +77,12 @@ TEST(ParseDateEnd, EndOfPeriod) {
 }
 
 TEST(ParseDateEnd, AfterStart) {
-    for (const char* d : {"2023", "2023-11", "2023-11-28", "2023-08-04T09:15:00Z"})
-        EXPECT_GT(*parse_date_end(d), *parse_date(d)) << d;
+    for (const char* d : {"2023", "2023-11", "2023-11-28", "2023-08-04T09:15:00Z"}) {
+        const auto start = parse_date(d), end = parse_date_end(d);
+        ASSERT_TRUE(start.has_value()) << d;
+        ASSERT_TRUE(end.has_value()) << d;
+        EXPECT_GT(*end, *start) << d;
+    }
 }
 
 TEST(FormatDate, Iso) {
@@ -91,8 +95,11 @@ TEST(FormatDate, Iso) {
 
 TEST(FormatDate, RoundTrip) {
     for (const char* d : {"2023-08-04T09:15:00Z", "2024-12-20T03:00:00Z", "2026-02-04T10:10:00Z",
-                          "2000-01-01T00:00:00Z"})
-        EXPECT_EQ(format_date(*parse_date(d)), d);
+                          "2000-01-01T00:00:00Z"}) {
+        const auto t = parse_date(d);
+        ASSERT_TRUE(t.has_value()) << d;
+        EXPECT_EQ(format_date(*t), d);
+    }
 }
 
 } // namespace
