@@ -36,7 +36,8 @@ class SearchLog : public ::testing::Test {
         ASSERT_EQ(b.status, 0) << b.err;
     }
 
-    std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {}) {
+    std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {},
+                                         const std::vector<std::string>& env = {}) {
         std::vector<std::string> args = {
             "--index",
             (tmp.path() / "index").string(),
@@ -53,7 +54,7 @@ class SearchLog : public ::testing::Test {
             args.push_back("--set");
             args.push_back(s);
         }
-        return std::make_unique<ServerProcess>(tmp.path(), args);
+        return std::make_unique<ServerProcess>(tmp.path(), args, env);
     }
 
     unsigned search(ServerProcess& s, const std::string& target,
@@ -303,6 +304,49 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     const Outcome higher =
         run({"report", "popular", "--data", data().string(), "--k-distinct", "7"}, tmp.path());
     EXPECT_EQ(higher.out.find("hiking"), std::string::npos) << higher.out;
+}
+
+TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) {
+    // One searcher, three searches of "hiking": enough for k = 2, not for k = 50.
+    const std::vector<std::string> low = {"MIXI_ANALYTICS_REPORT_K=2",
+                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+    const std::vector<std::string> high = {"MIXI_ANALYTICS_REPORT_K=50",
+                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+    auto s = start({"auth.admin_keys=" + admin_key}, low);
+    ASSERT_TRUE(s->started()) << s->describe();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+    auto popular = [](ServerProcess& server) {
+        const auto r =
+            server.get("/v1/admin/reports/popular", {{"Authorization", "Bearer " + admin_key}});
+        EXPECT_EQ(r->result_int(), 200u) << r->body();
+        return r->body();
+    };
+    // Counted in memory until the next flush; the report reads the stored counts.
+    std::string api;
+    for (int i = 0; i < 100 && api.find("hiking") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(50ms);
+        api = popular(*s);
+    }
+    EXPECT_NE(api.find("hiking"), std::string::npos) << api;
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    s = start({"auth.admin_keys=" + admin_key}, high);
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_EQ(popular(*s).find("hiking"), std::string::npos);
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+
+    // The CLI, in the same environments, shows what the API shows.
+    const std::vector<std::string> report = {"report", "popular", "--data", data().string()};
+    const Outcome shown = run(report, tmp.path(), low);
+    EXPECT_EQ(shown.status, 0) << shown.err;
+    EXPECT_NE(shown.out.find("hiking"), std::string::npos) << shown.out;
+    const Outcome hidden = run(report, tmp.path(), high);
+    EXPECT_EQ(hidden.status, 0) << hidden.err;
+    EXPECT_EQ(hidden.out.find("hiking"), std::string::npos) << hidden.out;
+    // And a bad threshold in the environment is refused, as the server refuses it.
+    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K=0"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("analytics.report_k"), std::string::npos) << bad.err;
 }
 
 TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {
