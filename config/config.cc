@@ -41,7 +41,8 @@ std::string quoted(const std::string& s) {
     return out.str();
 }
 
-/// A number as text: the shortest form that reads back as the same value.
+/// A number as text that reads back as the same value: the shortest form for a double (so 1e-07
+/// stays 1e-07, where std::to_string's six decimals would make it 0).
 template <class T> std::string number_text(T value) {
     std::array<char, 64> buffer;
     auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
@@ -50,11 +51,7 @@ template <class T> std::string number_text(T value) {
 
 template <class T, class Field> Setting number(const char* key, Field field) {
     return {key, [field](Config& c, const std::string& v) { return parse_number<T>(v, field(c)); },
-            [field](const Config& c) {
-                std::ostringstream out;
-                out << field(c);
-                return out.str();
-            }};
+            [field](const Config& c) { return number_text(field(c)); }};
 }
 
 template <class Field> Setting millis(const char* key, Field field) {
@@ -306,7 +303,7 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
             else if (auto i = value.as_integer())
                 out[key] = std::to_string(i->get());
             else if (auto f = value.as_floating_point())
-                out[key] = std::to_string(f->get());
+                out[key] = number_text(f->get());
             else if (auto a = value.as_array()) {
                 std::string joined;
                 for (const auto& element : *a) {

@@ -31,6 +31,35 @@ class ConfigTest : public ::testing::Test {
     testing::TempDir tmp;
 };
 
+TEST_F(ConfigTest, SmallFloatsInTheFileKeepTheirValue) {
+    // A small weight is still a weight, not 0.
+    auto weights = load({write("weights.toml", "[ranking]\n"
+                                               "region_weight = 1e-7\n"
+                                               "popularity_weight = 0.0000004\n"),
+                         {},
+                         {}});
+    ASSERT_TRUE(weights) << weights.error().message;
+    EXPECT_DOUBLE_EQ(weights->search.ranking.region_weight, 1e-7);
+    EXPECT_DOUBLE_EQ(weights->search.ranking.popularity_weight, 4e-7);
+    // And a small value that must be > 0 is accepted.
+    auto delta = load({write("delta.toml", "[trends]\ndelta = 1e-7\n"), {}, {}});
+    ASSERT_TRUE(delta) << delta.error().message;
+    EXPECT_DOUBLE_EQ(delta->trends.delta, 1e-7);
+}
+
+TEST_F(ConfigTest, PrintedConfigurationReadsBackTheSameValues) {
+    Sources sources;
+    sources.overrides = {{"ranking.saturation", "0.123456789"}, {"search.b", "1e-9"}};
+    auto config = load(sources);
+    ASSERT_TRUE(config) << config.error().message;
+    const std::string printed = to_toml(*config);
+    auto again = load({write("printed.toml", printed), {}, {}});
+    ASSERT_TRUE(again) << again.error().message << "\n" << printed;
+    EXPECT_EQ(again->search.ranking.saturation, 0.123456789);
+    EXPECT_EQ(again->search.b, 1e-9);
+    EXPECT_EQ(to_toml(*again), printed);
+}
+
 TEST_F(ConfigTest, FileThenEnvironmentThenOverridesInTheirOrder) {
     Sources sources;
     sources.file = write("mixi.toml", "[server]\nport = 1111\ndata_dir = \"from-file\"\n\n"
