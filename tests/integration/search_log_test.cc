@@ -147,6 +147,41 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
               2);
 }
 
+TEST_F(SearchLog, PurgeTakesItsDataDirectoryAndRetentionFromTheConfigFile) {
+    auto s = start();
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    ASSERT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
+
+    // The server's file: where its data is, and rows kept 2 days (not the default 30).
+    const fs::path config = tmp.path() / "mixi.toml";
+    std::ofstream(config) << "[server]\ndata_dir = '" << data().string()
+                          << "'\n\n[analytics]\nretention_days = 2\n"
+                             "aggregate_retention_days = 2\n";
+    const std::time_t later = std::time(nullptr) + 3 * 86400;
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&later));
+    // Flags still override the file.
+    const Outcome kept = run({"purge", "--config", config.string(), "--now", when,
+                              "--retention-days", "5", "--aggregate-retention-days", "5"},
+                             tmp.path());
+    EXPECT_EQ(kept.status, 0) << kept.err;
+    EXPECT_NE(kept.out.find("deleted 0 search-log rows older than 5 days"), std::string::npos)
+        << kept.out;
+    EXPECT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
+    const Outcome purged = run({"purge", "--config", config.string(), "--now", when}, tmp.path());
+    EXPECT_EQ(purged.status, 0) << purged.err;
+    EXPECT_NE(purged.out.find("deleted 1 search-log rows older than 2 days"), std::string::npos)
+        << purged.out;
+    EXPECT_TRUE(rows("SELECT query, '', '', '' FROM searches").empty());
+    // The same checks as the server's: a bad retention is refused, naming the key.
+    const Outcome bad =
+        run({"purge", "--config", config.string(), "--aggregate-retention-days", "1"}, tmp.path());
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("analytics.aggregate_retention_days"), std::string::npos) << bad.err;
+}
+
 const std::string secret = "a shared secret the website also knows";
 const std::string admin_key = "admin-key-0123456789abcdef";
 
