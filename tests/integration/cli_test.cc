@@ -195,6 +195,23 @@ TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
     EXPECT_NE(flag.err.find("no index at"), std::string::npos) << flag.err;
 }
 
+TEST_F(Cli, IndexDeleteWorksOnTheServersIndexFromTheConfigFile) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
+        0);
+    write("mixi.toml", "[server]\nindex = '" + index().string() + "'\n");
+    const std::string config = (tmp.path() / "mixi.toml").string();
+    const Outcome d = run({"index", "delete", "--config", config, "a"}, tmp.path());
+    EXPECT_EQ(d.status, 0) << d.err;
+    EXPECT_EQ(doc_count(index()), 1u);
+    // --index overrides the file.
+    const Outcome flag = run(
+        {"index", "delete", "--config", config, "--index", tmp.path() / "nope", "b"}, tmp.path());
+    EXPECT_NE(flag.status, 0);
+    EXPECT_EQ(doc_count(index()), 1u);
+}
+
 TEST_F(Cli, StatsAndHtmlFolders) {
     const Outcome b =
         run({"index", "build", "--index", index(), source_dir / "tests/fixtures/site"}, tmp.path());
