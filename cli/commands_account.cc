@@ -1,6 +1,7 @@
 // `mixi-search account export|delete`: the admin API's account routes, offline.
 #include "analytics/search_log.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "common/dates.h"
 
 #include <boost/program_options.hpp>
@@ -11,12 +12,15 @@ namespace mixi::cli {
 namespace po = boost::program_options;
 
 int run_account(const Args& args) {
-    std::string data, from, to;
+    std::string from, to;
     std::vector<std::string> positional;
     long long entry = -1;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("data", po::value(&data)->default_value("var"),
-                                                   "data directory (analytics.sqlite)")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("data", po::value<std::string>(),
+                       "data directory: analytics.sqlite (server.data_dir)")(
         "from", po::value(&from), "delete: only searches on or after this time")(
         "to", po::value(&to), "delete: only searches before the end of this period")(
         "entry", po::value(&entry), "delete: only the search with this id (from the export)");
@@ -40,8 +44,11 @@ int run_account(const Args& args) {
                   << opts;
         return vm.count("help") ? exit_ok : exit_usage;
     }
+    auto config = load_config("account", config_options, vm, {{"data", "server.data_dir"}});
+    if (!config)
+        return exit_usage;
     const std::string& account = positional[1];
-    auto log = analytics::SearchLog::open(data);
+    auto log = analytics::SearchLog::open(config->data_dir);
     if (!log) {
         std::cerr << "mixi-search: " << log.error().message << "\n";
         return exit_error;

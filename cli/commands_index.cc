@@ -1,6 +1,7 @@
 // `mixi-search index build|update|delete|stats`
 #include "analytics/views.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "indexer/index_writer.h"
 
 #include <boost/program_options.hpp>
@@ -107,13 +108,15 @@ int write_command(const std::string& sub, const Args& args) {
 }
 
 int delete_command(const Args& args) {
-    std::string dir, data;
     std::vector<std::string> ids;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
-                                                   "index directory")(
-        "data", po::value(&data)->default_value("var"),
-        "data directory: the documents' page-view counts are deleted too (when it has any)");
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("index", po::value<std::string>(), "index directory (server.index)")(
+        "data", po::value<std::string>(),
+        "data directory: the documents' page-view counts are deleted too (when it has any; "
+        "server.data_dir)");
     po::options_description all;
     all.add(opts).add_options()("id", po::value(&ids)->composing());
     po::positional_options_description positional;
@@ -127,6 +130,12 @@ int delete_command(const Args& args) {
         std::cerr << "mixi-search: index delete needs at least one ID\n";
         return exit_usage;
     }
+    // The index and data directory the server (and its admin API's delete) works on.
+    auto config = load_config("index delete", config_options, vm,
+                              {{"index", "server.index"}, {"data", "server.data_dir"}});
+    if (!config)
+        return exit_usage;
+    const std::filesystem::path dir = config->index, data = config->data_dir;
     auto report = indexer::delete_documents(dir, ids);
     if (!report)
         return print_error(report.error());

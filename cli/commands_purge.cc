@@ -1,6 +1,7 @@
 // `mixi-search purge`: what the server's retention timer does, offline.
 #include "analytics/search_log.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "common/dates.h"
 
 #include <boost/program_options.hpp>
@@ -12,17 +13,17 @@ namespace mixi::cli {
 namespace po = boost::program_options;
 
 int run_purge(const Args& args) {
-    std::string data, now_text;
-    analytics::RetentionOptions options;
+    std::string now_text;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("data", po::value(&data)->default_value("var"),
-                                                   "data directory (analytics.sqlite)")(
-        "retention-days", po::value(&options.retention_days)->default_value(options.retention_days),
-        "raw search-log rows older than this are deleted")(
-        "aggregate-retention-days",
-        po::value(&options.aggregate_retention_days)
-            ->default_value(options.aggregate_retention_days),
-        "daily aggregates older than this are deleted")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("data", po::value<std::string>(),
+                       "data directory: analytics.sqlite (server.data_dir)")(
+        "retention-days", po::value<std::string>(),
+        "raw search-log rows older than this are deleted (analytics.retention_days)")(
+        "aggregate-retention-days", po::value<std::string>(),
+        "daily aggregates older than this are deleted (analytics.aggregate_retention_days)")(
         "now", po::value(&now_text), "purge as if it were this time (ISO 8601; default: now)");
     po::variables_map vm;
     try {
@@ -36,11 +37,16 @@ int run_purge(const Args& args) {
         std::cout << "usage: mixi-search purge [options]\n\n" << opts;
         return exit_ok;
     }
-    if (options.retention_days < 1 || options.aggregate_retention_days < options.retention_days) {
-        std::cerr << "mixi-search purge: --retention-days must be >= 1 and "
-                     "--aggregate-retention-days >= --retention-days\n";
+    // The server's retention, loaded as the server loads it.
+    auto config = load_config("purge", config_options, vm,
+                              {{"data", "server.data_dir"},
+                               {"retention-days", "analytics.retention_days"},
+                               {"aggregate-retention-days", "analytics.aggregate_retention_days"}});
+    if (!config)
         return exit_usage;
-    }
+    analytics::RetentionOptions options;
+    options.retention_days = config->retention_days;
+    options.aggregate_retention_days = config->aggregate_retention_days;
     std::int64_t now = std::time(nullptr);
     if (!now_text.empty()) {
         auto t = parse_date(now_text);
@@ -50,7 +56,7 @@ int run_purge(const Args& args) {
         }
         now = *t;
     }
-    auto log = analytics::SearchLog::open(data);
+    auto log = analytics::SearchLog::open(config->data_dir);
     if (!log) {
         std::cerr << "mixi-search: " << log.error().message << "\n";
         return exit_error;

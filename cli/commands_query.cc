@@ -1,8 +1,10 @@
 // `mixi-search query`
 #include "analytics/views.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "query/result_json.h"
 #include "query/searcher.h"
+#include "server/options.h"
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
@@ -54,14 +56,14 @@ void print_table(const query::SearchResult& r, bool explain) {
 } // namespace
 
 int run_query(const Args& args) {
-    std::string dir, format, sort, data;
-    double half_life = 7;
-    std::vector<std::string> words, shards;
+    std::string format, sort;
+    std::vector<std::string> words;
     query::SearchRequest req;
-    query::SearchOptions options;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
-                                                   "index directory")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("index", po::value<std::string>(), "index directory (server.index)")(
         "page", po::value(&req.page)->default_value(1), "page (from 1)")(
         "per-page", po::value(&req.per_page)->default_value(10), "hits per page (1-100)")(
         "type", po::value(&req.types)->composing(), "only this type (repeatable)")(
@@ -73,27 +75,27 @@ int run_query(const Args& args) {
         "all", po::bool_switch(&req.match_all), "every word must match")(
         "user-lang", po::value(&req.lang), "the searcher's language (default: detect)")(
         "format", po::value(&format)->default_value("json"),
-        "json or table")("k1", po::value(&options.k1)->default_value(options.k1),
-                         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
-        "shard", po::value(&shards)->composing(),
+        "json or table")("k1", po::value<std::string>(),
+                         "BM25 k1 (search.k1)")("b", po::value<std::string>(), "BM25 b (search.b)")(
+        "shard", po::value<std::vector<std::string>>()->composing(),
         "search these shards as one instead of --index: an index directory or tcp://host:port "
-        "served by xapian-tcpsrv (repeatable)")(
-        "allow-partial", po::bool_switch(&options.allow_partial),
-        "with --shard: when a remote shard is down, answer from the others (\"partial\": true)")(
-        "spelling-index", po::value(&options.spelling_index),
-        "with remote shards: a local copy of the index for spelling suggestions")(
-        "data", po::value(&data)->default_value("var"),
-        "data directory whose page views rank the results (none there: text only)")(
-        "country", po::value(&req.region), "rank as for a searcher in this region (JP)")(
+        "served by xapian-tcpsrv (repeatable; shards.list)")(
+        "allow-partial", po::bool_switch(),
+        "with --shard: when a remote shard is down, answer from the others (\"partial\": true; "
+        "shards.allow_partial)")(
+        "spelling-index", po::value<std::string>(),
+        "with remote shards: a local copy of the index for spelling suggestions "
+        "(shards.spelling_index)")(
+        "data", po::value<std::string>(),
+        "data directory whose page views rank the results (none there: text only; "
+        "server.data_dir)")("country", po::value(&req.region),
+                            "rank as for a searcher in this region (JP)")(
         "explain", po::bool_switch(&req.explain), "show what each score is made of")(
-        "popularity-weight", po::value(&options.ranking.popularity_weight)
-                                 ->default_value(options.ranking.popularity_weight))(
-        "region-weight",
-        po::value(&options.ranking.region_weight)->default_value(options.ranking.region_weight))(
-        "saturation",
-        po::value(&options.ranking.saturation)->default_value(options.ranking.saturation),
-        "views at which popularity gives half its weight")(
-        "half-life", po::value(&half_life)->default_value(half_life), "days");
+        "popularity-weight", po::value<std::string>(), "ranking.popularity_weight")(
+        "region-weight", po::value<std::string>(), "ranking.region_weight")(
+        "saturation", po::value<std::string>(),
+        "views at which popularity gives half its weight (ranking.saturation)")(
+        "half-life", po::value<std::string>(), "days (ranking.half_life_days)");
     po::options_description all;
     all.add(opts).add_options()("q", po::value(&words)->composing());
     po::positional_options_description positional;
@@ -118,23 +120,39 @@ int run_query(const Args& args) {
         std::cerr << "mixi-search query: --format must be json or table\n";
         return exit_usage;
     }
+    // Ranking, limits, index and shards as the server has them; the flags override.
+    auto config = load_config("query", config_options, vm,
+                              {{"index", "server.index"},
+                               {"k1", "search.k1"},
+                               {"b", "search.b"},
+                               {"shard", "shards.list"},
+                               {"allow-partial", "shards.allow_partial"},
+                               {"spelling-index", "shards.spelling_index"},
+                               {"data", "server.data_dir"},
+                               {"popularity-weight", "ranking.popularity_weight"},
+                               {"region-weight", "ranking.region_weight"},
+                               {"saturation", "ranking.saturation"},
+                               {"half-life", "ranking.half_life_days"}});
+    if (!config)
+        return exit_usage;
+    const query::SearchOptions options = server::search_options(*config);
     req.sort = sort == "date" ? query::Sort::date : query::Sort::relevance;
     req.facets = true;
     for (const auto& w : words)
         req.q += (req.q.empty() ? "" : " ") + w;
-    if (std::filesystem::exists(std::filesystem::path(data) / "analytics.sqlite")) {
-        auto store = analytics::ViewStore::open(data);
-        auto snapshot = store
-                            ? store->popularity(analytics::day_of(std::time(nullptr)), {half_life})
-                            : std::unexpected(store.error());
+    if (std::filesystem::exists(config->data_dir / "analytics.sqlite")) {
+        auto store = analytics::ViewStore::open(config->data_dir);
+        auto snapshot = store ? store->popularity(analytics::day_of(std::time(nullptr)),
+                                                  {config->half_life_days})
+                              : std::unexpected(store.error());
         if (!snapshot) {
             std::cerr << "mixi-search: " << snapshot.error().message << "\n";
             return exit_error;
         }
         req.popularity = *snapshot;
     }
-    auto searcher = shards.empty() ? query::Searcher::open(dir, options)
-                                   : query::Searcher::open_shards(shards, options);
+    auto searcher = config->shards.empty() ? query::Searcher::open(config->index, options)
+                                           : query::Searcher::open_shards(config->shards, options);
     if (!searcher) {
         std::cerr << "mixi-search: " << searcher.error().message << "\n";
         return exit_error;

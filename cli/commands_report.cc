@@ -3,8 +3,8 @@
 #include "analytics/trends.h"
 #include "analytics/views.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "common/dates.h"
-#include "server/config.h"
 
 #include <boost/program_options.hpp>
 #include <ctime>
@@ -48,25 +48,26 @@ int release_trends(analytics::Database& db, const analytics::ReportRequest& req,
 } // namespace
 
 int run_report(const Args& args) {
-    std::string data, from, to, format, config_file;
+    std::string from, to, format;
+    ConfigOptions config_options;
     std::uint64_t k = 0, k_distinct = 0;
     double dp_epsilon = 0, dp_delta = 1e-6;
     std::vector<std::string> positional;
     analytics::ReportRequest req;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")(
-        "config", po::value(&config_file),
-        "the server's configuration: its data directory and report thresholds")(
-        "data", po::value(&data), "data directory (default: the config's, else var)")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("data", po::value<std::string>(), "data directory (server.data_dir)")(
         "from", po::value(&from), "first day (YYYY-MM-DD; default: 29 days before --to)")(
         "to", po::value(&to), "last day (default: today, UTC)")(
         "country", po::value(&req.country), "only searches from this country (JP)")(
         "lang", po::value(&req.lang), "only searches in this language (ja)")(
         "top", po::value(&req.top)->default_value(req.top), "terms to show")(
-        "k", po::value(&k), "raise the searches a term needs (never below the configured)")(
+        "k", po::value(&k), "raise the searches a term needs (never below analytics.report_k)")(
         "k-distinct", po::value(&k_distinct),
-        "raise the distinct searchers a term needs on one day")(
-        "format", po::value(&format)->default_value("table"), "table, csv or json")(
+        "raise the distinct searchers a term needs on one day (never below "
+        "analytics.report_k_distinct)")("format", po::value(&format)->default_value("table"),
+                                        "table, csv or json")(
         "dp-epsilon", po::value(&dp_epsilon),
         "trending only: a differentially private release for publishing, with this epsilon per "
         "searcher-day (stored: the same request returns the same release)")(
@@ -91,19 +92,13 @@ int run_report(const Args& args) {
         return vm.count("help") ? exit_ok : exit_usage;
     }
     req.kind = *kind;
-    // The thresholds of the deployment (built-in defaults without --config); flags may only
-    // raise them, so the CLI never shows what the API would hide.
-    server::ConfigSources sources;
-    sources.file = config_file;
-    auto config = server::load_config(sources);
-    if (!config) {
-        std::cerr << "mixi-search report: " << config.error().message << "\n";
+    // The thresholds of the deployment, loaded as the server loads them; flags may only raise
+    // them, so the CLI never shows what the API would hide.
+    auto config = load_config("report", config_options, vm, {{"data", "server.data_dir"}});
+    if (!config)
         return exit_usage;
-    }
     req.k = std::max(config->report_k, k);
     req.k_distinct = std::max(config->report_k_distinct, k_distinct);
-    if (data.empty())
-        data = config->data_dir.string();
     req.to_day = analytics::day_of(std::time(nullptr));
     if (!to.empty()) {
         auto t = parse_date(to);
@@ -126,7 +121,7 @@ int run_report(const Args& args) {
         std::cerr << "mixi-search report: --format must be table, csv or json\n";
         return exit_usage;
     }
-    auto db = analytics::Database::open_in(data);
+    auto db = analytics::Database::open_in(config->data_dir);
     if (!db) {
         std::cerr << "mixi-search: " << db.error().message << "\n";
         return exit_error;

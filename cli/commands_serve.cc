@@ -1,31 +1,27 @@
-// `mixi-search serve`: configuration (file < environment < flags) and the HTTP server.
+// `mixi-search serve`: configuration (cli/config_options.h) and the HTTP server.
 #include "cli/commands.h"
-#include "server/config.h"
+#include "cli/config_options.h"
 #include "server/http_server.h"
 
 #include <boost/program_options.hpp>
 #include <iostream>
-
-extern char** environ;
 
 namespace mixi::cli {
 
 namespace po = boost::program_options;
 
 int run_serve(const Args& args) {
-    std::string config_file;
-    std::vector<std::string> sets;
-    server::ConfigSources sources;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("config", po::value(&config_file),
-                                                   "TOML configuration file")(
-        "address", po::value<std::string>(), "address to listen on (server.address)")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("address", po::value<std::string>(),
+                       "address to listen on (server.address)")(
         "port", po::value<std::string>(), "port; 0 picks a free one (server.port)")(
         "index", po::value<std::string>(), "index directory (server.index)")(
         "web-root", po::value<std::string>(), "static files for / (server.web_root)")(
         "data", po::value<std::string>(), "data directory for view counts (server.data_dir)")(
         "threads", po::value<std::string>(), "I/O threads; 0 = one per core (server.threads)")(
-        "set", po::value(&sets)->composing(), "any setting, as section.key=value (repeatable)")(
         "print-config", "print the effective configuration as TOML and exit");
     po::variables_map vm;
     try {
@@ -42,36 +38,17 @@ int run_serve(const Args& args) {
                      "sets server.port.\n";
         return exit_ok;
     }
-    sources.file = config_file;
-    for (char** e = environ; *e; ++e) {
-        const std::string entry = *e;
-        const auto eq = entry.find('=');
-        if (eq != std::string::npos && entry.starts_with("MIXI_"))
-            sources.env[entry.substr(0, eq)] = entry.substr(eq + 1);
-    }
-    for (const auto& [flag, key] : {std::pair{"address", "server.address"},
-                                    {"port", "server.port"},
-                                    {"index", "server.index"},
-                                    {"web-root", "server.web_root"},
-                                    {"data", "server.data_dir"},
-                                    {"threads", "server.threads"}})
-        if (vm.count(flag))
-            sources.overrides[key] = vm[flag].as<std::string>();
-    for (const auto& s : sets) {
-        const auto eq = s.find('=');
-        if (eq == std::string::npos) {
-            std::cerr << "mixi-search serve: --set needs section.key=value, got \"" << s << "\"\n";
-            return exit_usage;
-        }
-        sources.overrides[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    auto config = server::load_config(sources);
-    if (!config) {
-        std::cerr << "mixi-search serve: " << config.error().message << "\n";
+    auto config = load_config("serve", config_options, vm,
+                              {{"address", "server.address"},
+                               {"port", "server.port"},
+                               {"index", "server.index"},
+                               {"web-root", "server.web_root"},
+                               {"data", "server.data_dir"},
+                               {"threads", "server.threads"}});
+    if (!config)
         return exit_usage;
-    }
     if (vm.count("print-config")) {
-        std::cout << server::to_toml(*config);
+        std::cout << config::to_toml(*config);
         return exit_ok;
     }
     server::HttpServer http(*config);

@@ -1,6 +1,7 @@
 // `mixi-search views import|stats`
 #include "analytics/views.h"
 #include "cli/commands.h"
+#include "cli/config_options.h"
 #include "common/dates.h"
 #include "query/searcher.h"
 
@@ -18,14 +19,16 @@ std::string day_text(std::int64_t day) {
 }
 
 int import(const Args& args) {
-    std::string data, index;
     std::vector<std::string> files;
     bool strict = false;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("data", po::value(&data)->default_value("var"),
-                                                   "data directory (analytics.sqlite)")(
-        "index", po::value(&index)->default_value("index"),
-        "index directory: URLs become ids, unknown documents are skipped")(
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("data", po::value<std::string>(),
+                       "data directory: analytics.sqlite (server.data_dir)")(
+        "index", po::value<std::string>(),
+        "index directory: URLs become ids, unknown documents are skipped (server.index)")(
         "strict", po::bool_switch(&strict), "stop at the first bad line and store nothing");
     po::options_description all;
     all.add(opts).add_options()("file", po::value(&files)->composing());
@@ -47,12 +50,16 @@ int import(const Args& args) {
                   << opts;
         return vm.count("help") ? exit_ok : exit_usage;
     }
-    auto searcher = query::Searcher::open(index);
+    auto config = load_config("views import", config_options, vm,
+                              {{"data", "server.data_dir"}, {"index", "server.index"}});
+    if (!config)
+        return exit_usage;
+    auto searcher = query::Searcher::open(config->index);
     if (!searcher) {
         std::cerr << "mixi-search: " << searcher.error().message << "\n";
         return exit_error;
     }
-    auto store = analytics::ViewStore::open(data);
+    auto store = analytics::ViewStore::open(config->data_dir);
     if (!store) {
         std::cerr << "mixi-search: " << store.error().message << "\n";
         return exit_error;
@@ -83,10 +90,12 @@ int import(const Args& args) {
 }
 
 int stats(const Args& args) {
-    std::string data;
+    ConfigOptions config_options;
     po::options_description opts("options");
-    opts.add_options()("help,h", "show this help")("data", po::value(&data)->default_value("var"),
-                                                   "data directory (analytics.sqlite)");
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts, config_options);
+    opts.add_options()("data", po::value<std::string>(),
+                       "data directory: analytics.sqlite (server.data_dir)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(opts).run(), vm);
@@ -99,7 +108,10 @@ int stats(const Args& args) {
         std::cout << "usage: mixi-search views stats [--data DIR]\n\n" << opts;
         return exit_ok;
     }
-    auto store = analytics::ViewStore::open(data);
+    auto config = load_config("views stats", config_options, vm, {{"data", "server.data_dir"}});
+    if (!config)
+        return exit_usage;
+    auto store = analytics::ViewStore::open(config->data_dir);
     if (!store) {
         std::cerr << "mixi-search: " << store.error().message << "\n";
         return exit_error;

@@ -16,9 +16,9 @@ usage: mixi-search <command> [options]
 commands:
   index build   --index DIR SOURCE...   full rebuild into a new version, then switch `current`
   index update  --index DIR SOURCE...   upsert / remove records in place
-  index delete  --index DIR ID...       remove documents by id
+  index delete  [--index DIR] ID...     remove documents by id
   index stats   --index DIR             what the index holds
-  query         --index DIR [options] QUERY...
+  query         [--index DIR] [options] QUERY...
   serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
   views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
   views stats   [--data DIR]            what the view counts hold
@@ -28,6 +28,8 @@ commands:
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
+serve, query, views, purge, account, report and index delete read the same configuration:
+--config FILE, then MIXI_* variables (MIXI_SERVER_DATA_DIR=var), then their flags, then --set.
 exit status: 0 ok, 1 error, 2 usage, 3 done but some input skipped or not found
 )";
 

@@ -81,9 +81,10 @@ Expected<query::Searcher*> App::searcher() {
     thread_local PerThread mine;
     const auto now = std::chrono::steady_clock::now();
     if (mine.owner != this || !mine.searcher) {
+        const query::SearchOptions options = search_options(config_);
         auto opened = config_.shards.empty()
-                          ? query::Searcher::open(config_.index, config_.search)
-                          : query::Searcher::open_shards(config_.shards, config_.search);
+                          ? query::Searcher::open(config_.index, options)
+                          : query::Searcher::open_shards(config_.shards, options);
         if (!opened)
             return std::unexpected(opened.error());
         mine.owner = this;

@@ -9,10 +9,10 @@
 #include "common/error.h"
 #include "query/searcher.h"
 #include "server/client_address.h"
-#include "server/config.h"
 #include "server/errors.h"
 #include "server/geoip.h"
 #include "server/metrics.h"
+#include "server/options.h"
 #include "server/rate_limit.h"
 
 #include <atomic>

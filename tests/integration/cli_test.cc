@@ -171,6 +171,47 @@ TEST_F(Cli, QueryErrorsAreClear) {
     EXPECT_NE(table.out.find("1 matches"), std::string::npos) << table.out;
 }
 
+TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
+        0);
+    write("mixi.toml",
+          "[server]\nindex = '" + index().string() + "'\n\n[search]\nmax_per_page = 5\n");
+    const std::string config = (tmp.path() / "mixi.toml").string();
+    const Outcome found = run(
+        {"query", "--config", config, "--format", "table", "--per-page", "5", "alpha"}, tmp.path());
+    EXPECT_EQ(found.status, 0) << found.err;
+    EXPECT_NE(found.out.find("1 matches"), std::string::npos) << found.out;
+    // The server's limits apply to the CLI too.
+    const Outcome limited = run({"query", "--config", config, "alpha"}, tmp.path());
+    EXPECT_EQ(limited.status, 2);
+    EXPECT_NE(limited.err.find("between 1 and 5"), std::string::npos) << limited.err;
+    // A flag overrides the file.
+    const Outcome flag = run(
+        {"query", "--config", config, "--index", tmp.path() / "nope", "--per-page", "5", "alpha"},
+        tmp.path());
+    EXPECT_EQ(flag.status, 1);
+    EXPECT_NE(flag.err.find("no index at"), std::string::npos) << flag.err;
+}
+
+TEST_F(Cli, IndexDeleteWorksOnTheServersIndexFromTheConfigFile) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
+        0);
+    write("mixi.toml", "[server]\nindex = '" + index().string() + "'\n");
+    const std::string config = (tmp.path() / "mixi.toml").string();
+    const Outcome d = run({"index", "delete", "--config", config, "a"}, tmp.path());
+    EXPECT_EQ(d.status, 0) << d.err;
+    EXPECT_EQ(doc_count(index()), 1u);
+    // --index overrides the file.
+    const Outcome flag = run(
+        {"index", "delete", "--config", config, "--index", tmp.path() / "nope", "b"}, tmp.path());
+    EXPECT_NE(flag.status, 0);
+    EXPECT_EQ(doc_count(index()), 1u);
+}
+
 TEST_F(Cli, StatsAndHtmlFolders) {
     const Outcome b =
         run({"index", "build", "--index", index(), source_dir / "tests/fixtures/site"}, tmp.path());

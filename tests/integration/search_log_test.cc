@@ -36,7 +36,8 @@ class SearchLog : public ::testing::Test {
         ASSERT_EQ(b.status, 0) << b.err;
     }
 
-    std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {}) {
+    std::unique_ptr<ServerProcess> start(const std::vector<std::string>& sets = {},
+                                         const std::vector<std::string>& env = {}) {
         std::vector<std::string> args = {
             "--index",
             (tmp.path() / "index").string(),
@@ -53,7 +54,7 @@ class SearchLog : public ::testing::Test {
             args.push_back("--set");
             args.push_back(s);
         }
-        return std::make_unique<ServerProcess>(tmp.path(), args);
+        return std::make_unique<ServerProcess>(tmp.path(), args, env);
     }
 
     unsigned search(ServerProcess& s, const std::string& target,
@@ -144,6 +145,41 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     EXPECT_EQ(rows("SELECT query, '', '', '' FROM daily_terms").size(), 1u);
     EXPECT_EQ(run({"purge", "--data", data().string(), "--retention-days", "0"}, tmp.path()).status,
               2);
+}
+
+TEST_F(SearchLog, PurgeTakesItsDataDirectoryAndRetentionFromTheConfigFile) {
+    auto s = start();
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    ASSERT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
+
+    // The server's file: where its data is, and rows kept 2 days (not the default 30).
+    const fs::path config = tmp.path() / "mixi.toml";
+    std::ofstream(config) << "[server]\ndata_dir = '" << data().string()
+                          << "'\n\n[analytics]\nretention_days = 2\n"
+                             "aggregate_retention_days = 2\n";
+    const std::time_t later = std::time(nullptr) + 3 * 86400;
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&later));
+    // Flags still override the file.
+    const Outcome kept = run({"purge", "--config", config.string(), "--now", when,
+                              "--retention-days", "5", "--aggregate-retention-days", "5"},
+                             tmp.path());
+    EXPECT_EQ(kept.status, 0) << kept.err;
+    EXPECT_NE(kept.out.find("deleted 0 search-log rows older than 5 days"), std::string::npos)
+        << kept.out;
+    EXPECT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
+    const Outcome purged = run({"purge", "--config", config.string(), "--now", when}, tmp.path());
+    EXPECT_EQ(purged.status, 0) << purged.err;
+    EXPECT_NE(purged.out.find("deleted 1 search-log rows older than 2 days"), std::string::npos)
+        << purged.out;
+    EXPECT_TRUE(rows("SELECT query, '', '', '' FROM searches").empty());
+    // The same checks as the server's: a bad retention is refused, naming the key.
+    const Outcome bad =
+        run({"purge", "--config", config.string(), "--aggregate-retention-days", "1"}, tmp.path());
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("analytics.aggregate_retention_days"), std::string::npos) << bad.err;
 }
 
 const std::string secret = "a shared secret the website also knows";
@@ -303,6 +339,49 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     const Outcome higher =
         run({"report", "popular", "--data", data().string(), "--k-distinct", "7"}, tmp.path());
     EXPECT_EQ(higher.out.find("hiking"), std::string::npos) << higher.out;
+}
+
+TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) {
+    // One searcher, three searches of "hiking": enough for k = 2, not for k = 50.
+    const std::vector<std::string> low = {"MIXI_ANALYTICS_REPORT_K=2",
+                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+    const std::vector<std::string> high = {"MIXI_ANALYTICS_REPORT_K=50",
+                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+    auto s = start({"auth.admin_keys=" + admin_key}, low);
+    ASSERT_TRUE(s->started()) << s->describe();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+    auto popular = [](ServerProcess& server) {
+        const auto r =
+            server.get("/v1/admin/reports/popular", {{"Authorization", "Bearer " + admin_key}});
+        EXPECT_EQ(r->result_int(), 200u) << r->body();
+        return r->body();
+    };
+    // Counted in memory until the next flush; the report reads the stored counts.
+    std::string api;
+    for (int i = 0; i < 100 && api.find("hiking") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(50ms);
+        api = popular(*s);
+    }
+    EXPECT_NE(api.find("hiking"), std::string::npos) << api;
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    s = start({"auth.admin_keys=" + admin_key}, high);
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_EQ(popular(*s).find("hiking"), std::string::npos);
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+
+    // The CLI, in the same environments, shows what the API shows.
+    const std::vector<std::string> report = {"report", "popular", "--data", data().string()};
+    const Outcome shown = run(report, tmp.path(), low);
+    EXPECT_EQ(shown.status, 0) << shown.err;
+    EXPECT_NE(shown.out.find("hiking"), std::string::npos) << shown.out;
+    const Outcome hidden = run(report, tmp.path(), high);
+    EXPECT_EQ(hidden.status, 0) << hidden.err;
+    EXPECT_EQ(hidden.out.find("hiking"), std::string::npos) << hidden.out;
+    // And a bad threshold in the environment is refused, as the server refuses it.
+    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K=0"});
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("analytics.report_k"), std::string::npos) << bad.err;
 }
 
 TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {

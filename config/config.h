@@ -1,18 +1,20 @@
-// Server configuration: one TOML file, overridden by MIXI_* environment variables and then by
-// command-line flags. Read here, at the edge, and handed down as plain structs.
+// The configuration model of mixi-search, shared by `serve` and every subcommand that uses one of
+// its settings: one TOML file, overridden by MIXI_* environment variables and then by the command
+// line, and checked by one validate(). Only the edges (cli/, server/) load it; they fill the
+// libraries' plain option structs from it.
 #pragma once
 
 #include "common/error.h"
-#include "query/searcher.h"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
-namespace mixi::server {
+namespace mixi::config {
 
 struct Limits {
     std::size_t header_bytes = 8 * 1024;                 ///< request line + headers (431 beyond)
@@ -52,7 +54,31 @@ struct TrendsConfig {
     std::size_t top = 20;
 };
 
-struct ServerConfig {
+/// How searches are run and ranked: the configurable part of query::SearchOptions (the defaults
+/// are the query library's; server/options.h fills SearchOptions from this).
+struct SearchConfig {
+    double k1 = 1.2;            ///< BM25 term frequency saturation
+    double b = 0.75;            ///< BM25 length normalisation
+    double exact_weight = 0.1;  ///< the exact (unstemmed) form of a query word
+    double bigram_weight = 0.5; ///< adjacent words of a CJK query as a phrase
+    unsigned max_per_page = 100;
+    std::size_t snippet_bytes = 240;
+    std::uint64_t spelling_below = 10; ///< look for "did you mean" below this many matches
+    /// Page views, region and language in the score (query::RankingOptions).
+    struct Ranking {
+        double popularity_weight = 2;
+        double region_weight = 2;
+        double saturation = 50; ///< decayed views at which popularity gives half its weight
+        double language_weight = 1;
+    } ranking;
+    /// Remote shards: the longest one operation or a connection may take.
+    unsigned remote_timeout_ms = 2000, remote_connect_timeout_ms = 1000;
+    bool allow_partial = false; ///< answer from the other shards when a remote one is down
+    std::filesystem::path spelling_index; ///< local copy for spelling with remote shards
+};
+
+/// Every setting, for the server and the subcommands alike.
+struct Config {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
     unsigned threads = 0;                  ///< io_context threads; 0 = one per core
@@ -80,25 +106,33 @@ struct ServerConfig {
     double half_life_days = 7;
     GeoConfig geoip;
     AuthConfig auth;
-    /// Reports show a term only when its cell reached both thresholds (issue: reports).
+    /// Reports show a term only when its cell reached both thresholds.
     std::uint64_t report_k = 10, report_k_distinct = 5;
     TrendsConfig trends;
     Limits limits;
-    query::SearchOptions search;
+    SearchConfig search;
 };
 
 /// Where each setting may come from, in increasing precedence.
-struct ConfigSources {
-    std::filesystem::path file;                   ///< empty = no file
-    std::map<std::string, std::string> env;       ///< MIXI_* variables (name -> value)
-    std::map<std::string, std::string> overrides; ///< "key=value" from flags (dotted keys)
+struct Sources {
+    std::filesystem::path file;             ///< empty = no file
+    std::map<std::string, std::string> env; ///< the environment (name -> value); MIXI_* are read
+    /// Dotted keys from the command line ("server.port" -> "8081"), applied in the order given:
+    /// a subcommand's own flags first, then `--set`, so `--set` wins over a flag.
+    std::vector<std::pair<std::string, std::string>> overrides;
 };
 
 /// Defaults, then the file, then the environment (MIXI_SERVER_PORT -> server.port), then the
-/// overrides. Unknown keys and values of the wrong type are errors naming the key.
-Expected<ServerConfig> load_config(const ConfigSources& sources);
+/// overrides; then the admin key file is read and validate() runs. Unknown keys (in the file and
+/// the overrides; the environment may hold other programs' MIXI_* names) and values of the wrong
+/// type are errors naming the key.
+Expected<Config> load(const Sources& sources);
 
-/// The effective configuration as TOML (what `serve --print-config` shows).
-std::string to_toml(const ServerConfig& config);
+/// The checks no single value can make: ranges and relations between settings. The error names
+/// the key and the value. load() calls it; call it again after changing a loaded Config.
+Expected<void> validate(const Config& config);
 
-} // namespace mixi::server
+/// The effective configuration as TOML (what `serve --print-config` shows); secrets hidden.
+std::string to_toml(const Config& config);
+
+} // namespace mixi::config

@@ -1,12 +1,13 @@
-#include "server/config.h"
+#include "config/config.h"
 
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <toml++/toml.h>
 
-namespace mixi::server {
+namespace mixi::config {
 
 namespace {
 
@@ -15,8 +16,8 @@ using Ms = std::chrono::milliseconds;
 /// One setting: how to set it from text and how to print it as a TOML value.
 struct Setting {
     const char* key;
-    std::function<bool(ServerConfig&, const std::string&)> set;
-    std::function<std::string(const ServerConfig&)> print;
+    std::function<bool(Config&, const std::string&)> set;
+    std::function<std::string(const Config&)> print;
 };
 
 template <class T> bool parse_number(const std::string& s, T& out) {
@@ -40,71 +41,74 @@ std::string quoted(const std::string& s) {
     return out.str();
 }
 
+/// A number as text that reads back as the same value: the shortest form for a double (so 1e-07
+/// stays 1e-07, where std::to_string's six decimals would make it 0).
+template <class T> std::string number_text(T value) {
+    std::array<char, 64> buffer;
+    auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+    return ec == std::errc() ? std::string(buffer.data(), end) : std::string();
+}
+
 template <class T, class Field> Setting number(const char* key, Field field) {
-    return {key,
-            [field](ServerConfig& c, const std::string& v) { return parse_number<T>(v, field(c)); },
-            [field](const ServerConfig& c) {
-                std::ostringstream out;
-                out << field(c);
-                return out.str();
-            }};
+    return {key, [field](Config& c, const std::string& v) { return parse_number<T>(v, field(c)); },
+            [field](const Config& c) { return number_text(field(c)); }};
 }
 
 template <class Field> Setting millis(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 long long ms = 0;
                 if (!parse_number(v, ms) || ms < 0)
                     return false;
                 field(c) = Ms(ms);
                 return true;
             },
-            [field](const ServerConfig& c) { return std::to_string(field(c).count()); }};
+            [field](const Config& c) { return std::to_string(field(c).count()); }};
 }
 
 template <class Field> Setting text(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 field(c) = v;
                 return true;
             },
-            [field](const ServerConfig& c) { return quoted(std::string(field(c))); }};
+            [field](const Config& c) { return quoted(std::string(field(c))); }};
 }
 
 template <class Field> Setting path(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 field(c) = v;
                 return true;
             },
-            [field](const ServerConfig& c) { return quoted(field(c).string()); }};
+            [field](const Config& c) { return quoted(field(c).string()); }};
 }
 
 template <class Field> Setting boolean(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 if (v != "true" && v != "false")
                     return false;
                 field(c) = v == "true";
                 return true;
             },
-            [field](const ServerConfig& c) { return std::string(field(c) ? "true" : "false"); }};
+            [field](const Config& c) { return std::string(field(c) ? "true" : "false"); }};
 }
 
 /// A secret: set like text, printed as "(hidden)" when set.
 template <class Field> Setting secret(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 field(c) = v;
                 return true;
             },
-            [field](const ServerConfig& c) { return quoted(field(c).empty() ? "" : "(hidden)"); }};
+            [field](const Config& c) { return quoted(field(c).empty() ? "" : "(hidden)"); }};
 }
 
 /// A list: a TOML array of strings, or comma-separated text from the environment or a flag.
 template <class Field> Setting list(const char* key, Field field) {
     return {key,
-            [field](ServerConfig& c, const std::string& v) {
+            [field](Config& c, const std::string& v) {
                 field(c).clear();
                 std::istringstream in(v);
                 std::string item;
@@ -113,7 +117,7 @@ template <class Field> Setting list(const char* key, Field field) {
                         field(c).push_back(item);
                 return true;
             },
-            [field](const ServerConfig& c) {
+            [field](const Config& c) {
                 std::string out = "[";
                 for (std::size_t i = 0; i < field(c).size(); ++i)
                     out += (i ? ", " : "") + quoted(field(c)[i]);
@@ -235,19 +239,19 @@ const std::vector<Setting>& settings() {
         path(
             "geoip.database", [](auto& c) -> auto& { return c.geoip.database; }),
         {"geoip.level",
-         [](ServerConfig& c, const std::string& v) {
+         [](Config& c, const std::string& v) {
              if (v != "country" && v != "continent")
                  return false;
              c.geoip.level = v;
              return true;
          },
-         [](const ServerConfig& c) { return quoted(c.geoip.level); }},
+         [](const Config& c) { return quoted(c.geoip.level); }},
         boolean(
             "geoip.ignore_errors", [](auto& c) -> auto& { return c.geoip.ignore_errors; }),
         secret(
             "auth.account_secret", [](auto& c) -> auto& { return c.auth.account_secret; }),
         {"auth.admin_keys",
-         [](ServerConfig& c, const std::string& v) {
+         [](Config& c, const std::string& v) {
              c.auth.admin_keys.clear();
              std::istringstream in(v);
              std::string key;
@@ -256,7 +260,7 @@ const std::vector<Setting>& settings() {
                      c.auth.admin_keys.push_back(key);
              return true;
          },
-         [](const ServerConfig& c) {
+         [](const Config& c) {
              return std::string(c.auth.admin_keys.empty() ? "[]" : "[\"(hidden)\"]");
          }},
         path(
@@ -299,7 +303,7 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
             else if (auto i = value.as_integer())
                 out[key] = std::to_string(i->get());
             else if (auto f = value.as_floating_point())
-                out[key] = std::to_string(f->get());
+                out[key] = number_text(f->get());
             else if (auto a = value.as_array()) {
                 std::string joined;
                 for (const auto& element : *a) {
@@ -319,8 +323,10 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
     return out;
 }
 
-Expected<void> apply(ServerConfig& config, const std::map<std::string, std::string>& values,
-                     const std::string& origin, bool ignore_unknown) {
+/// Sets each key of `values` (pairs of dotted key and text) in order.
+template <class Values>
+Expected<void> apply(Config& config, const Values& values, const std::string& origin,
+                     bool ignore_unknown) {
     for (const auto& [key, value] : values) {
         const Setting* s = find_setting(key);
         if (!s) {
@@ -335,20 +341,11 @@ Expected<void> apply(ServerConfig& config, const std::map<std::string, std::stri
     return {};
 }
 
-} // namespace
-
-Expected<ServerConfig> load_config(const ConfigSources& sources) {
-    ServerConfig config;
-    if (!sources.file.empty()) {
-        auto values = flatten_file(sources.file);
-        if (!values)
-            return std::unexpected(values.error());
-        if (auto r = apply(config, *values, sources.file.string(), false); !r)
-            return std::unexpected(r.error());
-    }
-    // MIXI_LIMITS_READ_TIMEOUT_MS -> limits.read_timeout_ms; other MIXI_* names are not ours.
-    std::map<std::string, std::string> env;
-    for (const auto& [name, value] : sources.env) {
+/// MIXI_LIMITS_READ_TIMEOUT_MS -> limits.read_timeout_ms: the first underscore after the prefix
+/// separates the section. Other variables are not ours.
+std::map<std::string, std::string> from_environment(const std::map<std::string, std::string>& env) {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, value] : env) {
         if (!name.starts_with("MIXI_"))
             continue;
         std::string key;
@@ -358,62 +355,113 @@ Expected<ServerConfig> load_config(const ConfigSources& sources) {
         if (underscore == std::string::npos)
             continue;
         key[underscore] = '.';
-        env[key] = value;
+        out[key] = value;
     }
-    if (auto r = apply(config, env, "environment", true); !r)
+    return out;
+}
+
+Expected<void> read_admin_key_file(AuthConfig& auth) {
+    if (auth.admin_key_file.empty())
+        return {};
+    std::ifstream in(auth.admin_key_file);
+    if (!in)
+        return fail(ErrorCode::invalid_argument,
+                    "auth.admin_key_file: cannot read " + auth.admin_key_file.string());
+    for (std::string line; std::getline(in, line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+            line.pop_back();
+        if (!line.empty() && !line.starts_with('#'))
+            auth.admin_keys.push_back(line);
+    }
+    return {};
+}
+
+/// "key must be ... (is value)": the error validate() returns.
+template <class T>
+std::unexpected<Error> invalid(const char* key, const std::string& rule, const T& value) {
+    std::string shown;
+    if constexpr (std::is_arithmetic_v<T>)
+        shown = number_text(value);
+    else
+        shown = std::to_string(value.count());
+    return fail(ErrorCode::invalid_argument, std::string(key) + " " + rule + " (is " + shown + ")");
+}
+
+} // namespace
+
+Expected<Config> load(const Sources& sources) {
+    Config config;
+    if (!sources.file.empty()) {
+        auto values = flatten_file(sources.file);
+        if (!values)
+            return std::unexpected(values.error());
+        if (auto r = apply(config, *values, sources.file.string(), false); !r)
+            return std::unexpected(r.error());
+    }
+    if (auto r = apply(config, from_environment(sources.env), "environment", true); !r)
         return std::unexpected(r.error());
     if (auto r = apply(config, sources.overrides, "command line", false); !r)
         return std::unexpected(r.error());
-    // The library checks query length too; the HTTP limit is the one that applies.
-    config.search.max_query_bytes = config.limits.query_bytes;
-    if (!config.auth.admin_key_file.empty()) {
-        std::ifstream in(config.auth.admin_key_file);
-        if (!in)
-            return fail(ErrorCode::invalid_argument,
-                        "auth.admin_key_file: cannot read " + config.auth.admin_key_file.string());
-        for (std::string line; std::getline(in, line);) {
-            while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-                line.pop_back();
-            if (!line.empty() && !line.starts_with('#'))
-                config.auth.admin_keys.push_back(line);
-        }
-    }
-    for (const auto& key : config.auth.admin_keys)
-        if (key.size() < 16)
-            return fail(ErrorCode::invalid_argument,
-                        "auth: admin keys must be at least 16 characters long");
-    const auto& r = config.search.ranking;
-    if (config.limits.rate_per_second < 0 || config.limits.rate_burst < 1)
-        return fail(ErrorCode::invalid_argument,
-                    "limits.rate_per_second must be >= 0 and limits.rate_burst >= 1");
-    if (r.popularity_weight < 0 || r.region_weight < 0 || r.language_weight < 0 ||
-        !(r.saturation > 0) || !(config.half_life_days > 0))
-        return fail(ErrorCode::invalid_argument,
-                    "ranking weights must be >= 0, and ranking.saturation and "
-                    "ranking.half_life_days > 0");
-    if (config.analytics_flush_interval.count() == 0 || config.purge_interval.count() == 0)
-        return fail(ErrorCode::invalid_argument,
-                    "analytics.flush_interval_ms and analytics.purge_interval_ms must be > 0");
-    if (config.report_k < 1 || config.report_k_distinct < 1)
-        return fail(ErrorCode::invalid_argument,
-                    "analytics.report_k and analytics.report_k_distinct must be >= 1");
-    if (config.retention_days < 1 || config.aggregate_retention_days < config.retention_days)
-        return fail(ErrorCode::invalid_argument,
-                    "analytics.retention_days must be >= 1 and "
-                    "analytics.aggregate_retention_days >= analytics.retention_days");
-    const TrendsConfig& t = config.trends;
-    if (!(t.epsilon > 0) || !(t.delta > 0 && t.delta < 1) || t.days < 1 || t.days > 366 ||
-        t.top < 1 || t.top > 1000)
-        return fail(ErrorCode::invalid_argument,
-                    "trends.epsilon must be > 0, trends.delta between 0 and 1, trends.days "
-                    "1 to 366 and trends.top 1 to 1000");
-    if (config.limits.max_connections == 0 || config.limits.requests_per_connection == 0)
-        return fail(ErrorCode::invalid_argument,
-                    "limits.max_connections and limits.requests_per_connection must be > 0");
+    if (auto r = read_admin_key_file(config.auth); !r)
+        return std::unexpected(r.error());
+    if (auto r = validate(config); !r)
+        return std::unexpected(r.error());
     return config;
 }
 
-std::string to_toml(const ServerConfig& config) {
+Expected<void> validate(const Config& config) {
+    for (const auto& key : config.auth.admin_keys)
+        if (key.size() < 16)
+            return fail(ErrorCode::invalid_argument,
+                        "auth.admin_keys: each key must be at least 16 characters long");
+    const Limits& l = config.limits;
+    if (l.rate_per_second < 0)
+        return invalid("limits.rate_per_second", "must be >= 0", l.rate_per_second);
+    if (l.rate_burst < 1)
+        return invalid("limits.rate_burst", "must be >= 1", l.rate_burst);
+    if (l.max_connections == 0)
+        return invalid("limits.max_connections", "must be > 0", l.max_connections);
+    if (l.requests_per_connection == 0)
+        return invalid("limits.requests_per_connection", "must be > 0", l.requests_per_connection);
+    const auto& r = config.search.ranking;
+    for (const auto& [key, weight] : {std::pair{"ranking.popularity_weight", r.popularity_weight},
+                                      {"ranking.region_weight", r.region_weight},
+                                      {"ranking.language_weight", r.language_weight}})
+        if (weight < 0)
+            return invalid(key, "must be >= 0", weight);
+    if (!(r.saturation > 0))
+        return invalid("ranking.saturation", "must be > 0", r.saturation);
+    if (!(config.half_life_days > 0))
+        return invalid("ranking.half_life_days", "must be > 0", config.half_life_days);
+    if (config.analytics_flush_interval.count() == 0)
+        return invalid("analytics.flush_interval_ms", "must be > 0",
+                       config.analytics_flush_interval);
+    if (config.purge_interval.count() == 0)
+        return invalid("analytics.purge_interval_ms", "must be > 0", config.purge_interval);
+    if (config.report_k < 1)
+        return invalid("analytics.report_k", "must be >= 1", config.report_k);
+    if (config.report_k_distinct < 1)
+        return invalid("analytics.report_k_distinct", "must be >= 1", config.report_k_distinct);
+    if (config.retention_days < 1)
+        return invalid("analytics.retention_days", "must be >= 1", config.retention_days);
+    if (config.aggregate_retention_days < config.retention_days)
+        return invalid("analytics.aggregate_retention_days",
+                       "must be >= analytics.retention_days = " +
+                           number_text(config.retention_days),
+                       config.aggregate_retention_days);
+    const TrendsConfig& t = config.trends;
+    if (!(t.epsilon > 0))
+        return invalid("trends.epsilon", "must be > 0", t.epsilon);
+    if (!(t.delta > 0 && t.delta < 1))
+        return invalid("trends.delta", "must be between 0 and 1", t.delta);
+    if (t.days < 1 || t.days > 366)
+        return invalid("trends.days", "must be 1 to 366", t.days);
+    if (t.top < 1 || t.top > 1000)
+        return invalid("trends.top", "must be 1 to 1000", t.top);
+    return {};
+}
+
+std::string to_toml(const Config& config) {
     std::string out, section;
     for (const Setting& s : settings()) {
         const std::string key = s.key;
@@ -427,4 +475,4 @@ std::string to_toml(const ServerConfig& config) {
     return out;
 }
 
-} // namespace mixi::server
+} // namespace mixi::config

@@ -1,0 +1,27 @@
+#include "server/options.h"
+
+namespace mixi::server {
+
+query::SearchOptions search_options(const config::Config& config) {
+    const config::SearchConfig& s = config.search;
+    query::SearchOptions out;
+    out.k1 = s.k1;
+    out.b = s.b;
+    out.exact_weight = s.exact_weight;
+    out.bigram_weight = s.bigram_weight;
+    out.max_per_page = s.max_per_page;
+    out.snippet_bytes = s.snippet_bytes;
+    out.max_query_bytes = config.limits.query_bytes;
+    out.spelling_below = s.spelling_below;
+    out.ranking.popularity_weight = s.ranking.popularity_weight;
+    out.ranking.region_weight = s.ranking.region_weight;
+    out.ranking.saturation = s.ranking.saturation;
+    out.ranking.language_weight = s.ranking.language_weight;
+    out.remote_timeout_ms = s.remote_timeout_ms;
+    out.remote_connect_timeout_ms = s.remote_connect_timeout_ms;
+    out.allow_partial = s.allow_partial;
+    out.spelling_index = s.spelling_index;
+    return out;
+}
+
+} // namespace mixi::server

@@ -1,0 +1,18 @@
+// The server's names for the shared configuration (config/config.h), and the libraries' plain
+// option structs filled from it: the one mapping `serve` and the CLI subcommands use.
+#pragma once
+
+#include "config/config.h"
+#include "query/searcher.h"
+
+namespace mixi::server {
+
+using ServerConfig = config::Config;
+using config::Limits;
+using config::TrendsConfig;
+
+/// search.*, ranking.*, shards.* and limits.query_bytes as the query library's options (the
+/// query length the HTTP limit allows is the one the library checks too).
+query::SearchOptions search_options(const config::Config& config);
+
+} // namespace mixi::server
