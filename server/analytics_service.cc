@@ -2,11 +2,11 @@
 
 #include "analytics/reports.h"
 #include "common/index_layout.h"
+#include "query/popularity.h"
 
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
-#include <xapian.h>
 
 namespace mixi::server {
 
@@ -213,18 +213,15 @@ void AnalyticsService::refresh() {
     publish(std::move(*snapshot));
 }
 
-void AnalyticsService::publish(std::shared_ptr<query::Popularity> snapshot) {
+void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
     if (!options_.index_dir.empty()) {
         const auto path = layout::resolve_database(options_.index_dir);
         resolved_in_ = path.string();
         if (!path.empty()) {
-            try {
-                snapshot->resolve_in(Xapian::Database(path.string()), path.string());
-            } catch (const Xapian::Error& e) {
-                // The searchers resolve it themselves, as they can.
+            // On failure the searchers resolve it themselves, as they can.
+            if (auto resolved = query::resolve_in(*snapshot, path); !resolved)
                 std::cerr << "mixi-search: cannot read the index for popularity: "
-                          << e.get_description() << "\n";
-            }
+                          << resolved.error().message << "\n";
         }
     }
     snapshot_.store(std::move(snapshot));

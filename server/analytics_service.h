@@ -9,7 +9,7 @@
 #include "analytics/views.h"
 #include "analyzers/analyzer.h"
 #include "common/error.h"
-#include "query/popularity.h"
+#include "common/popularity.h"
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -60,7 +60,7 @@ class AnalyticsService {
     /// One view of document `id` from `region`, today.
     void count(std::string_view id, std::string_view region);
     /// The snapshot to rank with now.
-    query::PopularitySnapshot popularity() const { return snapshot_.load(); }
+    PopularitySnapshot popularity() const { return snapshot_.load(); }
     /// The last 30 days' most searched queries that passed the reports' thresholds (at most
     /// 1,000, most searched first), for /v1/suggest; rebuilt with the snapshot.
     std::shared_ptr<const std::vector<std::string>> popular_searches() const {
@@ -91,7 +91,7 @@ class AnalyticsService {
     void purge();
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
-    void publish(std::shared_ptr<query::Popularity> snapshot);
+    void publish(std::shared_ptr<Popularity> snapshot);
 
     AnalyticsOptions options_;
     analytics::ViewStore store_; ///< these three: the background thread only
@@ -102,7 +102,7 @@ class AnalyticsService {
     analytics::SearcherKeys keys_;
     std::mutex pending_mutex_;
     std::vector<SearchReport> pending_; ///< raw queries, for at most one flush interval
-    std::atomic<query::PopularitySnapshot> snapshot_;
+    std::atomic<PopularitySnapshot> snapshot_;
     std::atomic<std::shared_ptr<const std::vector<std::string>>> popular_;
     void refresh_popular_searches();
     bool wrote_ = false;           ///< views stored since the last refresh
