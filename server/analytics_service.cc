@@ -127,8 +127,9 @@ void AnalyticsService::refresh_popular_searches() {
         return;
     analytics::ReportRequest r;
     r.kind = analytics::ReportKind::popular;
-    r.to_day = analytics::day_of(options_.now());
-    r.from_day = r.to_day - 29;
+    const auto period = analytics::report_period(options_.now());
+    r.from_day = period.from_day;
+    r.to_day = period.to_day;
     r.top = 1000;
     r.k = options_.report_k;
     r.k_distinct = options_.report_k_distinct;

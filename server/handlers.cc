@@ -350,8 +350,9 @@ Response get_report(Context& ctx) {
     if (!read_date(ctx, "from", parse_date, from, bad) ||
         !read_date(ctx, "to", parse_date, to, bad))
         return bad;
-    req.to_day = analytics::day_of(to.value_or(std::time(nullptr)));
-    req.from_day = from ? analytics::day_of(*from) : req.to_day - 29;
+    const auto period = analytics::report_period(std::time(nullptr), from, to);
+    req.from_day = period.from_day;
+    req.to_day = period.to_day;
     const std::string format = ctx.params.get("format", "json");
     if (format != "json" && format != "csv")
         return ctx.app.error(ctx.request, http::status::bad_request, "invalid_argument",

@@ -1,6 +1,7 @@
 #include "../temp_dir.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/views.h"
 #include "common/dates.h"
 
 #include <gtest/gtest.h>
@@ -177,6 +178,20 @@ TEST_F(Reports, LongPeriodsReadWholeMonthsAndAgreeWithDays) {
     EXPECT_EQ(kept.total_searches, 39);
     ASSERT_TRUE(log->purge((day0 + jan15 + 101) * 86400, {30, 60, 1000}));
     EXPECT_TRUE(terms(report(ReportKind::popular, jan15, jan15 + 100)).empty());
+}
+
+TEST(ReportPeriod, DefaultsToTheLastThirtyDaysEndingOnTheLastDay) {
+    const std::int64_t now = *parse_date("2026-03-31T18:00:00Z");
+    static_assert(default_report_days == 30);
+    const ReportPeriod today = report_period(now);
+    EXPECT_EQ(today.to_day, day_of(now));
+    EXPECT_EQ(today.from_day, *parse_date("2026-03-02") / 86400);
+    const ReportPeriod ending = report_period(now, std::nullopt, parse_date("2026-02-10"));
+    EXPECT_EQ(ending.to_day, *parse_date("2026-02-10") / 86400);
+    EXPECT_EQ(ending.from_day, *parse_date("2026-01-12") / 86400);
+    const ReportPeriod given = report_period(now, parse_date("2026-03-30"), std::nullopt);
+    EXPECT_EQ(given.from_day, *parse_date("2026-03-30") / 86400);
+    EXPECT_EQ(given.to_day, day_of(now));
 }
 
 } // namespace
