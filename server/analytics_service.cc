@@ -62,9 +62,9 @@ std::uint64_t AnalyticsService::searcher_key(std::string_view address,
     return keys_.key(analytics::day_of(options_.now()), address, user_agent);
 }
 
-void AnalyticsService::log_search(SearchReport report) {
+void AnalyticsService::log_search(analytics::RawSearch search) {
     std::lock_guard lock(pending_mutex_);
-    pending_.push_back(std::move(report));
+    pending_.push_back(std::move(search));
 }
 
 void AnalyticsService::sync() {
@@ -166,26 +166,16 @@ void AnalyticsService::tick() {
 }
 
 bool AnalyticsService::flush() {
-    // Searches: fold and scrub the queries, then store rows and aggregates.
-    std::vector<SearchReport> reports;
+    // Searches: recorded with the log's rules, then stored as rows and aggregates.
+    std::vector<analytics::RawSearch> reports;
     {
         std::lock_guard lock(pending_mutex_);
         reports.swap(pending_);
     }
     const std::int64_t now = options_.now();
-    for (SearchReport& r : reports) {
-        analytics::SearchEvent e;
-        e.time = now;
-        e.query = analytics::scrub_query(analyzer_.fold(r.query));
-        e.lang = std::move(r.lang);
-        e.country = std::move(r.country);
-        e.results = r.results;
-        e.raw_row = !r.do_not_track;
-        if (!r.do_not_track)
-            e.account = std::move(r.account);
-        e.searcher = r.searcher;
-        if (!e.query.empty())
-            buffer_.add(std::move(e));
+    for (analytics::RawSearch& r : reports) {
+        r.time = now;
+        buffer_.record_search(std::move(r));
     }
     if (auto ok = log_store_.add(buffer_.take()); !ok)
         std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";

@@ -300,9 +300,8 @@ Response get_privacy(Context& ctx) {
         {"search_log",
          json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
                                           "result count", "account id (signed-in searches only)"}},
-                      {"scrubbed", json::array{"e-mail addresses", "phone numbers",
-                                               "runs of 6 or more digits", "URLs"}},
-                      {"max_query_characters", 100},
+                      {"scrubbed", json::value_from(analytics::scrubbed_kinds())},
+                      {"max_query_characters", analytics::max_query_chars},
                       {"retention_days", c.retention_days},
                       {"aggregate_retention_days", c.aggregate_retention_days},
                       {"only_first_pages_of_finished_searches", true}}},
@@ -455,12 +454,13 @@ Response get_search(Context& ctx) {
     // The search-term log counts what people looked for: first pages of finished queries, not
     // every keystroke of search-as-you-type or the next pages of a search already counted.
     if (analytics && req.page == 1 && !req.prefix) {
-        SearchReport report;
+        analytics::RawSearch report;
         report.query = req.q;
         report.lang = result->query_lang;
         report.country = req.region;
         report.results = result->total;
-        report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+        report.do_not_track =
+            analytics::asks_not_to_track(ctx.request["Sec-GPC"], ctx.request["DNT"]);
         report.account = std::move(account);
         report.searcher = analytics->searcher_key(ctx.app.client_of(ctx).to_string(),
                                                   ctx.request[http::field::user_agent]);

@@ -3,6 +3,7 @@
 #include "analytics/search_log.h"
 #include "analytics/views.h"
 #include "common/dates.h"
+#include "fold.h"
 
 #include <gtest/gtest.h>
 
@@ -24,14 +25,14 @@ class Reports : public ::testing::Test {
     void searched(const std::string& query, int day, int searches, int searchers,
                   std::uint64_t results = 5, const std::string& country = "JP") {
         for (int i = 0; i < searches; ++i) {
-            SearchEvent e;
+            RawSearch e;
             e.time = (day0 + day) * 86400 + 3600;
             e.query = query;
             e.lang = "en";
             e.country = country;
             e.results = results;
             e.searcher = 1000 + static_cast<std::uint64_t>(i % searchers);
-            buffer.add(e);
+            buffer.record_search(e);
         }
         ASSERT_TRUE(log->add(buffer.take()));
     }
@@ -54,7 +55,7 @@ class Reports : public ::testing::Test {
     }
     TempDir dir;
     std::optional<SearchLog> log;
-    SearchLogBuffer buffer;
+    SearchLogBuffer buffer{testing::ascii_fold};
 };
 
 TEST_F(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
