@@ -1,7 +1,7 @@
 // `mixi-search index build|update|delete|stats`
-#include "analytics/views.h"
 #include "cli/commands.h"
 #include "indexer/index_writer.h"
+#include "operations/delete_document.h"
 
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -127,18 +127,9 @@ int delete_command(const Args& args) {
         std::cerr << "mixi-search: index delete needs at least one ID\n";
         return exit_usage;
     }
-    auto report = indexer::delete_documents(dir, ids);
+    auto report = operations::delete_document_everywhere(dir, ids, operations::stored_views(data));
     if (!report)
         return print_error(report.error());
-    // A running server sees the counts change at its next flush and ranks without them.
-    if (std::filesystem::exists(std::filesystem::path(data) / "analytics.sqlite")) {
-        auto views = analytics::ViewStore::open(data);
-        if (!views)
-            return print_error(views.error());
-        for (const auto& id : ids)
-            if (auto removed = views->remove_document(id); !removed)
-                return print_error(removed.error());
-    }
     for (const auto& id : report->deleted)
         std::cout << "deleted " << id << "\n";
     for (const auto& id : report->not_found)

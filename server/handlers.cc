@@ -5,7 +5,7 @@
 #include "analytics/trends.h"
 #include "analyzers/language.h"
 #include "common/dates.h"
-#include "indexer/index_writer.h"
+#include "operations/delete_document.h"
 #include "query/result_json.h"
 #include "server/analytics_service.h"
 #include "server/auth.h"
@@ -191,14 +191,17 @@ Response delete_document(Context& ctx) {
     if (auto refused = refuse_admin(ctx))
         return std::move(*refused);
     const std::string id = ctx.params.get("id");
-    // The index first (results, suggestions, spelling), then the view counts.
-    auto report = indexer::delete_documents(ctx.app.config().index, {id});
+    // This server's view counts are in memory too: the service forgets them everywhere.
+    operations::ForgetViews forget_views;
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
+        forget_views = [analytics](std::string_view doc) {
+            return analytics->forget_document(doc);
+        };
+    auto report =
+        operations::delete_document_everywhere(ctx.app.config().index, {id}, forget_views);
+    ctx.app.index_changed(); // also after a failure part-way: the index may have changed
     if (!report)
         return library_error(ctx, report.error());
-    ctx.app.index_changed();
-    if (AnalyticsService* analytics = ctx.app.services().analytics)
-        if (auto forgot = analytics->forget_document(id); !forgot)
-            return library_error(ctx, forgot.error());
     if (report->deleted.empty())
         return ctx.app.error(ctx.request, http::status::not_found, "not_found",
                              "no indexed document has this id (its view counts are gone too)");
