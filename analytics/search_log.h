@@ -32,7 +32,8 @@ namespace mixi::analytics {
 std::int64_t month_of(std::int64_t day);
 std::int64_t first_day_of_month(std::int64_t month);
 
-/// The scrubber's settings (/v1/privacy publishes them).
+// The scrubber's settings (/v1/privacy publishes them).
+
 /// Longer queries are cut to this many code points.
 inline constexpr std::size_t max_query_chars = 100;
 /// A run of at least this many digits becomes <number>.
@@ -152,7 +153,8 @@ class SearchLogBuffer {
         /// Raw rows to append: only record_search makes them.
         const std::vector<SearchEvent>& rows() const { return rows_; }
         /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate,
-        /// and searchers counted under the contribution bound.
+        /// and searchers counted under the contribution bound. Open for synthetic aggregates
+        /// (bench/report_bench.cc); searches go through record_search.
         struct Cell {
             std::int64_t searches = 0, zero = 0;
             std::uint64_t distinct = 0;
