@@ -1,6 +1,7 @@
 #include "analytics/reports.h"
 
 #include "analytics/search_log.h"
+#include "analytics/views.h"
 #include "common/dates.h"
 
 #include <algorithm>
@@ -36,6 +37,14 @@ std::string_view report_name(ReportKind kind) {
         break;
     }
     return "volume";
+}
+
+ReportPeriod report_period(std::int64_t now, std::optional<std::int64_t> from,
+                           std::optional<std::int64_t> to) {
+    ReportPeriod p;
+    p.to_day = day_of(to.value_or(now));
+    p.from_day = from ? day_of(*from) : p.to_day - (default_report_days - 1);
+    return p;
 }
 
 namespace {

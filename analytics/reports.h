@@ -54,6 +54,19 @@ struct Report {
     std::int64_t other_searches = 0;
 };
 
+/// The days of a report when no first day is given: the last day and the days before it.
+inline constexpr int default_report_days = 30;
+
+struct ReportPeriod {
+    std::int64_t from_day = 0, to_day = 0; ///< inclusive, days since 1970-01-01
+};
+
+/// The period a report covers, from an optional first and last date (Unix seconds, any time of
+/// the day): the last day defaults to the day of `now`, the first to default_report_days days
+/// ending on the last.
+ReportPeriod report_period(std::int64_t now, std::optional<std::int64_t> from = std::nullopt,
+                           std::optional<std::int64_t> to = std::nullopt);
+
 /// Builds a report from the aggregates in `db` (an analytics.sqlite).
 Expected<Report> build_report(Database& db, const ReportRequest& request);
 

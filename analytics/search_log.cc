@@ -82,8 +82,9 @@ std::string scrub_words(std::string_view text) {
     return out;
 }
 
-/// Replaces runs of digits that may identify someone: 6 or more digits in a row (<number>), or
-/// 9 or more digits with phone-number separators between them (<phone>).
+/// Replaces runs of digits that may identify someone: min_number_digits or more digits in a row
+/// (<number>), or min_phone_digits or more digits with phone-number separators between them
+/// (<phone>).
 std::string scrub_digits(std::string_view text) {
     auto separator = [](char c) {
         return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
@@ -115,9 +116,9 @@ std::string scrub_digits(std::string_view text) {
             }
         }
         const std::size_t run_end = last_digit + 1;
-        if (separated && digits >= 9) {
+        if (separated && digits >= min_phone_digits) {
             out += "<phone>";
-        } else if (longest >= 6) {
+        } else if (longest >= min_number_digits) {
             // Only the long digit groups go; short ones ("iphone 15") stay.
             std::size_t k = i;
             while (k < run_end) {
@@ -128,7 +129,8 @@ std::string scrub_digits(std::string_view text) {
                 std::size_t g = k;
                 while (g < run_end && is_digit(text[g]))
                     ++g;
-                out += g - k >= 6 ? std::string("<number>") : std::string(text.substr(k, g - k));
+                out += g - k >= min_number_digits ? std::string("<number>")
+                                                  : std::string(text.substr(k, g - k));
                 k = g;
             }
         } else {
@@ -140,6 +142,11 @@ std::string scrub_digits(std::string_view text) {
 }
 
 } // namespace
+
+std::vector<std::string> scrubbed_kinds() {
+    return {"e-mail addresses", "phone numbers",
+            "runs of " + std::to_string(min_number_digits) + " or more digits", "URLs"};
+}
 
 std::string scrub_query(std::string_view folded, std::size_t max_chars) {
     std::string s = scrub_digits(scrub_words(folded));
@@ -160,6 +167,10 @@ std::string scrub_query(std::string_view folded, std::size_t max_chars) {
     }
     out.resize(i);
     return out;
+}
+
+bool asks_not_to_track(std::string_view sec_gpc, std::string_view dnt) {
+    return sec_gpc == "1" || dnt == "1";
 }
 
 // ------------------------------------------------------------------------ distinct counting
@@ -263,6 +274,26 @@ std::uint64_t SearcherKeys::key(std::int64_t day, std::string_view address,
 
 // --------------------------------------------------------------------------- the buffer
 
+SearchLogBuffer::SearchLogBuffer(QueryFold fold) : fold_(std::move(fold)) {}
+
+void SearchLogBuffer::record_search(RawSearch search) {
+    SearchEvent e;
+    e.time = search.time;
+    // Nothing is stored as it was typed: the query folded, then personal data scrubbed.
+    e.query = scrub_query(fold_(search.query));
+    if (e.query.empty())
+        return;
+    e.lang = std::move(search.lang);
+    e.country = std::move(search.country);
+    e.results = search.results;
+    e.searcher = search.searcher;
+    // Sec-GPC / DNT: counted in the aggregates only, with no row and no account link.
+    e.raw_row = !search.do_not_track;
+    if (e.raw_row)
+        e.account = std::move(search.account);
+    add(std::move(e));
+}
+
 void SearchLogBuffer::add(SearchEvent event) {
     const std::int64_t day = day_of(event.time);
     std::lock_guard lock(mutex_);
@@ -296,7 +327,7 @@ int SearchLogBuffer::bounded_contribution(std::int64_t day, std::uint64_t search
 SearchLogBuffer::Batch SearchLogBuffer::take() {
     Batch batch;
     std::lock_guard lock(mutex_);
-    batch.rows.swap(rows_);
+    batch.rows_.swap(rows_);
     std::int64_t newest = 0;
     for (auto& [key, c] : cells_) {
         newest = std::max(newest, std::get<0>(key));
@@ -367,7 +398,7 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
 }
 
 Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
-    if (batch.rows.empty() && batch.cells.empty())
+    if (batch.rows().empty() && batch.cells.empty())
         return {};
     auto tx = Transaction::begin(db_);
     if (!tx)
@@ -401,7 +432,7 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         " searchers = max(searchers, excluded.searchers)");
     if (!monthly)
         return std::unexpected(monthly.error());
-    for (const SearchEvent& e : batch.rows) {
+    for (const SearchEvent& e : batch.rows()) {
         const std::int64_t hour = hour_of(e.time);
         row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
         row->bind(5, static_cast<std::int64_t>(e.results));

@@ -3,6 +3,10 @@
 // searchers (kept `aggregate_retention_days`). Queries are scrubbed before anything is stored,
 // and searchers are counted without identifiers: a keyed hash under a salt that rotates daily and
 // lives only in memory feeds a distinct counter, and only its estimate is written.
+//
+// The privacy rules of a search are all applied in one place, SearchLogBuffer::record_search,
+// the only way a search gets into the log: fold and scrub the query, and under Sec-GPC / DNT
+// write no row and no account link.
 #pragma once
 
 #include "analytics/sqlite.h"
@@ -10,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <openssl/types.h>
@@ -27,10 +32,26 @@ namespace mixi::analytics {
 std::int64_t month_of(std::int64_t day);
 std::int64_t first_day_of_month(std::int64_t month);
 
+// The scrubber's settings (/v1/privacy publishes them).
+
+/// Longer queries are cut to this many code points.
+inline constexpr std::size_t max_query_chars = 100;
+/// A run of at least this many digits becomes <number>.
+inline constexpr std::size_t min_number_digits = 6;
+/// At least this many digits with phone-number separators between them become <phone>.
+inline constexpr std::size_t min_phone_digits = 9;
+/// What scrub_query replaces, in words: "e-mail addresses", "phone numbers", "runs of 6 or
+/// more digits", "URLs".
+std::vector<std::string> scrubbed_kinds();
+
 /// A query as it may be stored: personal data replaced by placeholders (<email>, <phone>,
 /// <number>, <url>), spaces collapsed, cut to `max_chars` code points. Expects text that is
 /// already case-folded (the caller's analyzer) and valid UTF-8.
-std::string scrub_query(std::string_view folded, std::size_t max_chars = 100);
+std::string scrub_query(std::string_view folded, std::size_t max_chars = max_query_chars);
+
+/// The Global Privacy Control / Do Not Track rule: a request asks not to be tracked when its
+/// Sec-GPC or its DNT header is "1".
+bool asks_not_to_track(std::string_view sec_gpc, std::string_view dnt);
 
 /// Counts distinct 64-bit keys: exactly up to 1,024 of them, then with a HyperLogLog of 4,096
 /// registers (about 1.6% standard error).
@@ -63,7 +84,24 @@ class SearcherKeys {
     EVP_MAC_CTX* keyed_ = nullptr; ///< HMAC-SHA256 keyed with the day's salt, copied per key
 };
 
-/// One search, as the log sees it. `query` is scrubbed already.
+/// One search as it was made: the query as typed. SearchLogBuffer::record_search turns it into
+/// what may be stored.
+struct RawSearch {
+    std::int64_t time = 0; ///< Unix seconds
+    std::string query, lang, country;
+    std::string account; ///< a verified account id for signed-in searches; empty otherwise
+    std::uint64_t results = 0;
+    bool do_not_track = false;  ///< asks_not_to_track: aggregates only
+    std::uint64_t searcher = 0; ///< SearcherKeys::key
+};
+
+/// Case folding for queries before they are scrubbed (the server passes its analyzer's NFKC
+/// case folding), so that the scrubber sees "HTTPS://" as "https://" and full-width digits as
+/// digits.
+using QueryFold = std::function<std::string(std::string_view)>;
+
+/// One search as the log stores it, made only by SearchLogBuffer::record_search: `query`
+/// folded and scrubbed.
 struct SearchEvent {
     std::int64_t time = 0; ///< Unix seconds
     std::string query, lang, country;
@@ -99,26 +137,42 @@ struct PurgeReport {
 /// to each at most once.
 inline constexpr std::size_t max_terms_per_searcher_day = 4;
 
-/// Collects events in memory until they are flushed (thread-safe).
+/// Collects searches in memory until they are flushed (thread-safe).
 class SearchLogBuffer {
   public:
-    void add(SearchEvent event);
-    struct Batch {
-        std::vector<SearchEvent> rows; ///< raw rows to append
+    /// `fold` runs on the threads that call record_search.
+    explicit SearchLogBuffer(QueryFold fold);
+
+    /// Records one search with the log's privacy rules: the query is folded and scrubbed (and
+    /// the search dropped when nothing is left of it); under Sec-GPC / DNT it only counts in
+    /// the aggregates, with no raw row and so no account link.
+    void record_search(RawSearch search);
+
+    class Batch {
+      public:
+        /// Raw rows to append: only record_search makes them.
+        const std::vector<SearchEvent>& rows() const { return rows_; }
         /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate,
-        /// and searchers counted under the contribution bound.
+        /// and searchers counted under the contribution bound. Open for synthetic aggregates
+        /// (bench/report_bench.cc); searches go through record_search.
         struct Cell {
             std::int64_t searches = 0, zero = 0;
             std::uint64_t distinct = 0;
             std::int64_t bounded = 0;
         };
         std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Cell> cells;
+
+      private:
+        friend class SearchLogBuffer;
+        std::vector<SearchEvent> rows_;
     };
     /// The rows and the aggregate changes since the last call. Distinct counters are kept per
     /// cell for the current and the previous day (their estimates are what is stored).
     Batch take();
 
   private:
+    void add(SearchEvent event);
+    QueryFold fold_;
     std::mutex mutex_;
     std::vector<SearchEvent> rows_;
     struct Counting {

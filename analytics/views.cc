@@ -101,8 +101,8 @@ Expected<ViewStats> ViewStore::stats() {
     return out;
 }
 
-Expected<std::shared_ptr<query::Popularity>>
-ViewStore::popularity(std::int64_t today, const PopularityOptions& options) {
+Expected<std::shared_ptr<Popularity>> ViewStore::popularity(std::int64_t today,
+                                                            const PopularityOptions& options) {
     // Views older than 20 half-lives weigh less than a millionth: leave them out.
     const double half_life = std::max(options.half_life_days, 0.01);
     const auto horizon = static_cast<std::int64_t>(std::ceil(20 * half_life));
@@ -110,7 +110,7 @@ ViewStore::popularity(std::int64_t today, const PopularityOptions& options) {
     if (!rows)
         return std::unexpected(rows.error());
     rows->bind(1, today - horizon);
-    auto snapshot = std::make_shared<query::Popularity>();
+    auto snapshot = std::make_shared<Popularity>();
     if (auto ok = rows->each([&] {
             const double age =
                 static_cast<double>(std::max<std::int64_t>(0, today - rows->int64(2)));

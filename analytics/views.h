@@ -5,7 +5,7 @@
 
 #include "analytics/sqlite.h"
 #include "common/error.h"
-#include "query/popularity.h"
+#include "common/popularity.h"
 
 #include <cstdint>
 #include <expected>
@@ -69,8 +69,8 @@ class ViewStore {
     Expected<void> add(const std::vector<ViewCount>& counts);
     Expected<ViewStats> stats();
     /// Views decayed to `today` with the half-life, globally and per region.
-    Expected<std::shared_ptr<query::Popularity>> popularity(std::int64_t today,
-                                                            const PopularityOptions& options);
+    Expected<std::shared_ptr<Popularity>> popularity(std::int64_t today,
+                                                     const PopularityOptions& options);
     /// True when another connection (an import by the CLI) changed the database since the last
     /// call, and on the first call. This connection's own writes do not count.
     Expected<bool> changed_elsewhere();

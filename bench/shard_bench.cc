@@ -101,16 +101,16 @@ void stop_remotes() {
 }
 
 /// Random heavy-tailed views of a third of the documents (the same for every benchmark).
-query::PopularitySnapshot views() {
-    static const query::PopularitySnapshot snapshot = [] {
+PopularitySnapshot views() {
+    static const PopularitySnapshot snapshot = [] {
         auto records = bench::scifact_records(bench::scifact_dir());
         std::mt19937_64 rng(7);
-        auto popularity = std::make_shared<query::Popularity>();
+        auto popularity = std::make_shared<Popularity>();
         for (std::size_t i = 0; i < records.size(); i += 3) {
             const double u = std::uniform_real_distribution<double>(1e-6, 1.0)(rng);
             popularity->add(records[i].id, "ZZ", 5 * std::pow(u, -1.2)); // Pareto tail
         }
-        return query::PopularitySnapshot(std::move(popularity));
+        return PopularitySnapshot(std::move(popularity));
     }();
     return snapshot;
 }

@@ -166,7 +166,7 @@ int run_eval(const Args& args) {
         double ndcg = 0, recall = 0, mrr = 0;
         std::size_t n = 0;
     };
-    auto evaluate = [&](const query::PopularitySnapshot& popularity) {
+    auto evaluate = [&](const PopularitySnapshot& popularity) {
         Scores s;
         for (const auto& [qid, judged] : qrels) {
             auto q = queries.find(qid);
@@ -212,7 +212,7 @@ int run_eval(const Args& args) {
         std::mt19937_64 rng(static_cast<std::uint64_t>(random_views));
         std::uniform_real_distribution<double> unit(0.0, 1.0);
         const char* regions[] = {"JP", "US", "GB", "DE", "ZZ"};
-        auto popularity = std::make_shared<query::Popularity>();
+        auto popularity = std::make_shared<Popularity>();
         for (const auto& id : ids) {
             const double views = std::floor(std::pow(1 - unit(rng), -1 / 1.1)) - 1;
             if (views > 0)

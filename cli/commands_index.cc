@@ -1,8 +1,8 @@
 // `mixi-search index build|update|delete|stats`
-#include "analytics/views.h"
 #include "cli/commands.h"
 #include "cli/config_options.h"
 #include "indexer/index_writer.h"
+#include "operations/delete_document.h"
 
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -136,18 +136,9 @@ int delete_command(const Args& args) {
     if (!config)
         return exit_usage;
     const std::filesystem::path dir = config->index, data = config->data_dir;
-    auto report = indexer::delete_documents(dir, ids);
+    auto report = operations::delete_document_everywhere(dir, ids, operations::stored_views(data));
     if (!report)
         return print_error(report.error());
-    // A running server sees the counts change at its next flush and ranks without them.
-    if (std::filesystem::exists(std::filesystem::path(data) / "analytics.sqlite")) {
-        auto views = analytics::ViewStore::open(data);
-        if (!views)
-            return print_error(views.error());
-        for (const auto& id : ids)
-            if (auto removed = views->remove_document(id); !removed)
-                return print_error(removed.error());
-    }
     for (const auto& id : report->deleted)
         std::cout << "deleted " << id << "\n";
     for (const auto& id : report->not_found)

@@ -54,12 +54,15 @@ int run_report(const Args& args) {
     double dp_epsilon = 0, dp_delta = 1e-6;
     std::vector<std::string> positional;
     analytics::ReportRequest req;
+    const std::string from_help =
+        "first day (YYYY-MM-DD; default: " + std::to_string(analytics::default_report_days - 1) +
+        " days before --to)";
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help");
     add_config_options(opts, config_options);
     opts.add_options()("data", po::value<std::string>(), "data directory (server.data_dir)")(
-        "from", po::value(&from), "first day (YYYY-MM-DD; default: 29 days before --to)")(
-        "to", po::value(&to), "last day (default: today, UTC)")(
+        "from", po::value(&from), from_help.c_str())("to", po::value(&to),
+                                                     "last day (default: today, UTC)")(
         "country", po::value(&req.country), "only searches from this country (JP)")(
         "lang", po::value(&req.lang), "only searches in this language (ja)")(
         "top", po::value(&req.top)->default_value(req.top), "terms to show")(
@@ -99,24 +102,24 @@ int run_report(const Args& args) {
         return exit_usage;
     req.k = std::max(config->report_k, k);
     req.k_distinct = std::max(config->report_k_distinct, k_distinct);
-    req.to_day = analytics::day_of(std::time(nullptr));
+    std::optional<std::int64_t> from_date, to_date;
     if (!to.empty()) {
-        auto t = parse_date(to);
-        if (!t) {
+        to_date = parse_date(to);
+        if (!to_date) {
             std::cerr << "mixi-search report: --to \"" << to << "\" is not a date\n";
             return exit_usage;
         }
-        req.to_day = analytics::day_of(*t);
     }
-    req.from_day = req.to_day - 29;
     if (!from.empty()) {
-        auto f = parse_date(from);
-        if (!f) {
+        from_date = parse_date(from);
+        if (!from_date) {
             std::cerr << "mixi-search report: --from \"" << from << "\" is not a date\n";
             return exit_usage;
         }
-        req.from_day = analytics::day_of(*f);
     }
+    const auto period = analytics::report_period(std::time(nullptr), from_date, to_date);
+    req.from_day = period.from_day;
+    req.to_day = period.to_day;
     if (format != "table" && format != "csv" && format != "json") {
         std::cerr << "mixi-search report: --format must be table, csv or json\n";
         return exit_usage;

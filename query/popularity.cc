@@ -7,38 +7,11 @@
 
 namespace mixi::query {
 
-void Popularity::add(const std::string& id, std::string_view region, double views) {
-    if (views <= 0)
-        return;
-    Counts& c = docs_[id];
-    c.total += views;
-    for (auto& [r, v] : c.by_region)
-        if (r == region) {
-            v += views;
-            return;
-        }
-    c.by_region.emplace_back(std::string(region), views);
-}
-
-double Popularity::views(std::string_view id) const {
-    auto it = docs_.find(std::string(id));
-    return it == docs_.end() ? 0 : it->second.total;
-}
-
-double Popularity::region_views(std::string_view id, std::string_view region) const {
-    auto it = docs_.find(std::string(id));
-    if (it == docs_.end())
-        return 0;
-    for (const auto& [r, v] : it->second.by_region)
-        if (r == region)
-            return v;
-    return 0;
-}
-
-ResolvedViews Popularity::resolve(const Xapian::Database& db, const std::string& path) const {
+ResolvedViews resolve_views(const Popularity& snapshot, const Xapian::Database& db,
+                            const std::string& path) {
     DocViews global;
     std::unordered_map<std::string, DocViews> by_region;
-    for (const auto& [id, counts] : docs_) {
+    for (const auto& [id, counts] : snapshot.documents()) {
         const std::string term = schema::term(schema::id, id);
         auto p = db.postlist_begin(term);
         if (p == db.postlist_end(term))
@@ -57,8 +30,14 @@ ResolvedViews Popularity::resolve(const Xapian::Database& db, const std::string&
     return out;
 }
 
-void Popularity::resolve_in(const Xapian::Database& db, const std::string& path) {
-    resolved_ = std::make_shared<const ResolvedViews>(resolve(db, path));
+Expected<void> resolve_in(Popularity& snapshot, const std::filesystem::path& database) {
+    try {
+        snapshot.set_resolved(std::make_shared<const ResolvedViews>(
+            resolve_views(snapshot, Xapian::Database(database.string()), database.string())));
+        return {};
+    } catch (const Xapian::Error& e) {
+        return fail(ErrorCode::index_unavailable, e.get_description());
+    }
 }
 
 } // namespace mixi::query

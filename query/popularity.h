@@ -1,32 +1,18 @@
-// Popularity: decayed page-view counts per document, globally and per region, and how they turn
-// into score. A snapshot is immutable once built and shared by every searcher thread; a new one
-// replaces it whole (std::atomic<std::shared_ptr>), so a search never sees half an update.
+// How popularity snapshots (common/popularity.h) turn into score, and their resolution to the
+// document ids of a database.
 #pragma once
 
-#include <cstdint>
-#include <memory>
+#include "common/error.h"
+#include "common/popularity.h"
+
+#include <filesystem>
 #include <string>
-#include <string_view>
-#include <unordered_map>
-#include <utility>
-#include <vector>
 
 namespace Xapian {
 class Database;
 }
 
 namespace mixi::query {
-
-/// Views by Xapian document id of one database, sorted by id, for ranking without a lookup per
-/// document.
-using DocViews = std::vector<std::pair<unsigned, double>>;
-
-/// A snapshot's views resolved to the document ids of one database.
-struct ResolvedViews {
-    std::string database; ///< the database directory they were resolved in
-    std::shared_ptr<const DocViews> global;
-    std::unordered_map<std::string, std::shared_ptr<const DocViews>> by_region;
-};
 
 /// How views add to the BM25 score: score = BM25 + popularity_weight * f(views) +
 /// region_weight * f(views from the searcher's region), with f(v) = v / (v + saturation), which
@@ -47,40 +33,16 @@ struct RankingOptions {
     double language_weight = 1;
 };
 
-class Popularity {
-  public:
-    /// Adds `views` (already decayed) of document `id` from `region` (a country or continent
-    /// code, "ZZ" when unknown). Only while building, before the snapshot is shared.
-    void add(const std::string& id, std::string_view region, double views);
+/// The views of `snapshot` by document id in `db` (one term lookup per viewed document);
+/// `path` is the database's directory.
+ResolvedViews resolve_views(const Popularity& snapshot, const Xapian::Database& db,
+                            const std::string& path);
 
-    /// Decayed views of a document, from everywhere.
-    double views(std::string_view id) const;
-    /// Decayed views of a document from one region.
-    double region_views(std::string_view id, std::string_view region) const;
-
-    std::size_t document_count() const { return docs_.size(); }
-
-    struct Counts {
-        double total = 0;
-        std::vector<std::pair<std::string, double>> by_region; ///< few per document
-    };
-    const std::unordered_map<std::string, Counts>& documents() const { return docs_; }
-
-    /// The views by document id in `db` (one term lookup per viewed document).
-    ResolvedViews resolve(const Xapian::Database& db, const std::string& path) const;
-    /// Resolves once, before the snapshot is shared, so that searchers of that database need
-    /// not each do it. Document ids stay valid while the database is updated in place (a
-    /// replaced document keeps its id); documents added later get their boost from the next
-    /// snapshot, and a rebuilt index (a new `current` version) needs a new resolution.
-    void resolve_in(const Xapian::Database& db, const std::string& path);
-    const ResolvedViews* resolved() const { return resolved_.get(); }
-
-  private:
-    std::unordered_map<std::string, Counts> docs_;
-    std::shared_ptr<const ResolvedViews> resolved_;
-};
-
-using PopularitySnapshot = std::shared_ptr<const Popularity>;
+/// Resolves a snapshot once, before it is shared, in the database directory `database` (what
+/// layout::resolve_database names), so that its searchers need not each do it
+/// (Popularity::set_resolved). Fails when the database cannot be read; the snapshot is then
+/// left as it was, and searchers resolve it themselves.
+Expected<void> resolve_in(Popularity& snapshot, const std::filesystem::path& database);
 
 /// f(v) above.
 inline double saturate(double views, double saturation) {

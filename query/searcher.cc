@@ -121,7 +121,7 @@ const ResolvedViews& resolve(ResolvedPopularity& r, const Xapian::Database& db,
     if (r.snapshot != snapshot || r.revision != db.get_revision() ||
         r.views.database != db_path.string())
         r = ResolvedPopularity{snapshot, db.get_revision(),
-                               snapshot->resolve(db, db_path.string())};
+                               resolve_views(*snapshot, db, db_path.string())};
     return r.views;
 }
 

@@ -2,11 +2,11 @@
 
 #include "analytics/reports.h"
 #include "common/index_layout.h"
+#include "query/popularity.h"
 
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
-#include <xapian.h>
 
 namespace mixi::server {
 
@@ -62,9 +62,9 @@ std::uint64_t AnalyticsService::searcher_key(std::string_view address,
     return keys_.key(analytics::day_of(options_.now()), address, user_agent);
 }
 
-void AnalyticsService::log_search(SearchReport report) {
+void AnalyticsService::log_search(analytics::RawSearch search) {
     std::lock_guard lock(pending_mutex_);
-    pending_.push_back(std::move(report));
+    pending_.push_back(std::move(search));
 }
 
 void AnalyticsService::sync() {
@@ -127,8 +127,9 @@ void AnalyticsService::refresh_popular_searches() {
         return;
     analytics::ReportRequest r;
     r.kind = analytics::ReportKind::popular;
-    r.to_day = analytics::day_of(options_.now());
-    r.from_day = r.to_day - 29;
+    const auto period = analytics::report_period(options_.now());
+    r.from_day = period.from_day;
+    r.to_day = period.to_day;
     r.top = 1000;
     r.k = options_.report_k;
     r.k_distinct = options_.report_k_distinct;
@@ -165,26 +166,16 @@ void AnalyticsService::tick() {
 }
 
 bool AnalyticsService::flush() {
-    // Searches: fold and scrub the queries, then store rows and aggregates.
-    std::vector<SearchReport> reports;
+    // Searches: recorded with the log's rules, then stored as rows and aggregates.
+    std::vector<analytics::RawSearch> reports;
     {
         std::lock_guard lock(pending_mutex_);
         reports.swap(pending_);
     }
     const std::int64_t now = options_.now();
-    for (SearchReport& r : reports) {
-        analytics::SearchEvent e;
-        e.time = now;
-        e.query = analytics::scrub_query(analyzer_.fold(r.query));
-        e.lang = std::move(r.lang);
-        e.country = std::move(r.country);
-        e.results = r.results;
-        e.raw_row = !r.do_not_track;
-        if (!r.do_not_track)
-            e.account = std::move(r.account);
-        e.searcher = r.searcher;
-        if (!e.query.empty())
-            buffer_.add(std::move(e));
+    for (analytics::RawSearch& r : reports) {
+        r.time = now;
+        buffer_.record_search(std::move(r));
     }
     if (auto ok = log_store_.add(buffer_.take()); !ok)
         std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
@@ -213,18 +204,15 @@ void AnalyticsService::refresh() {
     publish(std::move(*snapshot));
 }
 
-void AnalyticsService::publish(std::shared_ptr<query::Popularity> snapshot) {
+void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
     if (!options_.index_dir.empty()) {
         const auto path = layout::resolve_database(options_.index_dir);
         resolved_in_ = path.string();
         if (!path.empty()) {
-            try {
-                snapshot->resolve_in(Xapian::Database(path.string()), path.string());
-            } catch (const Xapian::Error& e) {
-                // The searchers resolve it themselves, as they can.
+            // On failure the searchers resolve it themselves, as they can.
+            if (auto resolved = query::resolve_in(*snapshot, path); !resolved)
                 std::cerr << "mixi-search: cannot read the index for popularity: "
-                          << e.get_description() << "\n";
-            }
+                          << resolved.error().message << "\n";
         }
     }
     snapshot_.store(std::move(snapshot));

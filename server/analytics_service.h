@@ -12,7 +12,7 @@
 #include "analytics/views.h"
 #include "analyzers/analyzer.h"
 #include "common/error.h"
-#include "query/popularity.h"
+#include "common/popularity.h"
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -44,15 +44,6 @@ struct AnalyticsOptions {
     std::function<std::int64_t()> now;
 };
 
-/// One search as a handler reports it. The query is raw here: it is folded and scrubbed on the
-/// background thread before it is stored, and never written as it was typed.
-struct SearchReport {
-    std::string query, lang, country, account;
-    std::uint64_t results = 0;
-    bool do_not_track = false; ///< Sec-GPC or DNT: aggregates only
-    std::uint64_t searcher = 0;
-};
-
 class AnalyticsService {
   public:
     /// Opens the store, builds the first snapshot and starts the background thread.
@@ -63,7 +54,7 @@ class AnalyticsService {
     /// One view of document `id` from `region`, today.
     void count(std::string_view id, std::string_view region);
     /// The snapshot to rank with now.
-    query::PopularitySnapshot popularity() const { return snapshot_.load(); }
+    PopularitySnapshot popularity() const { return snapshot_.load(); }
     /// The last 30 days' most searched queries that passed the reports' thresholds (at most
     /// 1,000, most searched first), for /v1/suggest; rebuilt with the snapshot.
     std::shared_ptr<const std::vector<std::string>> popular_searches() const {
@@ -72,7 +63,10 @@ class AnalyticsService {
 
     /// The key that counts a searcher once per day without identifying them (see SearcherKeys).
     std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
-    void log_search(SearchReport report);
+    /// Keeps one search in memory until the next flush, which records it on the background
+    /// thread (SearchLogBuffer::record_search: the query folded and scrubbed, and the rest of
+    /// the log's rules) with the time of the flush. The query is never written as it was typed.
+    void log_search(analytics::RawSearch search);
 
     /// Removes a document's view counts (stored and in memory) and ranks without them from now.
     Expected<void> forget_document(std::string_view id);
@@ -94,18 +88,18 @@ class AnalyticsService {
     void purge();
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
-    void publish(std::shared_ptr<query::Popularity> snapshot);
+    void publish(std::shared_ptr<Popularity> snapshot);
 
     AnalyticsOptions options_;
     analytics::ViewStore store_; ///< these three: the background thread only
     analytics::SearchLog log_store_;
     analyzers::Analyzer analyzer_;
-    analytics::SearchLogBuffer buffer_;
+    analytics::SearchLogBuffer buffer_{[this](std::string_view q) { return analyzer_.fold(q); }};
     analytics::ViewCounter counter_;
     analytics::SearcherKeys keys_;
     std::mutex pending_mutex_;
-    std::vector<SearchReport> pending_; ///< raw queries, for at most one flush interval
-    std::atomic<query::PopularitySnapshot> snapshot_;
+    std::vector<analytics::RawSearch> pending_; ///< raw queries, for at most one flush interval
+    std::atomic<PopularitySnapshot> snapshot_;
     std::atomic<std::shared_ptr<const std::vector<std::string>>> popular_;
     void refresh_popular_searches();
     bool wrote_ = false;           ///< views stored since the last refresh

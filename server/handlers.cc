@@ -5,7 +5,7 @@
 #include "analytics/trends.h"
 #include "analyzers/language.h"
 #include "common/dates.h"
-#include "indexer/index_writer.h"
+#include "operations/delete_document.h"
 #include "query/result_json.h"
 #include "server/analytics_service.h"
 #include "server/auth.h"
@@ -186,14 +186,17 @@ Response delete_document(Context& ctx) {
     if (auto refused = refuse_admin(ctx))
         return std::move(*refused);
     const std::string id = ctx.params.get("id");
-    // The index first (results, suggestions, spelling), then the view counts.
-    auto report = indexer::delete_documents(ctx.app.config().index, {id});
+    // This server's view counts are in memory too: the service forgets them everywhere.
+    operations::ForgetViews forget_views;
+    if (AnalyticsService* analytics = ctx.app.services().analytics)
+        forget_views = [analytics](std::string_view doc) {
+            return analytics->forget_document(doc);
+        };
+    auto report =
+        operations::delete_document_everywhere(ctx.app.config().index, {id}, forget_views);
+    ctx.app.index_changed(); // also after a failure part-way: the index may have changed
     if (!report)
         return library_error(ctx, report.error());
-    ctx.app.index_changed();
-    if (AnalyticsService* analytics = ctx.app.services().analytics)
-        if (auto forgot = analytics->forget_document(id); !forgot)
-            return library_error(ctx, forgot.error());
     if (report->deleted.empty())
         return ctx.app.error(ctx.request, ApiError::not_found,
                              "no indexed document has this id (its view counts are gone too)");
@@ -295,9 +298,8 @@ Response get_privacy(Context& ctx) {
         {"search_log",
          json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
                                           "result count", "account id (signed-in searches only)"}},
-                      {"scrubbed", json::array{"e-mail addresses", "phone numbers",
-                                               "runs of 6 or more digits", "URLs"}},
-                      {"max_query_characters", 100},
+                      {"scrubbed", json::value_from(analytics::scrubbed_kinds())},
+                      {"max_query_characters", analytics::max_query_chars},
                       {"retention_days", c.retention_days},
                       {"aggregate_retention_days", c.aggregate_retention_days},
                       {"only_first_pages_of_finished_searches", true}}},
@@ -350,8 +352,9 @@ bool read_report_request(Context& ctx, analytics::ReportRequest& req, std::strin
     if (!read_date(ctx, "from", parse_date, from, error) ||
         !read_date(ctx, "to", parse_date, to, error))
         return false;
-    req.to_day = analytics::day_of(to.value_or(std::time(nullptr)));
-    req.from_day = from ? analytics::day_of(*from) : req.to_day - 29;
+    const auto period = analytics::report_period(std::time(nullptr), from, to);
+    req.from_day = period.from_day;
+    req.to_day = period.to_day;
     format = ctx.params.get("format", "json");
     if (format != "json" && format != "csv") {
         error =
@@ -480,12 +483,12 @@ bool read_account(Context& ctx, std::string& account, Response& error) {
 /// Hands a finished search to the search-term log.
 void log_search(Context& ctx, AnalyticsService& analytics, const query::SearchRequest& req,
                 const query::SearchResult& result, std::string account) {
-    SearchReport report;
+    analytics::RawSearch report;
     report.query = req.q;
     report.lang = result.query_lang;
     report.country = req.region;
     report.results = result.total;
-    report.do_not_track = ctx.request["Sec-GPC"] == "1" || ctx.request["DNT"] == "1";
+    report.do_not_track = analytics::asks_not_to_track(ctx.request["Sec-GPC"], ctx.request["DNT"]);
     report.account = std::move(account);
     report.searcher = analytics.searcher_key(ctx.app.client_of(ctx).to_string(),
                                              ctx.request[http::field::user_agent]);

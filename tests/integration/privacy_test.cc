@@ -1,6 +1,7 @@
 // The user-facing privacy pieces of the server: the lang cookie (the only cookie), the language
 // preference it carries, GET /v1/privacy, and the per-client rate limit.
 #include "../unit/temp_dir.h"
+#include "analytics/search_log.h"
 #include "http_client.h"
 #include "process.h"
 #include "server_process.h"
@@ -91,6 +92,13 @@ TEST_F(Privacy, PrivacyEndpointStatesWhatThisDeploymentDoes) {
     EXPECT_EQ(v.at("search_log").at("retention_days").as_int64(), 14) << v;
     EXPECT_EQ(v.at("search_log").at("aggregate_retention_days").as_int64(), 90) << v;
     EXPECT_EQ(v.at("region").as_string(), "continent") << v;
+    // The scrubber's settings as the library applies them.
+    EXPECT_EQ(v.at("search_log").at("max_query_characters").to_number<std::size_t>(),
+              analytics::max_query_chars)
+        << v;
+    EXPECT_EQ(json::value_to<std::vector<std::string>>(v.at("search_log").at("scrubbed")),
+              analytics::scrubbed_kinds())
+        << v;
     EXPECT_EQ(v.at("reports").at("min_searches").to_number<std::uint64_t>(), 10u) << v;
     EXPECT_EQ(v.at("cookies").as_array().size(), 1u) << v;
     EXPECT_FALSE(v.at("signed_in_searches").as_bool()) << v;

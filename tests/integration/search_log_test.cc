@@ -402,19 +402,19 @@ TEST_F(SearchLog, PublicTrendsAreOffByDefaultAndOtherwiseOnlyAPrivateReleaseStor
     {
         auto log = analytics::SearchLog::open(data());
         ASSERT_TRUE(log) << log.error().message;
-        analytics::SearchLogBuffer buffer;
+        analytics::SearchLogBuffer buffer{[](std::string_view q) { return std::string(q); }};
         std::uint64_t searcher = 1;
         for (std::int64_t day = from - 7; day <= to; ++day) {
             auto searched = [&](const std::string& query, int people) {
                 for (int p = 0; p < people; ++p) {
-                    analytics::SearchEvent e;
+                    analytics::RawSearch e;
                     e.time = day * 86400 + 7200;
                     e.query = query;
                     e.lang = "en";
                     e.country = "GB";
                     e.results = 1;
                     e.searcher = searcher++;
-                    buffer.add(e);
+                    buffer.record_search(e);
                 }
             };
             searched("hiking", day < from ? 20 : 100);

@@ -126,7 +126,7 @@ class Shards : public ::testing::Test {
 /// The top 10 as (id, score), in order; ties in score in id order, since shards number
 /// documents differently.
 std::vector<std::pair<std::string, double>> top10(query::Searcher& s, const std::string& q,
-                                                  const query::PopularitySnapshot& views = {},
+                                                  const PopularitySnapshot& views = {},
                                                   const std::string& region = "") {
     query::SearchRequest r;
     r.q = q;

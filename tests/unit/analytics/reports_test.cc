@@ -1,7 +1,9 @@
 #include "../temp_dir.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/views.h"
 #include "common/dates.h"
+#include "fold.h"
 
 #include <gtest/gtest.h>
 
@@ -23,14 +25,14 @@ class Reports : public ::testing::Test {
     void searched(const std::string& query, int day, int searches, int searchers,
                   std::uint64_t results = 5, const std::string& country = "JP") {
         for (int i = 0; i < searches; ++i) {
-            SearchEvent e;
+            RawSearch e;
             e.time = (day0 + day) * 86400 + 3600;
             e.query = query;
             e.lang = "en";
             e.country = country;
             e.results = results;
             e.searcher = 1000 + static_cast<std::uint64_t>(i % searchers);
-            buffer.add(e);
+            buffer.record_search(e);
         }
         ASSERT_TRUE(log->add(buffer.take()));
     }
@@ -53,7 +55,7 @@ class Reports : public ::testing::Test {
     }
     TempDir dir;
     std::optional<SearchLog> log;
-    SearchLogBuffer buffer;
+    SearchLogBuffer buffer{testing::ascii_fold};
 };
 
 TEST_F(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
@@ -177,6 +179,20 @@ TEST_F(Reports, LongPeriodsReadWholeMonthsAndAgreeWithDays) {
     EXPECT_EQ(kept.total_searches, 39);
     ASSERT_TRUE(log->purge((day0 + jan15 + 101) * 86400, {30, 60, 1000}));
     EXPECT_TRUE(terms(report(ReportKind::popular, jan15, jan15 + 100)).empty());
+}
+
+TEST(ReportPeriod, DefaultsToTheLastThirtyDaysEndingOnTheLastDay) {
+    const std::int64_t now = *parse_date("2026-03-31T18:00:00Z");
+    static_assert(default_report_days == 30);
+    const ReportPeriod today = report_period(now);
+    EXPECT_EQ(today.to_day, day_of(now));
+    EXPECT_EQ(today.from_day, *parse_date("2026-03-02") / 86400);
+    const ReportPeriod ending = report_period(now, std::nullopt, parse_date("2026-02-10"));
+    EXPECT_EQ(ending.to_day, *parse_date("2026-02-10") / 86400);
+    EXPECT_EQ(ending.from_day, *parse_date("2026-01-12") / 86400);
+    const ReportPeriod given = report_period(now, parse_date("2026-03-30"), std::nullopt);
+    EXPECT_EQ(given.from_day, *parse_date("2026-03-30") / 86400);
+    EXPECT_EQ(given.to_day, day_of(now));
 }
 
 } // namespace

@@ -1,8 +1,11 @@
 #include "../temp_dir.h"
 #include "analytics/search_log.h"
 #include "common/dates.h"
+#include "fold.h"
 
+#include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 
 namespace mixi::analytics {
 namespace {
@@ -23,6 +26,19 @@ TEST(Scrub, PersonalDataBecomesPlaceholders) {
     EXPECT_EQ(scrub_query("covid-19 vaccine"), "covid-19 vaccine");
     EXPECT_EQ(scrub_query("  spaces   collapse  "), "spaces collapse");
     EXPECT_EQ(scrub_query("東京 090-1234-5678"), "東京 <phone>");
+}
+
+TEST(Scrub, TheSettingsArePublishedAsTheyApply) {
+    const std::string digits(min_number_digits, '7');
+    EXPECT_EQ(scrub_query("order " + digits), "order <number>");
+    EXPECT_EQ(scrub_query("order " + digits.substr(1)), "order " + digits.substr(1));
+    const std::string phone = "090-123-" + std::string(min_phone_digits - 6, '4');
+    EXPECT_EQ(scrub_query(phone), "<phone>");
+    EXPECT_EQ(scrub_query(std::string(3 * max_query_chars, 'a')).size(), max_query_chars);
+    EXPECT_EQ(scrubbed_kinds(),
+              (std::vector<std::string>{
+                  "e-mail addresses", "phone numbers",
+                  "runs of " + std::to_string(min_number_digits) + " or more digits", "URLs"}));
 }
 
 TEST(Scrub, LongQueriesAreCutOnCharacterBoundaries) {
@@ -62,16 +78,16 @@ TEST(SearcherKeys, StableWithinADayUnlinkableAcrossDays) {
     EXPECT_NE(other.key(100, "81.2.69.142", "Firefox"), a);
 }
 
-SearchEvent event(std::int64_t time, std::string query, std::uint64_t searcher,
-                  std::uint64_t results = 3, std::string account = "", bool raw = true) {
-    SearchEvent e;
+RawSearch event(std::int64_t time, std::string query, std::uint64_t searcher,
+                std::uint64_t results = 3, std::string account = "", bool raw = true) {
+    RawSearch e;
     e.time = time;
     e.query = std::move(query);
     e.lang = "en";
     e.country = "JP";
     e.results = results;
     e.account = std::move(account);
-    e.raw_row = raw;
+    e.do_not_track = !raw;
     e.searcher = searcher;
     return e;
 }
@@ -81,16 +97,16 @@ TEST(SearchLog, RowsAndDailyAggregates) {
     auto log = SearchLog::open(dir.path());
     ASSERT_TRUE(log) << log.error().message;
     const std::int64_t t = *parse_date("2026-05-01T10:20:00Z");
-    SearchLogBuffer buffer;
-    buffer.add(event(t, "lantern", 1));
-    buffer.add(event(t + 60, "lantern", 1));
-    buffer.add(event(t + 120, "lantern", 2, 0));
-    buffer.add(event(t + 180, "lantern", 3, 5, "", false)); // Sec-GPC: aggregate only
+    SearchLogBuffer buffer{testing::ascii_fold};
+    buffer.record_search(event(t, "lantern", 1));
+    buffer.record_search(event(t + 60, "lantern", 1));
+    buffer.record_search(event(t + 120, "lantern", 2, 0));
+    buffer.record_search(event(t + 180, "lantern", 3, 5, "", false)); // Sec-GPC: aggregate only
     ASSERT_TRUE(log->add(buffer.take()));
     EXPECT_EQ(*log->raw_rows(), 3);
     EXPECT_EQ(*log->oldest_raw_hour(), *parse_date("2026-05-01T10:00:00Z"));
     // A second flush adds to the same cell; the distinct estimate covers both.
-    buffer.add(event(t + 240, "lantern", 4));
+    buffer.record_search(event(t + 240, "lantern", 4));
     ASSERT_TRUE(log->add(buffer.take()));
     auto db = Database::open(dir.path() / "analytics.sqlite");
     auto q = db->prepare("SELECT searches, zero_results, searchers FROM daily_terms");
@@ -106,12 +122,12 @@ TEST(SearchLog, AccountHistoryExportAndDelete) {
     auto log = SearchLog::open(dir.path());
     ASSERT_TRUE(log);
     const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
-    SearchLogBuffer buffer;
-    buffer.add(event(t, "first", 1, 3, "acct-1"));
-    buffer.add(event(t + 3600, "second", 1, 3, "acct-1"));
-    buffer.add(event(t + 7200, "third", 1, 3, "acct-1"));
-    buffer.add(event(t, "other", 2, 3, "acct-2"));
-    buffer.add(event(t, "anonymous", 3));
+    SearchLogBuffer buffer{testing::ascii_fold};
+    buffer.record_search(event(t, "first", 1, 3, "acct-1"));
+    buffer.record_search(event(t + 3600, "second", 1, 3, "acct-1"));
+    buffer.record_search(event(t + 7200, "third", 1, 3, "acct-1"));
+    buffer.record_search(event(t, "other", 2, 3, "acct-2"));
+    buffer.record_search(event(t, "anonymous", 3));
     ASSERT_TRUE(log->add(buffer.take()));
     auto history = log->account_history("acct-1");
     ASSERT_TRUE(history);
@@ -134,12 +150,12 @@ TEST(SearchLog, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
     auto log = SearchLog::open(dir.path());
     ASSERT_TRUE(log);
     const std::int64_t now = *parse_date("2026-06-01T00:00:00Z");
-    SearchLogBuffer buffer;
+    SearchLogBuffer buffer{testing::ascii_fold};
     for (int day = 0; day < 60; ++day)
         for (int i = 0; i < 50; ++i)
-            buffer.add(event(now - day * 86400 - i * 60,
-                             std::string(1, static_cast<char>('a' + i % 7)),
-                             static_cast<std::uint64_t>(i)));
+            buffer.record_search(event(now - day * 86400 - i * 60,
+                                       std::string(1, static_cast<char>('a' + i % 7)),
+                                       static_cast<std::uint64_t>(i)));
     ASSERT_TRUE(log->add(buffer.take()));
     EXPECT_EQ(*log->raw_rows(), 3000);
     RetentionOptions options;
@@ -159,6 +175,57 @@ TEST(SearchLog, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
     EXPECT_GE(q->int64(0), now / 86400 - 45);
     // Nothing left to purge: a second run deletes nothing.
     EXPECT_EQ(log->purge(now, options)->rows, 0);
+}
+
+/// Everything SQLite wrote in a data directory (the database, its WAL and any journal).
+std::string stored_bytes(const std::filesystem::path& dir) {
+    std::string out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        out.append(std::istreambuf_iterator<char>(in), {});
+    }
+    return out;
+}
+
+TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    SearchLogBuffer buffer{testing::ascii_fold};
+    RawSearch search;
+    search.time = *parse_date("2026-05-01T10:20:00Z");
+    search.query = "Refund Taro.Yamada@Example.co.jp 090-1234-5678";
+    search.lang = "ja";
+    search.country = "JP";
+    search.account = "acct-signed-in";
+    search.results = 2;
+    search.searcher = 1;
+    buffer.record_search(search);
+    search.account = "acct-dnt"; // the same search, by someone who asked not to be tracked
+    search.do_not_track = true;
+    search.searcher = 2;
+    buffer.record_search(search);
+    ASSERT_TRUE(log->add(buffer.take()));
+
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    ASSERT_TRUE(db);
+    auto rows = db->prepare("SELECT query, account FROM searches");
+    ASSERT_TRUE(*rows->step());
+    EXPECT_EQ(rows->text(0), "refund <email> <phone>");
+    EXPECT_EQ(rows->text(1), "acct-signed-in");
+    EXPECT_FALSE(*rows->step()) << "a Do Not Track search wrote a row";
+    auto cells = db->prepare("SELECT query, searches FROM daily_terms");
+    ASSERT_TRUE(*cells->step());
+    EXPECT_EQ(cells->text(0), "refund <email> <phone>");
+    EXPECT_EQ(cells->int64(1), 2); // both count in the aggregates
+    EXPECT_FALSE(*cells->step());
+    EXPECT_TRUE(log->account_history("acct-dnt")->empty());
+
+    // Nothing of the query as typed, and no link to the Do Not Track account, reached the files.
+    const std::string stored = stored_bytes(dir.path());
+    for (const char* personal : {"yamada", "example.co", "090-1234", "1234-5678", "acct-dnt"})
+        EXPECT_EQ(stored.find(personal), std::string::npos) << personal;
+    EXPECT_NE(stored.find("acct-signed-in"), std::string::npos); // the check can see text
 }
 
 } // namespace

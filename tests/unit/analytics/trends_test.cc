@@ -2,6 +2,7 @@
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
 #include "common/dates.h"
+#include "fold.h"
 
 #include <cmath>
 #include <gtest/gtest.h>
@@ -32,14 +33,14 @@ class Trends : public ::testing::Test {
     /// One search of `query` on day0 + `day` by `searcher`.
     void search(const std::string& query, int day, std::uint64_t searcher,
                 const std::string& country = "JP") {
-        SearchEvent e;
+        RawSearch e;
         e.time = (day0 + day) * 86400 + 3600;
         e.query = query;
         e.lang = "en";
         e.country = country;
         e.results = 3;
         e.searcher = searcher;
-        buffer.add(e);
+        buffer.record_search(e);
     }
     /// On each of `days` days from `day`, in time order (as the server sees them): for each
     /// (query, people), that many different searchers search the query once.
@@ -70,7 +71,7 @@ class Trends : public ::testing::Test {
     TempDir dir;
     std::optional<SearchLog> log;
     std::optional<Database> db;
-    SearchLogBuffer buffer;
+    SearchLogBuffer buffer{testing::ascii_fold};
     std::uint64_t next_searcher = 1;
 };
 
