@@ -96,7 +96,11 @@ class Matcher {
             // A letter, digit or "_" always joins the next byte into its word.
             const unsigned starts = m.first & ~(m.word << 1 | previous_word);
             const unsigned high_runs = m.high & ~(m.high << 1 | previous_high);
-            for (unsigned bits = (starts | high_runs) & 0xffff; bits; bits &= bits - 1) {
+            // The padding of the last block is no text, even where it looks like a query
+            // word's first byte (NUL | 0x20 is a space, which folding can put first: NFKC
+            // turns U+309C into a space and U+309A).
+            const unsigned in_text = whole ? 0xffff : (1u << (text.size() - i)) - 1;
+            for (unsigned bits = (starts | high_runs) & in_text; bits; bits &= bits - 1) {
                 const std::size_t p = i + static_cast<std::size_t>(std::countr_zero(bits));
                 if (high_runs >> (p - i) & 1 || ascii_head_at(text, p))
                     out.push_back(p);

@@ -228,6 +228,21 @@ std::string repeat(std::string_view piece, int times) {
     return out;
 }
 
+// NFKC folds U+309C (a kana sound mark) to a space and U+309A, so a query word can start with
+// a space; the padding past the end of the text is no place to look for one.
+TEST(Snippet, AQueryWordThatStartsWithASpaceIsNotLookedForPastTheText) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> terms = {analyzer.fold("\u309C\u30E3\u30E9\u30F3"), "fox"}, stems;
+    ASSERT_TRUE(terms.begin()->starts_with(' '));
+    for (std::size_t size = 1; size <= 40; ++size) {
+        const std::string text = repeat("a", static_cast<int>(size) - 1) + " ";
+        std::string snip;
+        EXPECT_NO_THROW(snip = make_snippet(text, {&terms, &stems, "ja"}, analyzer)) << size;
+        EXPECT_EQ(snip.find("<mark>"), std::string::npos) << size;
+    }
+    EXPECT_EQ(make_snippet("the fox", {&terms, &stems, "ja"}, analyzer), "the <mark>fox</mark>");
+}
+
 // Only the stretches between spaces where a query word may start are segmented (snippet.cc);
 // these are the words such a shortcut could miss or cut differently.
 TEST(Snippet, MarksWordsThatOnlyFoldToAQueryWord) {
