@@ -1,6 +1,7 @@
 // `mixi-search serve` as it runs in production: the real binary on a loopback port, spoken to
 // over TCP. Covers the routes, every error status and limit, timeouts, reindexing under load,
 // graceful shutdown, the access log and the configuration precedence.
+#include "../unit/prometheus_text.h"
 #include "../unit/temp_dir.h"
 #include "analytics/sqlite.h"
 #include "http_client.h"
@@ -53,15 +54,7 @@ Millis since(Clock::time_point t) {
 
 using testing::ServerProcess;
 
-/// The value of the sample line `name` (with its labels) in Prometheus text; -1 when absent.
-double metric(const std::string& text, const std::string& name) {
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(name + " "))
-            return std::stod(line.substr(name.size() + 1));
-    return -1;
-}
+using testing::metric;
 
 std::string search_target(const std::string& q, const std::string& extra = "") {
     return "/v1/search?q=" + url_encode(q) + extra;

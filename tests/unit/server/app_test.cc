@@ -1,6 +1,7 @@
 // The routes through App::handle, in memory: an App over a small index of data/sample.ndjson
 // and a real analytics data folder, requests built with Beast and answered without a socket.
 // What needs a socket (limits, timeouts, shutdown, the access log) is in tests/integration.
+#include "../prometheus_text.h"
 #include "../temp_dir.h"
 #include "indexer/index_writer.h"
 #include "server/analytics_service.h"
@@ -110,15 +111,7 @@ void expect_error(const Response& res, unsigned status, std::string_view code) {
     EXPECT_FALSE(v.at("error").at("message").as_string().empty()) << res.body();
 }
 
-/// The value of the sample line `name` in Prometheus text; -1 when absent.
-double metric(const std::string& text, const std::string& name) {
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(name + " "))
-            return std::stod(line.substr(name.size() + 1));
-    return -1;
-}
+using testing::metric;
 
 TEST(HttpErrors, EveryCodeIsDistinctAndAnErrorStatus) {
     std::set<std::string_view> codes;
