@@ -342,6 +342,9 @@ std::string scrub_query(std::string_view folded, std::size_t max_chars) {
             break;
     }
     out.resize(i);
+    // A cut just after a space leaves it at the end.
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
     return out;
 }
 

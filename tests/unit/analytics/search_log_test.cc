@@ -6,6 +6,8 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <optional>
+#include <random>
 #include <string>
 
 namespace mixi::analytics {
@@ -69,6 +71,60 @@ TEST(Scrub, EveryCaseInTheDataFile) {
     EXPECT_GT(cases, 90);
 }
 
+/// The code points of valid UTF-8 text; nullopt if it is not valid UTF-8.
+std::optional<std::vector<char32_t>> code_points(std::string_view s) {
+    std::vector<char32_t> out;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80         ? 1
+                                : (c >> 5) == 6  ? 2
+                                : (c >> 4) == 14 ? 3
+                                : (c >> 3) == 30 ? 4
+                                                 : 0;
+        if (len == 0 || i + len > s.size())
+            return std::nullopt;
+        char32_t cp = len == 1 ? c : c & (0x7F >> len);
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80)
+                return std::nullopt;
+            cp = (cp << 6) | (b & 0x3F);
+        }
+        constexpr char32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return std::nullopt;
+        out.push_back(cp);
+        i += len;
+    }
+    return out;
+}
+
+TEST(Scrub, AnyBytesGiveValidTextWithoutControlCharacters) {
+    // Random bytes drawn mostly from those that make trouble: controls, '@', '.', '/', digits,
+    // and the lead and continuation bytes of the dashes, ー and the invisible characters.
+    const std::string alphabet = std::string("\x00\x01\x1b\x7f\t\r\n @./:-~(+0123456789aw", 28) +
+                                 "\xc2\x80\x85\x9b\xad\xe2\x80\x8b\x94\xae\xe3\x83\xbc\xef\xbb\xbf"
+                                 "\xf0\x9f\xff";
+    std::mt19937 random(20240517);
+    for (int round = 0; round < 20000; ++round) {
+        std::string query(random() % 48, ' ');
+        for (char& c : query)
+            c = alphabet[random() % alphabet.size()];
+        const std::string out = scrub_query(query, 20);
+        const auto cps = code_points(out);
+        ASSERT_TRUE(cps) << "not UTF-8 for input #" << round;
+        EXPECT_LE(cps->size(), 20u);
+        for (std::size_t i = 0; i < cps->size(); ++i) {
+            const char32_t c = (*cps)[i];
+            ASSERT_FALSE(c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xAD || c == 0x200B ||
+                         c == 0x202E || c == 0xFEFF)
+                << "U+" << std::hex << unsigned(c) << " kept for input #" << std::dec << round;
+            ASSERT_FALSE(c == ' ' && (i == 0 || i + 1 == cps->size() || (*cps)[i + 1] == ' '))
+                << "spaces not collapsed for input #" << round;
+        }
+    }
+}
+
 TEST(Scrub, TheSettingsArePublishedAsTheyApply) {
     const std::string digits(min_number_digits, '7');
     EXPECT_EQ(scrub_query("order " + digits), "order <number>");
@@ -87,6 +143,7 @@ TEST(Scrub, LongQueriesAreCutOnCharacterBoundaries) {
     EXPECT_EQ(scrub_query(std::string(300, 'a')).size(), 100u);
     const std::string ja = scrub_query("写真写真写真写真写真", 3);
     EXPECT_EQ(ja, "写真写");
+    EXPECT_EQ(scrub_query("abc def", 4), "abc"); // no space left at the end of a cut
 }
 
 /// Uniform 64-bit keys, as HMAC gives (splitmix64).
