@@ -49,31 +49,185 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+bool is_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/// Replaces e-mail addresses and URLs, word by word.
+bool is_alnum(char c) {
+    return is_digit(c) || is_letter(c);
+}
+
+bool is_ascii(char c) {
+    return (static_cast<unsigned char>(c) & 0x80) == 0;
+}
+
+/// Decodes the UTF-8 sequence at s[i] into `cp` and returns its length; an invalid or cut
+/// sequence is one byte long and decodes to U+FFFD.
+std::size_t decode(std::string_view s, std::size_t i, char32_t& cp) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    std::size_t len = c < 0x80                ? 1
+                      : c >= 0xC2 && c < 0xE0 ? 2
+                      : c >= 0xE0 && c < 0xF0 ? 3
+                      : c >= 0xF0 && c < 0xF5 ? 4
+                                              : 0;
+    if (len == 0 || i + len > s.size()) {
+        cp = 0xFFFD;
+        return 1;
+    }
+    cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+        if ((b(k) & 0xC0) != 0x80) {
+            cp = 0xFFFD;
+            return 1;
+        }
+        cp = (cp << 6) | (b(k) & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+        cp = 0xFFFD;
+        return 1;
+    }
+    return len;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+/// Control characters (C0, DEL, C1), line and paragraph separators and the Unicode spaces: a
+/// space.
+bool is_control_or_space(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
+           c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/// Invisible formatting characters (soft hyphen, zero-width characters, bidirectional controls,
+/// the byte order mark, tags): nothing. NFKC case folding removes them too.
+bool is_invisible_format(char32_t c) {
+    return c == 0xAD || c == 0x61C || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF ||
+           (c >= 0xFFF9 && c <= 0xFFFB) || c == 0xE0001 || (c >= 0xE0020 && c <= 0xE007F);
+}
+
+/// The text with control characters and Unicode spaces turned into single spaces, invisible
+/// formatting characters removed and invalid UTF-8 replaced by U+FFFD.
+std::string clean(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        char32_t cp = 0;
+        i += decode(text, i, cp);
+        if (is_control_or_space(cp))
+            out += ' ';
+        else if (!is_invisible_format(cp))
+            append_utf8(out, cp);
+    }
+    return out;
+}
+
+/// A URL with a scheme anywhere in the word: "https://", "ftp://".
+bool has_scheme_url(std::string_view word) {
+    const auto p = word.find("://");
+    return p != std::string_view::npos && p > 0 && is_letter(word[p - 1]) && p + 3 < word.size();
+}
+
+/// What an '@' in the word followed by a name makes it: "<email>" after a local part
+/// (`taro@gmail`, `taro.yamada@example.co.jp`), "<handle>" otherwise (`@taro_yamada`); empty
+/// when no '@' is followed by a name.
+std::string_view at_kind(std::string_view word) {
+    for (auto at = word.find('@'); at != std::string_view::npos; at = word.find('@', at + 1)) {
+        if (at + 1 == word.size())
+            break;
+        const char next = word[at + 1];
+        if (!is_alnum(next) && next != '_' && is_ascii(next))
+            continue;
+        const char prev = at > 0 ? word[at - 1] : ' ';
+        const bool local = is_alnum(prev) || prev == '.' || prev == '_' || prev == '-' ||
+                           prev == '+' || prev == '%';
+        return local ? "<email>" : "<handle>";
+    }
+    return {};
+}
+
+/// A URL without a scheme: a dotted host name (ASCII letters, digits and hyphens) whose last
+/// label, the top-level domain, is two or more letters, and that starts with "www." or is
+/// followed by '/', '?', '#' or ":<port>". "www.example.com", "example.com/path" are URLs;
+/// "example.com", "1.4", "e.g.", "node.js" are not.
+bool has_bare_url(std::string_view word) {
+    auto host_char = [](char c) { return is_alnum(c) || c == '-' || c == '.'; };
+    std::size_t i = 0;
+    while (i < word.size()) {
+        if (!host_char(word[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t end = i;
+        while (end < word.size() && host_char(word[end]))
+            ++end;
+        std::string_view host = word.substr(i, end - i);
+        const std::size_t after = end;
+        i = end;
+        while (!host.empty() && (host.front() == '.' || host.front() == '-'))
+            host.remove_prefix(1);
+        bool trailing_dot = false;
+        while (!host.empty() && host.back() == '.') {
+            host.remove_suffix(1);
+            trailing_dot = true;
+        }
+        const auto dot = host.rfind('.');
+        if (dot == std::string_view::npos || dot == 0 || host.find("..") != std::string_view::npos)
+            continue;
+        const std::string_view tld = host.substr(dot + 1);
+        if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), is_letter))
+            continue;
+        if (host.starts_with("www."))
+            return true;
+        if (trailing_dot || after == word.size())
+            continue;
+        const char next = word[after];
+        if (next == '/' || next == '?' || next == '#' ||
+            (next == ':' && after + 1 < word.size() && is_digit(word[after + 1])))
+            return true;
+    }
+    return false;
+}
+
+/// Replaces e-mail addresses, @handles and URLs, word by word (words separated by single spaces
+/// after clean()).
 std::string scrub_words(std::string_view text) {
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {
-        if (is_space(text[i])) {
+        if (text[i] == ' ') {
             out += ' ';
-            while (i < text.size() && is_space(text[i]))
-                ++i;
+            ++i;
             continue;
         }
-        std::size_t end = i;
-        while (end < text.size() && !is_space(text[end]))
-            ++end;
+        std::size_t end = text.find(' ', i);
+        if (end == std::string_view::npos)
+            end = text.size();
         const std::string_view word = text.substr(i, end - i);
-        const auto at = word.find('@');
-        if (at != std::string_view::npos && at > 0 &&
-            word.find('.', at + 1) != std::string_view::npos)
-            out += "<email>";
-        else if (word.starts_with("http://") || word.starts_with("https://") ||
-                 word.starts_with("www."))
+        if (has_scheme_url(word))
+            out += "<url>";
+        else if (const auto kind = at_kind(word); !kind.empty())
+            out += kind;
+        else if (has_bare_url(word))
             out += "<url>";
         else
             out += word;
@@ -82,13 +236,27 @@ std::string scrub_words(std::string_view text) {
     return out;
 }
 
+/// The length in bytes of a phone-number separator at s[j], 0 if there is none: a space, '.',
+/// '(', ')', '-', '~', and what Japanese input methods put between digits: the prolonged sound
+/// mark ー, the Unicode hyphens and dashes ‐ ‑ ‒ – — ―, the minus sign −, the wave dash 〜 and
+/// the box-drawing line ─. (NFKC folds － and ～ to '-' and '~'.)
+std::size_t separator_len(std::string_view s, std::size_t j) {
+    const char c = s[j];
+    if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '~')
+        return 1;
+    if (is_ascii(c))
+        return 0;
+    char32_t cp = 0;
+    const std::size_t len = decode(s, j, cp);
+    const bool dash = (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC ||
+                      cp == 0x301C || cp == 0x2500;
+    return dash ? len : 0;
+}
+
 /// Replaces runs of digits that may identify someone: min_number_digits or more digits in a row
 /// (<number>), or min_phone_digits or more digits with phone-number separators between them
 /// (<phone>).
 std::string scrub_digits(std::string_view text) {
-    auto separator = [](char c) {
-        return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
-    };
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {
@@ -101,16 +269,20 @@ std::string scrub_digits(std::string_view text) {
         // The longest run of digits and separators that ends with a digit.
         std::size_t last_digit = i, digits = 0, longest = 0, current = 0;
         bool separated = text[i] == '+' || text[i] == '(';
-        for (std::size_t j = i; j < text.size(); ++j) {
+        for (std::size_t j = i; j < text.size();) {
             const char c = text[j];
             if (is_digit(c)) {
                 ++digits;
                 longest = std::max(longest, ++current);
-                last_digit = j;
-            } else if (separator(c) || (c == '+' && j == i)) {
+                last_digit = j++;
+            } else if (const std::size_t sep = separator_len(text, j); sep > 0) {
                 current = 0;
                 if (j > i)
                     separated = true;
+                j += sep;
+            } else if (c == '+' && j == i) {
+                current = 0;
+                ++j;
             } else {
                 break;
             }
@@ -144,13 +316,17 @@ std::string scrub_digits(std::string_view text) {
 } // namespace
 
 std::vector<std::string> scrubbed_kinds() {
-    return {"e-mail addresses", "phone numbers",
-            "runs of " + std::to_string(min_number_digits) + " or more digits", "URLs"};
+    return {"e-mail addresses",
+            "@handles",
+            "phone numbers",
+            "runs of " + std::to_string(min_number_digits) + " or more digits",
+            "URLs",
+            "control and invisible formatting characters"};
 }
 
 std::string scrub_query(std::string_view folded, std::size_t max_chars) {
-    std::string s = scrub_digits(scrub_words(folded));
-    // Collapse and trim spaces (scrub_words left single spaces).
+    std::string s = scrub_digits(scrub_words(clean(folded)));
+    // Collapse and trim spaces.
     std::string out;
     for (char c : s) {
         if (c == ' ' && (out.empty() || out.back() == ' '))
@@ -166,6 +342,9 @@ std::string scrub_query(std::string_view folded, std::size_t max_chars) {
             break;
     }
     out.resize(i);
+    // A cut just after a space leaves it at the end.
+    while (!out.empty() && out.back() == ' ')
+        out.pop_back();
     return out;
 }
 

@@ -40,13 +40,21 @@ inline constexpr std::size_t max_query_chars = 100;
 inline constexpr std::size_t min_number_digits = 6;
 /// At least this many digits with phone-number separators between them become <phone>.
 inline constexpr std::size_t min_phone_digits = 9;
-/// What scrub_query replaces, in words: "e-mail addresses", "phone numbers", "runs of 6 or
-/// more digits", "URLs".
+/// What scrub_query replaces, in words: "e-mail addresses", "@handles", "phone numbers", "runs
+/// of 6 or more digits", "URLs", "control and invisible formatting characters".
 std::vector<std::string> scrubbed_kinds();
 
-/// A query as it may be stored: personal data replaced by placeholders (<email>, <phone>,
-/// <number>, <url>), spaces collapsed, cut to `max_chars` code points. Expects text that is
-/// already case-folded (the caller's analyzer) and valid UTF-8.
+/// A query as it may be stored. Control characters (C0, DEL, C1) and Unicode spaces become
+/// spaces, invisible formatting characters (zero-width, bidirectional controls, soft hyphen, byte
+/// order mark) go, invalid UTF-8 becomes U+FFFD. Then, word by word: a word with a URL scheme
+/// ("https://") or a bare URL (a dotted host whose last label is two or more letters, starting
+/// with "www." or followed by '/', '?', '#' or a port) becomes <url>; a word with "name@domain"
+/// (no top-level domain needed: "taro@gmail") becomes <email>; a word starting with '@' and a
+/// name becomes <handle>. Then min_phone_digits or more digits with separators between them
+/// (spaces, . ( ) - ~ and the dashes Japanese input produces: ー ‐ ‑ ‒ – — ― − 〜 ─) become
+/// <phone>, and min_number_digits or more digits in a row <number>. Spaces are collapsed and the
+/// result cut to `max_chars` code points. Expects text that is already case-folded by the caller's
+/// analyzer (NFKC case folding turns full-width digits, '－' and '～' into ASCII).
 std::string scrub_query(std::string_view folded, std::size_t max_chars = max_query_chars);
 
 /// The Global Privacy Control / Do Not Track rule: a request asks not to be tracked when its

@@ -122,6 +122,24 @@ TEST_F(SearchLog, RowsAreScrubbedAndDoNotTrackWritesOnlyAggregates) {
     }
 }
 
+TEST_F(SearchLog, JapaneseInputAndControlCharactersAreScrubbedAfterTheServersFold) {
+    auto s = start();
+    ASSERT_TRUE(s->started()) << s->describe();
+    // As an IME types them: full-width digits, letters and signs, which the server's NFKC case
+    // folding turns into ASCII before the scrubber sees them, and ー, which it keeps.
+    for (const char* query :
+         {"電話 ０９０ー１２３４ー５６７８", "０９０～１２３４～５６７８", "＠Taro_Yamada",
+          "TARO＠GMAIL", "ＥＸＡＭＰＬＥ．ＣＯＭ／ｐａｔｈ", "Red\x1b[31mText\r\nNext"})
+        EXPECT_EQ(search(*s, "/v1/search?q=" + testing::url_encode(query)), 200u) << query;
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+
+    std::vector<std::string> stored;
+    for (const auto& row : rows("SELECT query, '', '', '' FROM searches ORDER BY id"))
+        stored.push_back(row[0]);
+    EXPECT_EQ(stored, (std::vector<std::string>{"電話 <phone>", "<phone>", "<handle>", "<email>",
+                                                "<url>", "red [31mtext next"}));
+}
+
 TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     auto s = start();
     ASSERT_TRUE(s->started()) << s->describe();

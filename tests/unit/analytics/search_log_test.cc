@@ -6,26 +6,123 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <optional>
+#include <random>
+#include <string>
 
 namespace mixi::analytics {
 namespace {
 
 using testing::TempDir;
 
-TEST(Scrub, PersonalDataBecomesPlaceholders) {
-    EXPECT_EQ(scrub_query("mail taro.yamada@example.co.jp about refund"),
-              "mail <email> about refund");
-    EXPECT_EQ(scrub_query("call 090-1234-5678 now"), "call <phone> now");
-    EXPECT_EQ(scrub_query("+81 90 1234 5678"), "<phone>");
-    EXPECT_EQ(scrub_query("(03) 1234-5678 tokyo office"), "<phone> tokyo office");
-    EXPECT_EQ(scrub_query("order 12345678 status"), "order <number> status");
-    EXPECT_EQ(scrub_query("card 4111111111111111"), "card <number>");
-    EXPECT_EQ(scrub_query("see https://example.org/u/42?token=abc"), "see <url>");
-    // Short numbers are what people search for: kept.
-    EXPECT_EQ(scrub_query("iphone 15 pro 2024"), "iphone 15 pro 2024");
-    EXPECT_EQ(scrub_query("covid-19 vaccine"), "covid-19 vaccine");
-    EXPECT_EQ(scrub_query("  spaces   collapse  "), "spaces collapse");
-    EXPECT_EQ(scrub_query("東京 090-1234-5678"), "東京 <phone>");
+/// A column of scrub_cases.tsv with its escapes (\t \n \r \\ \xHH \uXXXX) replaced.
+std::string unescape(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\' || i + 1 == text.size()) {
+            out += text[i];
+            continue;
+        }
+        const char e = text[++i];
+        if (e == 't') {
+            out += '\t';
+        } else if (e == 'n') {
+            out += '\n';
+        } else if (e == 'r') {
+            out += '\r';
+        } else if (e == 'x' || e == 'u') {
+            const std::size_t n = e == 'x' ? 2 : 4;
+            const auto cp =
+                static_cast<char32_t>(std::stoul(std::string(text.substr(i + 1, n)), nullptr, 16));
+            i += n;
+            if (e == 'x' || cp < 0x80) {
+                out += static_cast<char>(cp);
+            } else if (cp < 0x800) {
+                out += static_cast<char>(0xC0 | (cp >> 6));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+                out += static_cast<char>(0xE0 | (cp >> 12));
+                out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+                out += static_cast<char>(0x80 | (cp & 0x3F));
+            }
+        } else {
+            out += e; // "\\"
+        }
+    }
+    return out;
+}
+
+TEST(Scrub, EveryCaseInTheDataFile) {
+    std::ifstream in(std::string(MIXI_SOURCE_DIR) + "/tests/unit/analytics/scrub_cases.tsv");
+    ASSERT_TRUE(in) << "tests/unit/analytics/scrub_cases.tsv";
+    std::string line;
+    int number = 0, cases = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty() || line.starts_with('#'))
+            continue;
+        const auto tab = line.find('\t');
+        ASSERT_NE(tab, std::string::npos) << "scrub_cases.tsv:" << number << " has no tab";
+        const std::string query = unescape(line.substr(0, tab));
+        EXPECT_EQ(scrub_query(query), unescape(line.substr(tab + 1)))
+            << "scrub_cases.tsv:" << number << ": " << line.substr(0, tab);
+        ++cases;
+    }
+    EXPECT_GT(cases, 90);
+}
+
+/// The code points of valid UTF-8 text; nullopt if it is not valid UTF-8.
+std::optional<std::vector<char32_t>> code_points(std::string_view s) {
+    std::vector<char32_t> out;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80         ? 1
+                                : (c >> 5) == 6  ? 2
+                                : (c >> 4) == 14 ? 3
+                                : (c >> 3) == 30 ? 4
+                                                 : 0;
+        if (len == 0 || i + len > s.size())
+            return std::nullopt;
+        char32_t cp = len == 1 ? c : c & (0x7F >> len);
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80)
+                return std::nullopt;
+            cp = (cp << 6) | (b & 0x3F);
+        }
+        constexpr char32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return std::nullopt;
+        out.push_back(cp);
+        i += len;
+    }
+    return out;
+}
+
+TEST(Scrub, AnyBytesGiveValidTextWithoutControlCharacters) {
+    // Random bytes drawn mostly from those that make trouble: controls, '@', '.', '/', digits,
+    // and the lead and continuation bytes of the dashes, ー and the invisible characters.
+    const std::string alphabet = std::string("\x00\x01\x1b\x7f\t\r\n @./:-~(+0123456789aw", 28) +
+                                 "\xc2\x80\x85\x9b\xad\xe2\x80\x8b\x94\xae\xe3\x83\xbc\xef\xbb\xbf"
+                                 "\xf0\x9f\xff";
+    std::mt19937 random(20240517);
+    for (int round = 0; round < 20000; ++round) {
+        std::string query(random() % 48, ' ');
+        for (char& c : query)
+            c = alphabet[random() % alphabet.size()];
+        const std::string out = scrub_query(query, 20);
+        const auto cps = code_points(out);
+        ASSERT_TRUE(cps) << "not UTF-8 for input #" << round;
+        EXPECT_LE(cps->size(), 20u);
+        for (std::size_t i = 0; i < cps->size(); ++i) {
+            const char32_t c = (*cps)[i];
+            ASSERT_FALSE(c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xAD || c == 0x200B ||
+                         c == 0x202E || c == 0xFEFF)
+                << "U+" << std::hex << unsigned(c) << " kept for input #" << std::dec << round;
+            ASSERT_FALSE(c == ' ' && (i == 0 || i + 1 == cps->size() || (*cps)[i + 1] == ' '))
+                << "spaces not collapsed for input #" << round;
+        }
+    }
 }
 
 TEST(Scrub, TheSettingsArePublishedAsTheyApply) {
@@ -36,15 +133,17 @@ TEST(Scrub, TheSettingsArePublishedAsTheyApply) {
     EXPECT_EQ(scrub_query(phone), "<phone>");
     EXPECT_EQ(scrub_query(std::string(3 * max_query_chars, 'a')).size(), max_query_chars);
     EXPECT_EQ(scrubbed_kinds(),
-              (std::vector<std::string>{
-                  "e-mail addresses", "phone numbers",
-                  "runs of " + std::to_string(min_number_digits) + " or more digits", "URLs"}));
+              (std::vector<std::string>{"e-mail addresses", "@handles", "phone numbers",
+                                        "runs of " + std::to_string(min_number_digits) +
+                                            " or more digits",
+                                        "URLs", "control and invisible formatting characters"}));
 }
 
 TEST(Scrub, LongQueriesAreCutOnCharacterBoundaries) {
     EXPECT_EQ(scrub_query(std::string(300, 'a')).size(), 100u);
     const std::string ja = scrub_query("写真写真写真写真写真", 3);
     EXPECT_EQ(ja, "写真写");
+    EXPECT_EQ(scrub_query("abc def", 4), "abc"); // no space left at the end of a cut
 }
 
 /// Uniform 64-bit keys, as HMAC gives (splitmix64).
@@ -226,6 +325,35 @@ TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
     for (const char* personal : {"yamada", "example.co", "090-1234", "1234-5678", "acct-dnt"})
         EXPECT_EQ(stored.find(personal), std::string::npos) << personal;
     EXPECT_NE(stored.find("acct-signed-in"), std::string::npos); // the check can see text
+}
+
+TEST(SearchLog, RecordSearchStoresNoControlCharacters) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    SearchLogBuffer buffer{testing::ascii_fold};
+    RawSearch search;
+    search.time = *parse_date("2026-05-01T10:20:00Z");
+    search.query = "Red\x1b[31mText\r\nNext\tLine\x7f\xc2\x9b"
+                   "2J\xe2\x80\x8b\xe2\x80\xae"
+                   "End";
+    search.lang = "en";
+    search.results = 1;
+    buffer.record_search(search);
+    ASSERT_TRUE(log->add(buffer.take()));
+
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    ASSERT_TRUE(db);
+    for (const char* sql : {"SELECT query FROM searches", "SELECT query FROM daily_terms"}) {
+        auto rows = db->prepare(sql);
+        ASSERT_TRUE(*rows->step()) << sql;
+        const std::string query = rows->text(0);
+        EXPECT_EQ(query, "red [31mtext next line 2jend") << sql;
+        for (unsigned char c : query)
+            EXPECT_TRUE(c >= 0x20 && c != 0x7F) << sql << ": byte " << int(c);
+        for (const char* invisible : {"\xc2\x9b", "\xe2\x80\x8b", "\xe2\x80\xae"})
+            EXPECT_EQ(query.find(invisible), std::string::npos) << sql;
+    }
 }
 
 } // namespace
