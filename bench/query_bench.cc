@@ -14,6 +14,9 @@
 //                        each of bare Xapian's top 10 for every query: time per snippet
 //   snippet/xapian       Xapian::MSet::snippet (the reference: english stemmer, 240 bytes,
 //                        SNIPPET_EXHAUSTIVE) on the same bodies with the same MSets
+//   snippet/site_cjk     make_snippet (240 bytes) of the visible text of every Japanese and
+//                        Chinese page in the repository's data/site for each of a few Japanese
+//                        queries (no SciFact needed): time per snippet
 //
 // Every benchmark runs each query REPS times (env MIXI_BENCH_REPS, default 5) after one
 // untimed warm-up pass; Google Benchmark's time is the mean per query. Each query is also timed
@@ -391,6 +394,59 @@ void run_snippets(benchmark::State& state, bool reference) {
     state.counters["out_bytes"] = static_cast<double>(bytes) / static_cast<double>(snippets);
 }
 
+/// The visible text of the Japanese and Chinese pages bundled in data/site, and the parses of
+/// a few Japanese queries about their subjects: words that are on many pages, on few, on none,
+/// and one with an English word.
+void run_site_snippets(benchmark::State& state) {
+    std::vector<std::string> texts;
+    for (const char* lang : {"ja", "zh-cn"}) {
+        const fs::path dir = fs::path(MIXI_SOURCE_DIR) / "data/site" / lang;
+        if (!fs::is_directory(dir))
+            continue;
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::recursive_directory_iterator(dir))
+            if (entry.path().extension() == ".html")
+                files.push_back(entry.path());
+        std::sort(files.begin(), files.end());
+        for (const fs::path& file : files) {
+            std::ifstream in(file, std::ios::binary);
+            std::stringstream html;
+            html << in.rdbuf();
+            texts.push_back(mixi::indexer::parse_html(html.str()).text);
+        }
+    }
+    if (texts.empty()) {
+        state.SkipWithError("no pages in data/site/ja or data/site/zh-cn");
+        return;
+    }
+    mixi::analyzers::Analyzer analyzer;
+    std::vector<mixi::query::ParsedQuery> queries;
+    for (const char* q : {"パッケージ", "インストール", "設定ファイル", "カーネル", "ネットワーク",
+                          "セキュリティ更新", "依存関係", "富士山", "apt パッケージ", "仮想化"}) {
+        mixi::query::ParseOptions po;
+        po.lang = "ja";
+        if (auto parsed = mixi::query::parse_query(q, analyzer, po))
+            queries.push_back(std::move(*parsed));
+    }
+    std::size_t snippets = 0, bytes = 0, body_bytes = 0;
+    for (auto _ : state) {
+        for (const mixi::query::ParsedQuery& q : queries) {
+            const mixi::query::SnippetTerms terms{&q.highlight_terms, &q.highlight_stems, q.lang};
+            for (const std::string& text : texts) {
+                bytes += mixi::query::make_snippet(text, terms, analyzer, 240).size();
+                body_bytes += text.size();
+                ++snippets;
+            }
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(snippets));
+    state.SetBytesProcessed(static_cast<std::int64_t>(body_bytes));
+    state.counters["us_per_snippet"] = benchmark::Counter(
+        static_cast<double>(snippets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
+        benchmark::Counter::kIs1000);
+    state.counters["out_bytes"] = static_cast<double>(bytes) / static_cast<double>(snippets);
+}
+
 void register_all() {
     const Env& e = env();
     const auto iterations =
@@ -420,6 +476,8 @@ void register_all() {
     benchmark::RegisterBenchmark("snippet/xapian", [](benchmark::State& st) {
         run_snippets(st, true);
     })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("snippet/site_cjk", run_site_snippets)
+        ->Unit(benchmark::kMillisecond);
 }
 
 void print_summary() {

@@ -71,17 +71,21 @@ class Matcher {
                 filter_[bucket(key) / 64] |= std::uint64_t{1} << (bucket(key) % 64);
                 if (!w.empty() && static_cast<unsigned char>(w[0]) < 0x80)
                     first_bytes_.push_back(static_cast<unsigned char>(w[0]) | 0x20);
+                add_cjk_keys(w, set == q.terms);
             }
         std::sort(heads_.begin(), heads_.end());
         std::sort(first_bytes_.begin(), first_bytes_.end());
         first_bytes_.erase(std::unique(first_bytes_.begin(), first_bytes_.end()),
                            first_bytes_.end());
+        std::sort(cjk_firsts_.begin(), cjk_firsts_.end());
+        std::sort(cjk_pairs_.begin(), cjk_pairs_.end());
     }
 
     /// Where a word that operator() may accept can be, in order: at the first byte of each run
-    /// of non-ASCII bytes (a word with such bytes may fold to anything; its whole stretch
-    /// between spaces is looked at), and at each word start whose ASCII bytes, lower-cased,
-    /// start a query word. Looked at 16 bytes at a time.
+    /// of non-ASCII bytes that may hold part of such a word (a word with such bytes may fold to
+    /// anything; its whole stretch between spaces is looked at; see may_match_in_run), and at
+    /// each word start whose ASCII bytes, lower-cased, start a query word. Looked at 16 bytes
+    /// at a time.
     std::vector<std::size_t> candidates(std::string_view text) const {
         std::vector<std::size_t> out;
         unsigned previous_word = 0; // whether the byte before the block joins a word
@@ -102,7 +106,7 @@ class Matcher {
             const unsigned in_text = whole ? 0xffff : (1u << (text.size() - i)) - 1;
             for (unsigned bits = (starts | high_runs) & in_text; bits; bits &= bits - 1) {
                 const std::size_t p = i + static_cast<std::size_t>(std::countr_zero(bits));
-                if (high_runs >> (p - i) & 1 || ascii_head_at(text, p))
+                if (high_runs >> (p - i) & 1 ? may_match_in_run(text, p) : ascii_head_at(text, p))
                     out.push_back(p);
             }
             previous_word = m.word >> 15 & 1;
@@ -142,6 +146,142 @@ class Matcher {
     }
 
   private:
+    /// How a character of a run of non-ASCII bytes takes part in words (may_match_in_run).
+    enum class CjkClass {
+        other, ///< anything else: the run is segmented, as any word may hold it
+        word,  ///< Han, kana: folds to itself, and only into words of the same kind
+        mark,  ///< punctuation (and the no-break space) that is in no word
+        mid,   ///< full-width punctuation that joins two ASCII letters or digits into one word
+    };
+    static CjkClass cjk_class(char32_t c) {
+        if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || // Han
+            (c >= 0x3041 && c <= 0x3096) || c == 0x309D || c == 0x309E ||   // hiragana
+            (c >= 0x30A1 && c <= 0x30FA) || (c >= 0x30FC && c <= 0x30FE))   // katakana
+            return CjkClass::word;
+        if ((c >= 0x3001 && c <= 0x3002) || (c >= 0x3008 && c <= 0x3011) ||
+            (c >= 0x3014 && c <= 0x301C) || c == 0x30FB || c == 0xFF01 || c == 0xFF08 ||
+            c == 0xFF09 || c == 0xFF1F || c == 0x00A0 || c == 0x2014 || c == 0x2026 ||
+            c == 0x201C || c == 0x201D || c == 0x2192)
+            return CjkClass::mark;
+        if (c == 0xFF0C || c == 0xFF1A || c == 0xFF1B)
+            return CjkClass::mid;
+        return CjkClass::other;
+    }
+
+    /// Records the characters of query word `w` that a run of CJK text must hold for one of
+    /// its words to match `w`: the first character (a word matches by equality, by holding
+    /// `w`, or for words that are not CJK by sharing its head), and for a term of more than one
+    /// character each pair of adjacent characters (a CJK word of two characters or more also
+    /// matches when `w` holds it). A query word that is not well-formed UTF-8 turns the filter
+    /// off.
+    void add_cjk_keys(std::string_view w, bool term) {
+        if (!is_valid_utf8(w)) {
+            every_run_ = true;
+            return;
+        }
+        std::size_t i = 0;
+        char32_t previous = 0;
+        for (std::size_t n = 0; i < w.size(); ++n) {
+            const char32_t c = decode(w, i);
+            if (n == 0)
+                cjk_firsts_.push_back(c);
+            else if (term && w.size() > 3)
+                cjk_pairs_.push_back(pair(previous, c));
+            previous = c;
+        }
+    }
+    static std::uint64_t pair(char32_t a, char32_t b) { return std::uint64_t{a} << 32 | b; }
+
+    /// The code point at `i`, which it moves past; U+FFFD for an ill-formed sequence.
+    static char32_t decode(std::string_view s, std::size_t& i) {
+        const auto b0 = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        char32_t c = 0;
+        if (b0 < 0x80) {
+            ++i;
+            return b0;
+        } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+            n = 1;
+            c = b0 & 0x1F;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            n = 2;
+            c = b0 & 0x0F;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            n = 3;
+            c = b0 & 0x07;
+        } else {
+            ++i;
+            return 0xFFFD;
+        }
+        if (s.size() - i <= n) {
+            ++i;
+            return 0xFFFD;
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80) {
+                ++i;
+                return 0xFFFD;
+            }
+            c = c << 6 | (b & 0x3F);
+        }
+        i += n + 1;
+        // Overlong forms, surrogates and code points past U+10FFFF are no characters.
+        if ((n == 2 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+            (n == 3 && (c < 0x10000 || c > 0x10FFFF)))
+            return 0xFFFD;
+        return c;
+    }
+
+    static bool ascii_alnum(char c) {
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    }
+
+    /// Whether the run of non-ASCII bytes at `p` may hold part of a word operator() accepts
+    /// that starts no ASCII candidate of candidates(); it must never say no to a run that
+    /// holds such a word. A run is looked at only when it holds nothing but Han, kana and a
+    /// few punctuation marks, and is not joined to the text around it by "_" or by full-width
+    /// punctuation between ASCII letters or digits. Then:
+    ///  - every word of its stretch folds character by character, each of these characters to
+    ///    itself (they have a normalization boundary before them), and word break never puts
+    ///    one of them in a word with an ASCII character (Han and kana break from ASCII letters
+    ///    and digits; only "_" joins katakana to them), so a CJK word of the run is a piece of
+    ///    the run's text, less at most a final U+30FC;
+    ///  - a CJK word matches a query term when it equals it or holds it (then it holds the
+    ///    term's first character), or, both longer than one character, when the term holds it
+    ///    (then its first two characters are two adjacent characters of the term);
+    ///  - any other word that starts in the run matches only with the head (first three bytes,
+    ///    one character here) of a query word;
+    ///  - words that start with ASCII bytes are candidates of their own.
+    bool may_match_in_run(std::string_view text, std::size_t p) const {
+        if (every_run_ || (p > 0 && text[p - 1] == '_'))
+            return true;
+        std::size_t i = p;
+        char32_t previous = 0;
+        for (bool first = true; i < text.size() && static_cast<unsigned char>(text[i]) >= 0x80;
+             first = false) {
+            const char32_t c = decode(text, i);
+            switch (cjk_class(c)) {
+            case CjkClass::other:
+                return true;
+            case CjkClass::mid:
+                if (first && p > 0 && ascii_alnum(text[p - 1]))
+                    return true;
+                break;
+            case CjkClass::mark:
+                break;
+            case CjkClass::word:
+                if (std::binary_search(cjk_firsts_.begin(), cjk_firsts_.end(), c) ||
+                    (!first &&
+                     std::binary_search(cjk_pairs_.begin(), cjk_pairs_.end(), pair(previous, c))))
+                    return true;
+                break;
+            }
+            previous = c;
+        }
+        return i < text.size() && text[i] == '_';
+    }
+
     /// One bit per byte of a block: bytes that always join a word (ASCII letters, digits,
     /// "_"), bytes that start a query word (lower-cased), and non-ASCII bytes.
     struct Masks {
@@ -227,6 +367,9 @@ class Matcher {
     std::vector<std::uint32_t> heads_;       ///< sorted
     std::array<std::uint64_t, 64> filter_{}; ///< 4,096 bits: bucket(head) of each query word
     std::vector<unsigned char> first_bytes_; ///< of the query words' ASCII heads, | 0x20
+    std::vector<char32_t> cjk_firsts_;       ///< first characters of the query words, sorted
+    std::vector<std::uint64_t> cjk_pairs_;   ///< adjacent characters of the terms, sorted
+    bool every_run_ = false;                 ///< a query word is ill-formed: no filter
 };
 
 /// The words of a text, segmented a stretch between white space at a time, only where they are

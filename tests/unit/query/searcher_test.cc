@@ -252,6 +252,57 @@ TEST(Snippet, MarksWordsThatOnlyFoldToAQueryWord) {
               "We <mark>ＲＵＮ</mark> daily; a <mark>ﬁle</mark>, two <mark>ﬁles</mark>.");
 }
 
+// Japanese and Chinese stretches are segmented only where a word of theirs may match (snippet.cc,
+// may_match_in_run); each of these marks a word that a looser filter would have dropped.
+TEST(Snippet, MarksCjkWordsTheQueryWordHoldsOrThatHoldIt) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> none;
+    // The text's word 京都 is inside the query word; the query word's first character is not
+    // in the text.
+    const std::set<std::string> kyoto = {"東京都庁"};
+    EXPECT_EQ(make_snippet("春の海を見る。京都に行く。", {&kyoto, &none, "ja"}, analyzer),
+              "春の海を見る。<mark>京都</mark>に行く。");
+    // The query word is inside the text's word 富士山, whose first character is not the query
+    // word's; and it is well into a stretch that starts with other characters.
+    const std::set<std::string> fuji = {"士山"}, fuji2 = {"富士"};
+    EXPECT_EQ(make_snippet("春の海を見る。逆さ富士山が見える。", {&fuji, &none, "ja"}, analyzer),
+              "春の海を見る。逆さ<mark>富士山</mark>が見える。");
+    EXPECT_EQ(make_snippet("春の海を見る。逆さ富士山が見える。", {&fuji2, &none, "ja"}, analyzer),
+              "春の海を見る。逆さ<mark>富士山</mark>が見える。");
+    // A word of one character, only after the first characters of its stretch.
+    const std::set<std::string> mountain = {"山"};
+    EXPECT_EQ(make_snippet("春の山を歩く。", {&mountain, &none, "ja"}, analyzer),
+              "春の<mark>山</mark>を歩く。");
+    const std::set<std::string> package = {"パッケージ"};
+    EXPECT_EQ(make_snippet("これはパッケージです。", {&package, &none, "ja"}, analyzer),
+              "これは<mark>パッケージ</mark>です。");
+    // Chinese: the query word's first character only late in the stretch.
+    const std::set<std::string> system = {"系统"};
+    EXPECT_EQ(
+        make_snippet("这是一个很好的操作系统，我们都用它。", {&system, &none, "zh"}, analyzer),
+        "这是一个很好的操作<mark>系统</mark>，我们都用它。");
+}
+
+TEST(Snippet, MarksFullWidthAndMixedJapaneseAndEnglishWords) {
+    analyzers::Analyzer analyzer;
+    const std::set<std::string> none;
+    const std::set<std::string> latin = {"apt", "debian", "file"};
+    EXPECT_EQ(
+        make_snippet("ここではＡＰＴとＤｅｂｉａｎのﬁleを使う。", {&latin, &none, "ja"}, analyzer),
+        "ここでは<mark>ＡＰＴ</mark>と<mark>Ｄｅｂｉａｎ</mark>の<mark>ﬁle</mark>を使う。");
+    const std::set<std::string> mixed = {"debian", "apt", "パッケージ"};
+    EXPECT_EQ(make_snippet("Debianのパッケージ管理はaptで行う。", {&mixed, &none, "ja"}, analyzer),
+              "<mark>Debian</mark>の<mark>パッケージ</mark>管理は<mark>apt</mark>で行う。");
+    // A full-width comma joins two ASCII digits into one number, folded to "1,2".
+    const std::set<std::string> number = {"1,2"};
+    EXPECT_EQ(make_snippet("値は1，2です。", {&number, &none, "ja"}, analyzer),
+              "値は<mark>1，2</mark>です。");
+    // "_" joins katakana to ASCII letters: this CJK word holds the query word.
+    const std::set<std::string> abcd = {"abcd"};
+    EXPECT_EQ(make_snippet("見よ x_abcd_カタ", {&abcd, &none, "ja"}, analyzer),
+              "見よ <mark>x_abcd_カタ</mark>");
+}
+
 TEST(Snippet, MarksOnlyWholeWords) {
     analyzers::Analyzer analyzer;
     const std::set<std::string> terms = {"debian", "clock", "u.s.a", "fox"}, stems = {"fox"};
