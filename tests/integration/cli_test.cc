@@ -54,12 +54,13 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n"
-                       "{not json}\n"
-                       "\n"
-                       "{\"title\":\"no id\"}\n"
-                       "{\"id\":\"b\",\"title\":\"beta\",\"type\":\"podcast\"}\n"
-                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+    write("in.ndjson",
+          "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n"
+          "{not json}\n"
+          "\n"
+          "{\"title\":\"no id\"}\n"
+          "{\"id\":\"b\",\"title\":\"beta\",\"type\":\"podcast\",\"visibility\":\"public\"}\n"
+          "{\"id\":\"c\",\"title\":\"gamma\",\"visibility\":\"public\"}\n");
     const fs::path in = tmp.path() / "in.ndjson";
     const Outcome r = run({"index", "build", "--index", index(), in}, tmp.path());
     EXPECT_EQ(r.status, 3) << r.err; // done, but something was skipped
@@ -79,7 +80,7 @@ TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
 }
 
 TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -100,7 +101,8 @@ TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
 }
 
 TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
-    write("small.ndjson", "{\"id\":\"only\",\"title\":\"the one document\"}\n");
+    write("small.ndjson",
+          "{\"id\":\"only\",\"title\":\"the one document\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status,
         0);
@@ -109,7 +111,7 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
         for (int i = 0; i < 60000; ++i)
             big << "{\"id\":\"d" << i << "\",\"title\":\"document number " << i
                 << "\",\"body\":\"some words to index for document " << i
-                << " with a few more words so that it takes a while\"}\n";
+                << " with a few more words so that it takes a while\",\"visibility\":\"public\"}\n";
     }
     const fs::path current = fs::read_symlink(index() / "current");
     for (int delay_ms : {50, 300, 700}) {
@@ -133,10 +135,11 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
 }
 
 TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
-    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
-    write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\"}\n"
+    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n{\"id\":"
+                       "\"b\",\"title\":\"beta\",\"visibility\":\"public\"}\n");
+    write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\",\"visibility\":\"public\"}\n"
                        "{\"id\":\"b\",\"title\":\"beta\",\"visibility\":\"private\"}\n"
-                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+                       "{\"id\":\"c\",\"title\":\"gamma\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status,
         0);
@@ -152,7 +155,7 @@ TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
 }
 
 TEST_F(Cli, QueryErrorsAreClear) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -172,7 +175,7 @@ TEST_F(Cli, QueryErrorsAreClear) {
 }
 
 TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -196,7 +199,8 @@ TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
 }
 
 TEST_F(Cli, IndexDeleteWorksOnTheServersIndexFromTheConfigFile) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n{\"id\":"
+                       "\"b\",\"title\":\"beta\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);

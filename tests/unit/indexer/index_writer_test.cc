@@ -176,6 +176,7 @@ TEST(BuildIndex, NewVersionIsCompactedInPlace) {
         r.body = "word" + std::to_string(i % 97) + " shared text about item " + std::to_string(i) +
                  " and word" + std::to_string(i % 13);
         r.lang = "en";
+        r.visibility = "public";
         records.push_back(std::move(r));
     }
     TempDir tmp;
@@ -258,7 +259,7 @@ TEST(BuildIndex, BadLinesAreSkippedAndReported) {
     TempDir tmp;
     const fs::path file = tmp.path() / "input.ndjson";
     write_file(file, ndjson_line("g-1", "good one") + "{broken\n" + ndjson_line("g-2", "good two") +
-                         "{\"id\": \"g-3\", \"type\": \"podcast\"}\n");
+                         "{\"id\": \"g-3\", \"type\": \"podcast\", \"visibility\": \"public\"}\n");
     IndexOptions options;
     std::vector<SourceProblem> problems;
     options.on_problem = [&](const SourceProblem& p) { problems.push_back(p); };
@@ -306,6 +307,8 @@ TEST(BuildIndex, DuplicateIdsKeepTheLastRecord) {
     records[2].id = "dup";
     records[2].title = "beta uniquetwo shared";
     records[2].lang = "en";
+    for (Record& r : records)
+        r.visibility = "public";
     auto report = build_index(tmp.path(), records_source(records), {});
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ(report->documents, 2u);
@@ -521,7 +524,7 @@ std::string update_with_bad_line(int n) {
     std::string content = ndjson_line("a-001", "Zanzibar sunsets");
     for (int i = 2; i <= n; ++i)
         content += ndjson_line("n-" + std::to_string(i), "new record");
-    content += "{\"id\": \"bad\", \"tags\": \"not an array\"}\n";
+    content += "{\"id\": \"bad\", \"tags\": \"not an array\", \"visibility\": \"public\"}\n";
     content += ndjson_line("p-004", "gone", "x", ", \"visibility\": \"private\"");
     return content;
 }
@@ -786,6 +789,7 @@ TEST(Shards, BuildPutsEachDocumentInItsShardAndUpdatesAndDeletesFindIt) {
     Record replacement;
     replacement.id = "a-001";
     replacement.title = "Replaced";
+    replacement.visibility = "public";
     auto updated = update_index(dir, records_source({replacement}), IndexOptions{});
     ASSERT_TRUE(updated) << updated.error().message;
     EXPECT_EQ(updated->documents, kSamplePublic);
