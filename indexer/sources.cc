@@ -51,7 +51,8 @@ std::string trim(std::string s) {
 
 } // namespace
 
-std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
+std::variant<Record, std::string> parse_ndjson_record(std::string_view line,
+                                                      DefaultVisibility missing_visibility) {
     boost::system::error_code ec;
     const std::string repaired = repair_utf8(line);
     json::value value = json::parse(repaired, ec);
@@ -62,17 +63,36 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     const json::object& obj = value.get_object();
     Record r;
     std::string error;
-    std::string visibility;
-    if (!read_string(obj, "id", r.id, error, true) || !read_string(obj, "url", r.url, error) ||
-        !read_string(obj, "title", r.title, error) || !read_string(obj, "body", r.body, error) ||
-        !read_string(obj, "type", r.type, error) || !read_string(obj, "lang", r.lang, error) ||
-        !read_string(obj, "published", r.published, error) ||
-        !read_string(obj, "author", r.author, error) ||
-        !read_string(obj, "visibility", visibility, error))
+    if (!read_string(obj, "id", r.id, error, true))
         return error;
     r.id = trim(r.id);
     if (r.id.empty())
         return std::string("missing \"id\"");
+    // Visibility before anything else: a record that is not public takes its document out of
+    // the index whatever else is wrong with it, so none of its other fields is even read (a bad
+    // date must not keep the old public copy searchable). Only the exact string "public" is
+    // public; null, "", "Public", a number are not. A missing field takes the run's default.
+    const json::value* visibility = obj.if_contains("visibility");
+    if (!visibility) {
+        if (missing_visibility != DefaultVisibility::public_)
+            return r; // visibility left empty: not public, counted as missing
+        r.visibility = "public";
+    } else if (visibility->is_string() && visibility->get_string() == "public") {
+        r.visibility = "public";
+    } else {
+        // Kept as given, non-strings and "" as JSON, so that it never reads as missing.
+        if (visibility->is_string() && !visibility->get_string().empty())
+            r.visibility.assign(visibility->get_string().data(), visibility->get_string().size());
+        else
+            r.visibility = json::serialize(*visibility);
+        return r;
+    }
+    if (!read_string(obj, "url", r.url, error) || !read_string(obj, "title", r.title, error) ||
+        !read_string(obj, "body", r.body, error) || !read_string(obj, "type", r.type, error) ||
+        !read_string(obj, "lang", r.lang, error) ||
+        !read_string(obj, "published", r.published, error) ||
+        !read_string(obj, "author", r.author, error))
+        return error;
     if (r.type.empty())
         r.type = "article";
     if (!is_known_type(r.type))
@@ -85,8 +105,6 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     }
     if (!r.published.empty() && !parse_date(r.published))
         return "published \"" + r.published + "\" is not an ISO 8601 date";
-    if (!visibility.empty())
-        r.visibility = visibility;
     if (const json::value* tags = obj.if_contains("tags"); tags && !tags->is_null()) {
         if (!tags->is_array())
             return std::string("field \"tags\" must be an array of strings");
@@ -99,7 +117,9 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     return r;
 }
 
-NdjsonSource::NdjsonSource(fs::path path) : path_(std::move(path)), in_(path_, std::ios::binary) {
+NdjsonSource::NdjsonSource(fs::path path, DefaultVisibility missing_visibility)
+    : path_(std::move(path)), in_(path_, std::ios::binary),
+      missing_visibility_(missing_visibility) {
     std::error_code ec;
     total_ = fs::file_size(path_, ec);
     if (ec)
@@ -121,7 +141,7 @@ std::optional<SourceItem> NdjsonSource::next() {
             line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos)
             continue;
-        auto parsed = parse_ndjson_record(line);
+        auto parsed = parse_ndjson_record(line, missing_visibility_);
         if (auto* problem = std::get_if<std::string>(&parsed))
             return SourceProblem{path_.string() + ":" + std::to_string(line_no_),
                                  std::move(*problem)};
@@ -368,6 +388,7 @@ std::optional<SourceItem> HtmlFolderSource::next() {
     Record r;
     r.id = relative.generic_string();
     r.url = url_prefix_ + r.id;
+    r.visibility = "public";        // a folder of pages has no visibility field
     r.title = file.stem().string(); // until the page's own title is parsed
     r.lang = language_from_path(relative);
     r.html = std::move(bytes).str();
@@ -390,11 +411,11 @@ void complete_html_record(Record& r) {
         r.body = page.description + " " + r.body;
 }
 
-std::unique_ptr<Source> open_source(const fs::path& path) {
+std::unique_ptr<Source> open_source(const fs::path& path, DefaultVisibility missing_visibility) {
     std::error_code ec;
     if (fs::is_directory(path, ec))
         return std::make_unique<HtmlFolderSource>(path);
-    return std::make_unique<NdjsonSource>(path);
+    return std::make_unique<NdjsonSource>(path, missing_visibility);
 }
 
 } // namespace mixi::indexer

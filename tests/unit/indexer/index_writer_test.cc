@@ -23,10 +23,12 @@ namespace layout = mixi::layout;
 namespace schema = mixi::schema;
 using mixi::ErrorCode;
 using mixi::indexer::build_index;
+using mixi::indexer::DefaultVisibility;
 using mixi::indexer::delete_documents;
 using mixi::indexer::index_stats;
 using mixi::indexer::IndexOptions;
 using mixi::indexer::Record;
+using mixi::indexer::Source;
 using mixi::indexer::SourceProblem;
 using mixi::indexer::update_index;
 using mixi::testing::all_terms;
@@ -448,6 +450,76 @@ TEST(UpdateIndex, RecordTurningPrivateIsRemoved) {
     EXPECT_EQ(db.get_termfreq("bled"), 0u);
     EXPECT_EQ(spelling_frequency(db, "bled"), 0u);
     EXPECT_EQ(spelling_frequency(db, "minutes"), 3u); // p-004 had it, 4 -> 3
+}
+
+TEST(UpdateIndex, RecordTurningPrivateIsRemovedWhateverElseIsWrongWithIt) {
+    TempDir tmp;
+    const fs::path dir = tmp.path();
+    build_sample(dir);
+    const fs::path file = tmp.path() / "update.ndjson";
+    // Made private (or null) by an exporter that also wrote fields the parser rejects.
+    write_file(file, "{\"id\": \"p-004\", \"visibility\": \"private\", \"type\": \"podcast\", "
+                     "\"published\": \"last week\"}\n"
+                     "{\"id\": \"a-001\", \"visibility\": null, \"lang\": \"??\", "
+                     "\"title\": 5}\n"
+                     "{\"id\": \"a-002\", \"visibility\": \"Public\"}\n");
+    std::vector<SourceProblem> problems;
+    IndexOptions options;
+    options.stop_on_error = true; // none of them is a problem
+    options.on_problem = [&](const SourceProblem& p) { problems.push_back(p); };
+    auto report = update_index(dir, sources_of(file), options);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(problems.empty()) << problems.front().where << ": " << problems.front().reason;
+    EXPECT_EQ(report->skipped, 0u);
+    EXPECT_EQ(report->removed, 3u);
+    EXPECT_EQ(report->documents, kSamplePublic - 3);
+    const Xapian::Database db = open_current(dir);
+    for (const char* id : {"Qp-004", "Qa-001", "Qa-002"})
+        EXPECT_EQ(db.get_termfreq(id), 0u) << id;
+    EXPECT_EQ(db.get_termfreq("bled"), 0u);
+    EXPECT_EQ(spelling_frequency(db, "bled"), 0u);
+}
+
+TEST(UpdateIndex, RecordWithoutVisibilityIsRemovedByDefault) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    const fs::path file = tmp.path() / "update.ndjson";
+    write_file(file, "{\"id\": \"p-004\", \"title\": \"Morning fog over Lake Bled\"}\n");
+    auto report = update_index(tmp.path(), sources_of(file), {});
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->indexed, 0u);
+    EXPECT_EQ(report->removed, 1u);
+    const Xapian::Database db = open_current(tmp.path());
+    EXPECT_EQ(db.get_termfreq("Qp-004"), 0u);
+    EXPECT_EQ(db.get_termfreq("bled"), 0u);
+}
+
+TEST(UpdateIndex, MissingVisibilityIsCountedAndPublicOnlyWhenTheRunSaysSo) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    const fs::path file = tmp.path() / "update.ndjson";
+    write_file(file, "{\"id\": \"p-004\", \"title\": \"Zanzibar fog\"}\n"
+                     "{\"id\": \"n-1\", \"title\": \"Zanzibar news\"}\n"
+                     "{\"id\": \"n-2\", \"title\": \"Zanzibar\", \"visibility\": null}\n");
+    auto open = [&](DefaultVisibility missing) {
+        std::vector<std::unique_ptr<Source>> out;
+        out.push_back(mixi::indexer::open_source(file, missing));
+        return out;
+    };
+    auto as_public = update_index(tmp.path(), open(DefaultVisibility::public_), {});
+    ASSERT_TRUE(as_public) << as_public.error().message;
+    EXPECT_EQ(as_public->indexed, 2u);
+    EXPECT_EQ(as_public->hidden, 1u); // null is not missing: never public
+    EXPECT_EQ(as_public->no_visibility, 0u);
+    EXPECT_EQ(open_current(tmp.path()).get_termfreq("zanzibar"), 2u);
+
+    auto as_private = update_index(tmp.path(), open(DefaultVisibility::private_), {});
+    ASSERT_TRUE(as_private) << as_private.error().message;
+    EXPECT_EQ(as_private->indexed, 0u);
+    EXPECT_EQ(as_private->removed, 2u);
+    EXPECT_EQ(as_private->hidden, 1u);
+    EXPECT_EQ(as_private->no_visibility, 2u);
+    EXPECT_EQ(open_current(tmp.path()).get_termfreq("zanzibar"), 0u);
 }
 
 // An update that changes one record twice leaves only the last version's words.
