@@ -9,6 +9,7 @@
 #include <cstring>
 #include <gumbo.h>
 #include <sstream>
+#include <strings.h>
 #include <unordered_set>
 
 namespace mixi::indexer {
@@ -245,8 +246,32 @@ void separate(std::string& out) {
         out += ' ';
 }
 
+// Whether a robots directive list ("noindex, nofollow") forbids indexing: noindex or none.
+bool forbids_indexing(std::string_view directives) {
+    std::size_t i = 0;
+    while (i < directives.size()) {
+        const std::size_t end =
+            std::min(directives.find_first_of(", \t\r\n", i), directives.size());
+        const std::string_view word = directives.substr(i, end - i);
+        if ((word.size() == 7 && strncasecmp(word.data(), "noindex", 7) == 0) ||
+            (word.size() == 4 && strncasecmp(word.data(), "none", 4) == 0))
+            return true;
+        i = end + 1;
+    }
+    return false;
+}
+
 struct Walker {
     HtmlPage& page;
+
+    // <meta name="robots" content="noindex">, wherever it is (a page can have several).
+    void robots(const GumboElement& el) {
+        const GumboAttribute* name = gumbo_get_attribute(&el.attributes, "name");
+        const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
+        if (name && content && strcasecmp(name->value, "robots") == 0 &&
+            forbids_indexing(content->value))
+            page.noindex = true;
+    }
 
     void head(const GumboNode* node) {
         if (node->type != GUMBO_NODE_ELEMENT)
@@ -267,6 +292,7 @@ struct Walker {
             const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
             if (name && content && strcasecmp(name->value, "description") == 0)
                 append_text(page.description, content->value);
+            robots(el);
         }
         for (unsigned i = 0; i < el.children.length; ++i)
             head(static_cast<const GumboNode*>(el.children.data[i]));
@@ -288,6 +314,10 @@ struct Walker {
         const GumboElement& el = node->v.element;
         if (el.tag == GUMBO_TAG_HEAD) {
             head(node);
+            return;
+        }
+        if (el.tag == GUMBO_TAG_META) {
+            robots(el);
             return;
         }
         if (is_skipped(el))
@@ -325,6 +355,16 @@ std::string language_from_path(const fs::path& relative) {
             return lang;
     }
     return "";
+}
+
+// A dot-name anywhere in a page's relative path (".drafts/a.html", ".a.html"): not published.
+bool is_hidden(const fs::path& relative) {
+    for (const auto& part : relative) {
+        const std::string s = part.string();
+        if (s.size() > 1 && s[0] == '.' && s != "..")
+            return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -380,15 +420,19 @@ std::optional<SourceItem> HtmlFolderSource::next() {
     if (next_ >= files_.size())
         return std::nullopt;
     const fs::path& file = files_[next_++];
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream bytes;
-    if (!in || !(bytes << in.rdbuf()))
-        return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
     const fs::path relative = file.lexically_relative(root_);
     Record r;
     r.id = relative.generic_string();
     r.url = url_prefix_ + r.id;
-    r.visibility = "public";        // a folder of pages has no visibility field
+    if (is_hidden(relative)) {
+        r.visibility = "hidden"; // not read, not public: removed if an earlier run indexed it
+        return r;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream bytes;
+    if (!in || !(bytes << in.rdbuf()))
+        return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
+    r.visibility = "public";        // unless the page says robots noindex
     r.title = file.stem().string(); // until the page's own title is parsed
     r.lang = language_from_path(relative);
     r.html = std::move(bytes).str();
@@ -401,6 +445,11 @@ void complete_html_record(Record& r) {
     HtmlPage page = parse_html(r.html);
     r.html.clear();
     r.html.shrink_to_fit();
+    if (page.noindex) {
+        r.visibility = "noindex";
+        r.body.clear();
+        return;
+    }
     if (!page.title.empty())
         r.title = std::move(page.title);
     // <html lang> wins over a language folder in the path.

@@ -57,7 +57,10 @@ parse_ndjson_record(std::string_view line,
 /// Every *.html / *.htm file under a folder, in path order. The id is the path relative to the
 /// folder; the language comes from <html lang>, else from a language-named folder in the path
 /// ("ja/book/page.html"), else from the text's script. Pages are public (a folder of HTML has
-/// no visibility field, and the run's default does not apply).
+/// no visibility field, and the run's default does not apply), except: a page with
+/// `<meta name="robots" content="noindex">` (complete_html_record), and hidden ones, whose
+/// name or a folder of whose relative path starts with '.', which are yielded unread as not
+/// public, so that an update also removes one indexed before.
 class HtmlFolderSource final : public Source {
   public:
     explicit HtmlFolderSource(std::filesystem::path root, std::string url_prefix = "/");
@@ -80,10 +83,13 @@ struct HtmlPage {
     std::string description;
     std::string lang; ///< from <html lang>, as written
     std::string text;
+    /// `<meta name="robots">` says noindex (or none): the page must not be searchable.
+    bool noindex = false;
 };
 HtmlPage parse_html(std::string_view html);
 
-/// Fills title, body and language of a record whose `html` is set, and clears `html`.
+/// Fills title, body and language of a record whose `html` is set, and clears `html`. A page
+/// that says robots noindex becomes not public (visibility "noindex"), with no text.
 void complete_html_record(Record& record);
 
 /// Records already in memory (tests, evaluation): each is public only if its code set

@@ -224,6 +224,40 @@ TEST_F(Cli, MissingVisibilityIsPrivateUnlessTheRunSaysPublic) {
     EXPECT_NE(bad.err.find("private or public"), std::string::npos) << bad.err;
 }
 
+TEST_F(Cli, HtmlPagesWithRobotsNoindexOrHiddenNamesAreNotIndexed) {
+    const fs::path site = tmp.path() / "site";
+    fs::create_directories(site / "en");
+    fs::create_directories(site / ".hidden");
+    auto page = [&](const fs::path& name, const std::string& word, const std::string& head = "") {
+        write(name, "<html lang=\"en\"><head><title>" + word + " page</title>" + head +
+                        "</head><body><p>" + word + " text</p></body></html>");
+    };
+    page("site/en/open.html", "lanternword");
+    page("site/en/later.html", "zeppelinword");
+    page("site/en/never.html", "quokkaword",
+         "<meta name=\"robots\" content=\"noindex, nofollow\">");
+    page("site/.hidden/x.html", "heronword");
+    page("site/en/.x.html", "walrusword");
+    const Outcome b = run({"index", "build", "--index", index(), site}, tmp.path());
+    EXPECT_EQ(b.status, 0) << b.err;
+    EXPECT_EQ(doc_count(index()), 2u);
+    for (const char* word : {"quokkaword", "heronword", "walrusword"}) {
+        const Outcome q = run({"query", "--index", index(), word}, tmp.path());
+        EXPECT_NE(q.out.find("\"total\":0"), std::string::npos) << word << ": " << q.out;
+    }
+    const Outcome found = run({"query", "--index", index(), "zeppelinword"}, tmp.path());
+    EXPECT_NE(found.out.find("en/later.html"), std::string::npos) << found.out;
+
+    // The page gains a robots noindex: the update removes it.
+    page("site/en/later.html", "zeppelinword", "<meta name=\"robots\" content=\"noindex\">");
+    const Outcome u = run({"index", "update", "--index", index(), site}, tmp.path());
+    EXPECT_EQ(u.status, 0) << u.err;
+    EXPECT_NE(u.out.find("1 indexed, 1 removed"), std::string::npos) << u.out;
+    EXPECT_EQ(doc_count(index()), 1u);
+    const Outcome gone = run({"query", "--index", index(), "zeppelinword"}, tmp.path());
+    EXPECT_NE(gone.out.find("\"total\":0"), std::string::npos) << gone.out;
+}
+
 TEST_F(Cli, QueryErrorsAreClear) {
     write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(

@@ -522,6 +522,49 @@ TEST(UpdateIndex, MissingVisibilityIsCountedAndPublicOnlyWhenTheRunSaysSo) {
     EXPECT_EQ(open_current(tmp.path()).get_termfreq("zanzibar"), 0u);
 }
 
+TEST(UpdateIndex, HtmlPageThatSaysNoindexOrIsHiddenIsRemoved) {
+    TempDir tmp;
+    const fs::path site = tmp.path() / "site", dir = tmp.path() / "index";
+    fs::create_directories(site / "en");
+    auto page = [](const std::string& word, const std::string& head = "") {
+        return "<html lang=\"en\"><head><title>" + word + "</title>" + head + "</head><body><p>" +
+               word + " text</p></body></html>";
+    };
+    write_file(site / "en" / "open.html", page("lanternword"));
+    write_file(site / "en" / "later.html", page("zeppelinword"));
+    write_file(site / "en" / "never.html",
+               page("quokkaword", R"(<meta name="ROBOTS" content="noarchive, NOINDEX">)"));
+    write_file(site / "en" / ".hidden.html", page("heronword"));
+    fs::create_directories(site / ".drafts");
+    write_file(site / ".drafts" / "plan.html", page("walrusword"));
+    auto folder = [&] {
+        std::vector<std::unique_ptr<Source>> out;
+        out.push_back(mixi::indexer::open_source(site));
+        return out;
+    };
+    auto built = build_index(dir, folder(), {});
+    ASSERT_TRUE(built) << built.error().message;
+    EXPECT_EQ(built->documents, 2u);
+    EXPECT_EQ(built->skipped, 0u);
+    {
+        const Xapian::Database db = open_current(dir);
+        for (const char* word : {"quokkaword", "heronword", "walrusword"})
+            EXPECT_EQ(db.get_termfreq(word), 0u) << word;
+        EXPECT_EQ(db.get_termfreq("zeppelinword"), 1u);
+    }
+    // The page gains a robots noindex: the update takes it out.
+    write_file(site / "en" / "later.html",
+               page("zeppelinword", R"(<meta name="robots" content="noindex">)"));
+    auto updated = update_index(dir, folder(), {});
+    ASSERT_TRUE(updated) << updated.error().message;
+    EXPECT_EQ(updated->removed, 1u);
+    EXPECT_EQ(updated->documents, 1u);
+    const Xapian::Database db = open_current(dir);
+    EXPECT_EQ(db.get_termfreq("zeppelinword"), 0u);
+    EXPECT_EQ(spelling_frequency(db, "zeppelinword"), 0u);
+    EXPECT_EQ(db.get_termfreq("lanternword"), 1u);
+}
+
 // An update that changes one record twice leaves only the last version's words.
 TEST(UpdateIndex, SameIdTwiceInOneUpdate) {
     TempDir tmp;
