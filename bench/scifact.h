@@ -83,6 +83,7 @@ inline std::vector<indexer::Record> scifact_records(const std::filesystem::path&
         r.title = json_text(v.get_object(), "title");
         r.body = json_text(v.get_object(), "text");
         r.lang = "en";
+        r.visibility = "public"; // a public test collection
         out.push_back(std::move(r));
     });
     return out;

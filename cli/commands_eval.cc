@@ -129,6 +129,7 @@ int run_eval(const Args& args) {
         r.title = field(o, "title");
         r.body = field(o, "text");
         r.lang = "en";
+        r.visibility = "public"; // a public test collection
         ids.push_back(r.id);
         records.push_back(std::move(r));
     });

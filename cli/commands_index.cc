@@ -43,6 +43,7 @@ int print_help(const std::string& what, const po::options_description& opts) {
 int write_command(const std::string& sub, const Args& args) {
     std::string dir;
     std::vector<std::string> paths;
+    std::string default_visibility;
     indexer::IndexOptions options;
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help")("index", po::value(&dir)->default_value("index"),
@@ -52,7 +53,11 @@ int write_command(const std::string& sub, const Args& args) {
                                                "stop at the first bad record and change nothing")(
         "title-weight",
         po::value(&options.build.title_weight)->default_value(options.build.title_weight),
-        "how much a title word counts against a body word")("quiet,q", "no progress display");
+        "how much a title word counts against a body word")(
+        "default-visibility", po::value(&default_visibility)->default_value("private"),
+        "what an NDJSON record without a \"visibility\" field is: private (not indexed; "
+        "removed by an update) or public. HTML pages are public unless they say robots "
+        "noindex")("quiet,q", "no progress display");
     if (sub == "build")
         opts.add_options()("shards", po::value(&options.shards)->default_value(0),
                            "split the index into N shards by a hash of the id (N >= 2; "
@@ -67,13 +72,22 @@ int write_command(const std::string& sub, const Args& args) {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (vm.count("help"))
-        return print_help(sub + " [--index DIR] [--threads N] [--strict]" +
+        return print_help(sub +
+                              " [--index DIR] [--threads N] [--strict] "
+                              "[--default-visibility private|public]" +
                               (sub == "build" ? " [--shards N]" : "") + " SOURCE...",
                           opts);
     if (options.shards > 4096) {
         std::cerr << "mixi-search: --shards must be at most 4096\n";
         return exit_usage;
     }
+    if (default_visibility != "private" && default_visibility != "public") {
+        std::cerr << "mixi-search: --default-visibility must be private or public\n";
+        return exit_usage;
+    }
+    const auto missing_visibility = default_visibility == "public"
+                                        ? indexer::DefaultVisibility::public_
+                                        : indexer::DefaultVisibility::private_;
     if (paths.empty()) {
         std::cerr << "mixi-search: index " << sub << " needs at least one SOURCE "
                   << "(an NDJSON file or a folder of HTML pages)\n";
@@ -83,7 +97,7 @@ int write_command(const std::string& sub, const Args& args) {
         options.threads = std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::unique_ptr<indexer::Source>> sources;
     for (const auto& p : paths)
-        sources.push_back(indexer::open_source(p));
+        sources.push_back(indexer::open_source(p, missing_visibility));
     const bool tty = ::isatty(STDERR_FILENO) && !vm.count("quiet");
     options.on_problem = [&](const indexer::SourceProblem& p) {
         if (tty)
@@ -104,6 +118,12 @@ int write_command(const std::string& sub, const Args& args) {
               << report->hidden << " not public, " << report->skipped << " skipped; "
               << report->documents << " documents; " << report->seconds << " s, "
               << static_cast<long>(rate) << " docs/s\n";
+    if (report->no_visibility > 0)
+        std::cerr << "mixi-search: " << report->no_visibility
+                  << (report->no_visibility == 1 ? " record has" : " records have")
+                  << " no \"visibility\" and counted as private (not indexed, removed if "
+                     "indexed before); if a missing visibility means public in this data, run "
+                     "again with --default-visibility public\n";
     return report->skipped ? exit_partial : exit_ok;
 }
 

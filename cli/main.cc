@@ -16,6 +16,7 @@ usage: mixi-search <command> [options]
 commands:
   index build   --index DIR SOURCE...   full rebuild into a new version, then switch `current`
   index update  --index DIR SOURCE...   upsert / remove records in place
+                (both: --default-visibility public if records without "visibility" are public)
   index delete  [--index DIR] ID...     remove documents by id
   index stats   --index DIR             what the index holds
   query         [--index DIR] [options] QUERY...

@@ -253,7 +253,10 @@ class Pipeline {
                     return fail(ErrorCode::invalid_input, problem->where + ": " + problem->reason);
                 continue;
             }
-            out.push_back(std::move(std::get<Record>(*item)));
+            Record& record = std::get<Record>(*item);
+            if (record.visibility.empty())
+                ++report.no_visibility;
+            out.push_back(std::move(record));
             ++read_;
         }
         report_progress();

@@ -35,9 +35,12 @@ struct IndexOptions {
 };
 
 struct IndexReport {
-    std::uint64_t indexed = 0;   ///< public records written
-    std::uint64_t removed = 0;   ///< documents taken out (non-public records in an update)
-    std::uint64_t hidden = 0;    ///< non-public records not indexed
+    std::uint64_t indexed = 0; ///< public records written
+    std::uint64_t removed = 0; ///< documents taken out (non-public records in an update)
+    std::uint64_t hidden = 0;  ///< non-public records not indexed
+    /// Of the records above, those that had no visibility at all (not public by default:
+    /// the caller should say how to opt in).
+    std::uint64_t no_visibility = 0;
     std::uint64_t skipped = 0;   ///< problems reported and skipped
     std::uint64_t documents = 0; ///< documents in the index afterwards
     double seconds = 0;
@@ -52,7 +55,7 @@ Expected<IndexReport> build_index(const std::filesystem::path& dir,
                                   const IndexOptions& options);
 
 /// Upserts the public records of `sources` into the current version in place, and removes the
-/// documents of records that are no longer public.
+/// documents of records that are not public (Record::visibility anything but "public").
 Expected<IndexReport> update_index(const std::filesystem::path& dir,
                                    std::vector<std::unique_ptr<Source>> sources,
                                    const IndexOptions& options);

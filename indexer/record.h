@@ -16,16 +16,23 @@ struct Record {
     std::string published;        ///< ISO 8601 date or time as given; empty = unknown
     std::vector<std::string> tags;
     std::string author;
-    std::string visibility = "public"; ///< only "public" records are indexed
+    /// Only exactly "public" is indexed. Empty: the source gave none, which is not public
+    /// (a record built in code says "public" when it means it).
+    std::string visibility;
     /// A page still to be parsed: HtmlFolderSource only reads files, and the analysis
     /// threads parse them (complete_html_record), so parsing runs in parallel.
     std::string html;
 };
 
-/// Whether a record may be searched at all (docs/design.md: private content stays private).
+/// Whether a record may be searched at all (docs/privacy.md: private content stays private).
+/// Anything but exactly "public" (a missing value, "private", "Public", " public") is not.
 inline bool is_public(const Record& r) {
     return r.visibility == "public";
 }
+
+/// What a record without a `visibility` field is: private unless the run says otherwise
+/// (`--default-visibility public`). HTML pages have no such field; see HtmlFolderSource.
+enum class DefaultVisibility { private_, public_ };
 
 /// The content types the site has.
 bool is_known_type(const std::string& type);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <gumbo.h>
 #include <sstream>
+#include <strings.h>
 #include <unordered_set>
 
 namespace mixi::indexer {
@@ -51,7 +52,8 @@ std::string trim(std::string s) {
 
 } // namespace
 
-std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
+std::variant<Record, std::string> parse_ndjson_record(std::string_view line,
+                                                      DefaultVisibility missing_visibility) {
     boost::system::error_code ec;
     const std::string repaired = repair_utf8(line);
     json::value value = json::parse(repaired, ec);
@@ -62,17 +64,36 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     const json::object& obj = value.get_object();
     Record r;
     std::string error;
-    std::string visibility;
-    if (!read_string(obj, "id", r.id, error, true) || !read_string(obj, "url", r.url, error) ||
-        !read_string(obj, "title", r.title, error) || !read_string(obj, "body", r.body, error) ||
-        !read_string(obj, "type", r.type, error) || !read_string(obj, "lang", r.lang, error) ||
-        !read_string(obj, "published", r.published, error) ||
-        !read_string(obj, "author", r.author, error) ||
-        !read_string(obj, "visibility", visibility, error))
+    if (!read_string(obj, "id", r.id, error, true))
         return error;
     r.id = trim(r.id);
     if (r.id.empty())
         return std::string("missing \"id\"");
+    // Visibility before anything else: a record that is not public takes its document out of
+    // the index whatever else is wrong with it, so none of its other fields is even read (a bad
+    // date must not keep the old public copy searchable). Only the exact string "public" is
+    // public; null, "", "Public", a number are not. A missing field takes the run's default.
+    const json::value* visibility = obj.if_contains("visibility");
+    if (!visibility) {
+        if (missing_visibility != DefaultVisibility::public_)
+            return r; // visibility left empty: not public, counted as missing
+        r.visibility = "public";
+    } else if (visibility->is_string() && visibility->get_string() == "public") {
+        r.visibility = "public";
+    } else {
+        // Kept as given, non-strings and "" as JSON, so that it never reads as missing.
+        if (visibility->is_string() && !visibility->get_string().empty())
+            r.visibility.assign(visibility->get_string().data(), visibility->get_string().size());
+        else
+            r.visibility = json::serialize(*visibility);
+        return r;
+    }
+    if (!read_string(obj, "url", r.url, error) || !read_string(obj, "title", r.title, error) ||
+        !read_string(obj, "body", r.body, error) || !read_string(obj, "type", r.type, error) ||
+        !read_string(obj, "lang", r.lang, error) ||
+        !read_string(obj, "published", r.published, error) ||
+        !read_string(obj, "author", r.author, error))
+        return error;
     if (r.type.empty())
         r.type = "article";
     if (!is_known_type(r.type))
@@ -85,8 +106,6 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     }
     if (!r.published.empty() && !parse_date(r.published))
         return "published \"" + r.published + "\" is not an ISO 8601 date";
-    if (!visibility.empty())
-        r.visibility = visibility;
     if (const json::value* tags = obj.if_contains("tags"); tags && !tags->is_null()) {
         if (!tags->is_array())
             return std::string("field \"tags\" must be an array of strings");
@@ -99,7 +118,9 @@ std::variant<Record, std::string> parse_ndjson_record(std::string_view line) {
     return r;
 }
 
-NdjsonSource::NdjsonSource(fs::path path) : path_(std::move(path)), in_(path_, std::ios::binary) {
+NdjsonSource::NdjsonSource(fs::path path, DefaultVisibility missing_visibility)
+    : path_(std::move(path)), in_(path_, std::ios::binary),
+      missing_visibility_(missing_visibility) {
     std::error_code ec;
     total_ = fs::file_size(path_, ec);
     if (ec)
@@ -121,7 +142,7 @@ std::optional<SourceItem> NdjsonSource::next() {
             line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos)
             continue;
-        auto parsed = parse_ndjson_record(line);
+        auto parsed = parse_ndjson_record(line, missing_visibility_);
         if (auto* problem = std::get_if<std::string>(&parsed))
             return SourceProblem{path_.string() + ":" + std::to_string(line_no_),
                                  std::move(*problem)};
@@ -225,8 +246,32 @@ void separate(std::string& out) {
         out += ' ';
 }
 
+// Whether a robots directive list ("noindex, nofollow") forbids indexing: noindex or none.
+bool forbids_indexing(std::string_view directives) {
+    std::size_t i = 0;
+    while (i < directives.size()) {
+        const std::size_t end =
+            std::min(directives.find_first_of(", \t\r\n", i), directives.size());
+        const std::string_view word = directives.substr(i, end - i);
+        if ((word.size() == 7 && strncasecmp(word.data(), "noindex", 7) == 0) ||
+            (word.size() == 4 && strncasecmp(word.data(), "none", 4) == 0))
+            return true;
+        i = end + 1;
+    }
+    return false;
+}
+
 struct Walker {
     HtmlPage& page;
+
+    // <meta name="robots" content="noindex">, wherever it is (a page can have several).
+    void robots(const GumboElement& el) {
+        const GumboAttribute* name = gumbo_get_attribute(&el.attributes, "name");
+        const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
+        if (name && content && strcasecmp(name->value, "robots") == 0 &&
+            forbids_indexing(content->value))
+            page.noindex = true;
+    }
 
     void head(const GumboNode* node) {
         if (node->type != GUMBO_NODE_ELEMENT)
@@ -247,6 +292,7 @@ struct Walker {
             const GumboAttribute* content = gumbo_get_attribute(&el.attributes, "content");
             if (name && content && strcasecmp(name->value, "description") == 0)
                 append_text(page.description, content->value);
+            robots(el);
         }
         for (unsigned i = 0; i < el.children.length; ++i)
             head(static_cast<const GumboNode*>(el.children.data[i]));
@@ -268,6 +314,10 @@ struct Walker {
         const GumboElement& el = node->v.element;
         if (el.tag == GUMBO_TAG_HEAD) {
             head(node);
+            return;
+        }
+        if (el.tag == GUMBO_TAG_META) {
+            robots(el);
             return;
         }
         if (is_skipped(el))
@@ -305,6 +355,16 @@ std::string language_from_path(const fs::path& relative) {
             return lang;
     }
     return "";
+}
+
+// A dot-name anywhere in a page's relative path (".drafts/a.html", ".a.html"): not published.
+bool is_hidden(const fs::path& relative) {
+    for (const auto& part : relative) {
+        const std::string s = part.string();
+        if (s.size() > 1 && s[0] == '.' && s != "..")
+            return true;
+    }
+    return false;
 }
 
 } // namespace
@@ -360,14 +420,19 @@ std::optional<SourceItem> HtmlFolderSource::next() {
     if (next_ >= files_.size())
         return std::nullopt;
     const fs::path& file = files_[next_++];
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream bytes;
-    if (!in || !(bytes << in.rdbuf()))
-        return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
     const fs::path relative = file.lexically_relative(root_);
     Record r;
     r.id = relative.generic_string();
     r.url = url_prefix_ + r.id;
+    if (is_hidden(relative)) {
+        r.visibility = "hidden"; // not read, not public: removed if an earlier run indexed it
+        return r;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream bytes;
+    if (!in || !(bytes << in.rdbuf()))
+        return SourceProblem{file.string(), std::string("cannot read: ") + std::strerror(errno)};
+    r.visibility = "public";        // unless the page says robots noindex
     r.title = file.stem().string(); // until the page's own title is parsed
     r.lang = language_from_path(relative);
     r.html = std::move(bytes).str();
@@ -380,6 +445,11 @@ void complete_html_record(Record& r) {
     HtmlPage page = parse_html(r.html);
     r.html.clear();
     r.html.shrink_to_fit();
+    if (page.noindex) {
+        r.visibility = "noindex";
+        r.body.clear();
+        return;
+    }
     if (!page.title.empty())
         r.title = std::move(page.title);
     // <html lang> wins over a language folder in the path.
@@ -390,11 +460,11 @@ void complete_html_record(Record& r) {
         r.body = page.description + " " + r.body;
 }
 
-std::unique_ptr<Source> open_source(const fs::path& path) {
+std::unique_ptr<Source> open_source(const fs::path& path, DefaultVisibility missing_visibility) {
     std::error_code ec;
     if (fs::is_directory(path, ec))
         return std::make_unique<HtmlFolderSource>(path);
-    return std::make_unique<NdjsonSource>(path);
+    return std::make_unique<NdjsonSource>(path, missing_visibility);
 }
 
 } // namespace mixi::indexer

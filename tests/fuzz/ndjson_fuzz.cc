@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             line.remove_suffix(1);
         if (line.find_first_not_of(" \t") == std::string_view::npos)
             continue;
-        auto parsed = indexer::parse_ndjson_record(line);
+        // Records without a visibility are public here, so that they reach the builder.
+        auto parsed = indexer::parse_ndjson_record(line, indexer::DefaultVisibility::public_);
         auto* record = std::get_if<indexer::Record>(&parsed);
         if (!record)
             continue;
@@ -28,8 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const std::string* s : {&record->id, &record->url, &record->title, &record->body,
                                      &record->lang, &record->author})
             fuzz::check(is_valid_utf8(*s), "a record field is not valid UTF-8");
-        if (!indexer::is_public(*record))
+        if (!indexer::is_public(*record)) {
+            // A record that is not public is a removal: nothing but its id is read.
+            fuzz::check(record->title.empty() && record->body.empty() && record->url.empty(),
+                        "a record that is not public kept its content");
             continue;
+        }
         const auto prepared = builder.build(*record);
         fuzz::check(!prepared.id_term.empty(), "a document without an id term");
         fuzz::check(is_valid_utf8(schema::unpack_stored(prepared.document.get_data())),

@@ -54,12 +54,13 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n"
-                       "{not json}\n"
-                       "\n"
-                       "{\"title\":\"no id\"}\n"
-                       "{\"id\":\"b\",\"title\":\"beta\",\"type\":\"podcast\"}\n"
-                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+    write("in.ndjson",
+          "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n"
+          "{not json}\n"
+          "\n"
+          "{\"title\":\"no id\"}\n"
+          "{\"id\":\"b\",\"title\":\"beta\",\"type\":\"podcast\",\"visibility\":\"public\"}\n"
+          "{\"id\":\"c\",\"title\":\"gamma\",\"visibility\":\"public\"}\n");
     const fs::path in = tmp.path() / "in.ndjson";
     const Outcome r = run({"index", "build", "--index", index(), in}, tmp.path());
     EXPECT_EQ(r.status, 3) << r.err; // done, but something was skipped
@@ -79,7 +80,7 @@ TEST_F(Cli, BuildReportsBadLinesWithFileAndLineAndKeepsGoing) {
 }
 
 TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -100,7 +101,8 @@ TEST_F(Cli, SecondWriterGetsIndexIsLocked) {
 }
 
 TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
-    write("small.ndjson", "{\"id\":\"only\",\"title\":\"the one document\"}\n");
+    write("small.ndjson",
+          "{\"id\":\"only\",\"title\":\"the one document\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "small.ndjson"}, tmp.path()).status,
         0);
@@ -109,7 +111,7 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
         for (int i = 0; i < 60000; ++i)
             big << "{\"id\":\"d" << i << "\",\"title\":\"document number " << i
                 << "\",\"body\":\"some words to index for document " << i
-                << " with a few more words so that it takes a while\"}\n";
+                << " with a few more words so that it takes a while\",\"visibility\":\"public\"}\n";
     }
     const fs::path current = fs::read_symlink(index() / "current");
     for (int delay_ms : {50, 300, 700}) {
@@ -133,10 +135,11 @@ TEST_F(Cli, KilledBuildLeavesCurrentAtTheLastCompleteVersion) {
 }
 
 TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
-    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
-    write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\"}\n"
+    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n{\"id\":"
+                       "\"b\",\"title\":\"beta\",\"visibility\":\"public\"}\n");
+    write("v2.ndjson", "{\"id\":\"a\",\"title\":\"alpha renamed\",\"visibility\":\"public\"}\n"
                        "{\"id\":\"b\",\"title\":\"beta\",\"visibility\":\"private\"}\n"
-                       "{\"id\":\"c\",\"title\":\"gamma\"}\n");
+                       "{\"id\":\"c\",\"title\":\"gamma\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status,
         0);
@@ -151,8 +154,112 @@ TEST_F(Cli, UpdateUpsertsAndRemovesRecordsThatTurnPrivate) {
     EXPECT_NE(renamed.out.find("\"id\":\"a\""), std::string::npos) << renamed.out;
 }
 
+// docs/privacy.md, "private content stays private": however a record stops being public, its
+// document and snippets leave the index, whatever else is wrong with the record.
+TEST_F(Cli, RecordTurnedPrivateWithBadFieldsIsRemoved) {
+    write("v1.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"body\":\"the lanternword festival\","
+                       "\"visibility\":\"public\"}\n"
+                       "{\"id\":\"b\",\"title\":\"beta\",\"body\":\"a zeppelinword harbour\","
+                       "\"visibility\":\"public\"}\n");
+    // Private with an unknown type and a bad date; null with a bad language.
+    write("v2.ndjson", "{\"id\":\"a\",\"visibility\":\"private\",\"type\":\"podcast\","
+                       "\"published\":\"someday\",\"body\":\"the lanternword festival\"}\n"
+                       "{\"id\":\"b\",\"visibility\":null,\"lang\":\"??\"}\n");
+    ASSERT_EQ(
+        run({"index", "build", "--index", index(), tmp.path() / "v1.ndjson"}, tmp.path()).status,
+        0);
+    const Outcome before = run({"query", "--index", index(), "lanternword"}, tmp.path());
+    ASSERT_NE(before.out.find("<mark>lanternword</mark>"), std::string::npos) << before.out;
+
+    const Outcome r =
+        run({"index", "update", "--index", index(), tmp.path() / "v2.ndjson"}, tmp.path());
+    EXPECT_EQ(r.status, 0) << r.err; // nothing skipped
+    EXPECT_NE(r.out.find("0 indexed, 2 removed, 0 not public, 0 skipped"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(doc_count(index()), 0u);
+    for (const char* word : {"lanternword", "zeppelinword", "alpha", "beta"}) {
+        const Outcome q = run({"query", "--index", index(), word}, tmp.path());
+        EXPECT_NE(q.out.find("\"total\":0"), std::string::npos) << word << ": " << q.out;
+        EXPECT_EQ(q.out.find("lanternword"), std::string::npos) << word << ": " << q.out;
+    }
+    // --strict has nothing to stop at either.
+    const Outcome strict = run(
+        {"index", "build", "--strict", "--index", index(), tmp.path() / "v2.ndjson"}, tmp.path());
+    EXPECT_EQ(strict.status, 0) << strict.err;
+    EXPECT_NE(strict.out.find("0 indexed, 0 removed, 2 not public"), std::string::npos)
+        << strict.out;
+}
+
+TEST_F(Cli, MissingVisibilityIsPrivateUnlessTheRunSaysPublic) {
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"body\":\"cormorantword\"}\n"
+                       "{\"id\":\"b\",\"title\":\"beta\"}\n");
+    const fs::path in = tmp.path() / "in.ndjson";
+    const Outcome b = run({"index", "build", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(b.status, 0) << b.err;
+    EXPECT_NE(b.out.find("0 indexed, 0 removed, 2 not public, 0 skipped"), std::string::npos)
+        << b.out;
+    // Said once, with the count and the way to opt in.
+    EXPECT_NE(b.err.find("2 records have no \"visibility\""), std::string::npos) << b.err;
+    EXPECT_NE(b.err.find("--default-visibility public"), std::string::npos) << b.err;
+    EXPECT_EQ(b.err.find("no \"visibility\""), b.err.rfind("no \"visibility\"")) << b.err;
+    EXPECT_EQ(doc_count(index()), 0u);
+
+    const Outcome opted = run(
+        {"index", "build", "--default-visibility", "public", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(opted.status, 0) << opted.err;
+    EXPECT_EQ(opted.err.find("visibility"), std::string::npos) << opted.err;
+    EXPECT_EQ(doc_count(index()), 2u);
+    const Outcome q = run({"query", "--index", index(), "cormorantword"}, tmp.path());
+    EXPECT_NE(q.out.find("\"id\":\"a\""), std::string::npos) << q.out;
+
+    // An update without the flag takes them out again.
+    const Outcome u = run({"index", "update", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(u.status, 0) << u.err;
+    EXPECT_NE(u.out.find("0 indexed, 2 removed"), std::string::npos) << u.out;
+    EXPECT_EQ(doc_count(index()), 0u);
+
+    const Outcome bad = run(
+        {"index", "build", "--default-visibility", "Public", "--index", index(), in}, tmp.path());
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("private or public"), std::string::npos) << bad.err;
+}
+
+TEST_F(Cli, HtmlPagesWithRobotsNoindexOrHiddenNamesAreNotIndexed) {
+    const fs::path site = tmp.path() / "site";
+    fs::create_directories(site / "en");
+    fs::create_directories(site / ".hidden");
+    auto page = [&](const fs::path& name, const std::string& word, const std::string& head = "") {
+        write(name, "<html lang=\"en\"><head><title>" + word + " page</title>" + head +
+                        "</head><body><p>" + word + " text</p></body></html>");
+    };
+    page("site/en/open.html", "lanternword");
+    page("site/en/later.html", "zeppelinword");
+    page("site/en/never.html", "quokkaword",
+         "<meta name=\"robots\" content=\"noindex, nofollow\">");
+    page("site/.hidden/x.html", "heronword");
+    page("site/en/.x.html", "walrusword");
+    const Outcome b = run({"index", "build", "--index", index(), site}, tmp.path());
+    EXPECT_EQ(b.status, 0) << b.err;
+    EXPECT_EQ(doc_count(index()), 2u);
+    for (const char* word : {"quokkaword", "heronword", "walrusword"}) {
+        const Outcome q = run({"query", "--index", index(), word}, tmp.path());
+        EXPECT_NE(q.out.find("\"total\":0"), std::string::npos) << word << ": " << q.out;
+    }
+    const Outcome found = run({"query", "--index", index(), "zeppelinword"}, tmp.path());
+    EXPECT_NE(found.out.find("en/later.html"), std::string::npos) << found.out;
+
+    // The page gains a robots noindex: the update removes it.
+    page("site/en/later.html", "zeppelinword", "<meta name=\"robots\" content=\"noindex\">");
+    const Outcome u = run({"index", "update", "--index", index(), site}, tmp.path());
+    EXPECT_EQ(u.status, 0) << u.err;
+    EXPECT_NE(u.out.find("1 indexed, 1 removed"), std::string::npos) << u.out;
+    EXPECT_EQ(doc_count(index()), 1u);
+    const Outcome gone = run({"query", "--index", index(), "zeppelinword"}, tmp.path());
+    EXPECT_NE(gone.out.find("\"total\":0"), std::string::npos) << gone.out;
+}
+
 TEST_F(Cli, QueryErrorsAreClear) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -172,7 +279,7 @@ TEST_F(Cli, QueryErrorsAreClear) {
 }
 
 TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);
@@ -196,7 +303,8 @@ TEST_F(Cli, QueryTakesItsIndexAndLimitsFromTheConfigFile) {
 }
 
 TEST_F(Cli, IndexDeleteWorksOnTheServersIndexFromTheConfigFile) {
-    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\"}\n{\"id\":\"b\",\"title\":\"beta\"}\n");
+    write("in.ndjson", "{\"id\":\"a\",\"title\":\"alpha\",\"visibility\":\"public\"}\n{\"id\":"
+                       "\"b\",\"title\":\"beta\",\"visibility\":\"public\"}\n");
     ASSERT_EQ(
         run({"index", "build", "--index", index(), tmp.path() / "in.ndjson"}, tmp.path()).status,
         0);

@@ -29,7 +29,8 @@ const std::string gb_client = "81.2.69.142"; // GB
 std::string record(const std::string& id, const std::string& title, const std::string& body) {
     return "{\"id\":\"" + id + "\",\"url\":\"https://example.social/t/" + id + "\",\"title\":\"" +
            title + "\",\"body\":\"" + body +
-           "\",\"type\":\"article\",\"lang\":\"en\",\"published\":\"2025-05-01\"}\n";
+           "\",\"type\":\"article\",\"lang\":\"en\",\"published\":\"2025-05-01\","
+           "\"visibility\":\"public\"}\n";
 }
 
 std::vector<std::string> hit_ids(const json::value& v) {

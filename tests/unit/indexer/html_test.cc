@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include <gtest/gtest.h>
+#include <map>
 #include <string>
 #include <variant>
 
@@ -211,6 +212,69 @@ TEST(HtmlFolderSource, MissingFolderIsAProblem) {
     ASSERT_TRUE(std::holds_alternative<SourceProblem>(*first));
     EXPECT_EQ(std::get<SourceProblem>(*first).where, (tmp.path() / "nope").string());
     EXPECT_FALSE(source.next().has_value());
+}
+
+// A page as the analysis threads complete it: public unless it says robots noindex.
+Record completed(const std::string& html) {
+    Record r;
+    r.id = "page.html";
+    r.visibility = "public"; // as HtmlFolderSource sets it
+    r.html = html;
+    mixi::indexer::complete_html_record(r);
+    return r;
+}
+
+TEST(CompleteHtmlRecord, RobotsNoindexMakesThePageNotPublic) {
+    for (const char* meta : {R"(<meta name="robots" content="noindex">)",
+                             R"(<META NAME="Robots" CONTENT="NoIndex, nofollow">)",
+                             R"(<meta name="robots" content="nofollow,noindex">)",
+                             R"(<meta name="robots" content="none">)"}) {
+        const Record r = completed(std::string("<html><head><title>Secret plans</title>") + meta +
+                                   "</head><body><p>zeppelinword</p></body></html>");
+        EXPECT_FALSE(mixi::indexer::is_public(r)) << meta;
+        EXPECT_FALSE(has(r.body, "zeppelinword")) << meta;
+    }
+    // Also where the parser leaves it in the body.
+    EXPECT_FALSE(mixi::indexer::is_public(
+        completed(R"(<p>text</p><div><meta name="robots" content="noindex"></div>)")));
+    // Other robots directives, and other meta names, leave the page public.
+    for (const char* meta : {R"(<meta name="robots" content="nofollow">)",
+                             R"(<meta name="robots" content="index, follow, noarchive">)",
+                             R"(<meta name="googlebot" content="noindex">)",
+                             R"(<meta name="description" content="noindex">)",
+                             R"(<meta name="robots" content="noindexed">)"}) {
+        const Record r = completed(std::string("<html><head>") + meta +
+                                   "</head><body><p>zeppelinword</p></body></html>");
+        EXPECT_TRUE(mixi::indexer::is_public(r)) << meta;
+        EXPECT_TRUE(has(r.body, "zeppelinword")) << meta;
+    }
+}
+
+TEST(HtmlFolderSource, HiddenFilesAndFoldersAreNotPublic) {
+    TempDir tmp;
+    std::filesystem::create_directories(tmp.path() / ".drafts");
+    std::filesystem::create_directories(tmp.path() / "en" / ".git" / "x");
+    write_file(tmp.path() / ".drafts" / "plan.html", "<p>draftword</p>");
+    write_file(tmp.path() / "en" / ".git" / "x" / "index.html", "<p>gitword</p>");
+    write_file(tmp.path() / "en" / ".notes.html", "<p>noteword</p>");
+    write_file(tmp.path() / "en" / "page.html", "<p>publicword</p>");
+    HtmlFolderSource source(tmp.path());
+    std::map<std::string, Record> records;
+    while (auto item = source.next()) {
+        ASSERT_TRUE(std::holds_alternative<Record>(*item));
+        Record r = std::get<Record>(std::move(*item));
+        mixi::indexer::complete_html_record(r);
+        records[r.id] = std::move(r);
+    }
+    ASSERT_EQ(records.size(), 4u);
+    EXPECT_TRUE(mixi::indexer::is_public(records["en/page.html"]));
+    EXPECT_TRUE(has(records["en/page.html"].body, "publicword"));
+    for (const char* id : {".drafts/plan.html", "en/.git/x/index.html", "en/.notes.html"}) {
+        // Yielded, so that an update removes a copy indexed before, but not public and unread.
+        ASSERT_TRUE(records.contains(id)) << id;
+        EXPECT_FALSE(mixi::indexer::is_public(records[id])) << id;
+        EXPECT_EQ(records[id].body, "") << id;
+    }
 }
 
 TEST(OpenSource, DirectoryIsHtmlFolder) {

@@ -23,10 +23,12 @@ namespace layout = mixi::layout;
 namespace schema = mixi::schema;
 using mixi::ErrorCode;
 using mixi::indexer::build_index;
+using mixi::indexer::DefaultVisibility;
 using mixi::indexer::delete_documents;
 using mixi::indexer::index_stats;
 using mixi::indexer::IndexOptions;
 using mixi::indexer::Record;
+using mixi::indexer::Source;
 using mixi::indexer::SourceProblem;
 using mixi::indexer::update_index;
 using mixi::testing::all_terms;
@@ -176,6 +178,7 @@ TEST(BuildIndex, NewVersionIsCompactedInPlace) {
         r.body = "word" + std::to_string(i % 97) + " shared text about item " + std::to_string(i) +
                  " and word" + std::to_string(i % 13);
         r.lang = "en";
+        r.visibility = "public";
         records.push_back(std::move(r));
     }
     TempDir tmp;
@@ -258,7 +261,7 @@ TEST(BuildIndex, BadLinesAreSkippedAndReported) {
     TempDir tmp;
     const fs::path file = tmp.path() / "input.ndjson";
     write_file(file, ndjson_line("g-1", "good one") + "{broken\n" + ndjson_line("g-2", "good two") +
-                         "{\"id\": \"g-3\", \"type\": \"podcast\"}\n");
+                         "{\"id\": \"g-3\", \"type\": \"podcast\", \"visibility\": \"public\"}\n");
     IndexOptions options;
     std::vector<SourceProblem> problems;
     options.on_problem = [&](const SourceProblem& p) { problems.push_back(p); };
@@ -306,6 +309,8 @@ TEST(BuildIndex, DuplicateIdsKeepTheLastRecord) {
     records[2].id = "dup";
     records[2].title = "beta uniquetwo shared";
     records[2].lang = "en";
+    for (Record& r : records)
+        r.visibility = "public";
     auto report = build_index(tmp.path(), records_source(records), {});
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ(report->documents, 2u);
@@ -447,6 +452,119 @@ TEST(UpdateIndex, RecordTurningPrivateIsRemoved) {
     EXPECT_EQ(spelling_frequency(db, "minutes"), 3u); // p-004 had it, 4 -> 3
 }
 
+TEST(UpdateIndex, RecordTurningPrivateIsRemovedWhateverElseIsWrongWithIt) {
+    TempDir tmp;
+    const fs::path dir = tmp.path();
+    build_sample(dir);
+    const fs::path file = tmp.path() / "update.ndjson";
+    // Made private (or null) by an exporter that also wrote fields the parser rejects.
+    write_file(file, "{\"id\": \"p-004\", \"visibility\": \"private\", \"type\": \"podcast\", "
+                     "\"published\": \"last week\"}\n"
+                     "{\"id\": \"a-001\", \"visibility\": null, \"lang\": \"??\", "
+                     "\"title\": 5}\n"
+                     "{\"id\": \"a-002\", \"visibility\": \"Public\"}\n");
+    std::vector<SourceProblem> problems;
+    IndexOptions options;
+    options.stop_on_error = true; // none of them is a problem
+    options.on_problem = [&](const SourceProblem& p) { problems.push_back(p); };
+    auto report = update_index(dir, sources_of(file), options);
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_TRUE(problems.empty()) << problems.front().where << ": " << problems.front().reason;
+    EXPECT_EQ(report->skipped, 0u);
+    EXPECT_EQ(report->removed, 3u);
+    EXPECT_EQ(report->documents, kSamplePublic - 3);
+    const Xapian::Database db = open_current(dir);
+    for (const char* id : {"Qp-004", "Qa-001", "Qa-002"})
+        EXPECT_EQ(db.get_termfreq(id), 0u) << id;
+    EXPECT_EQ(db.get_termfreq("bled"), 0u);
+    EXPECT_EQ(spelling_frequency(db, "bled"), 0u);
+}
+
+TEST(UpdateIndex, RecordWithoutVisibilityIsRemovedByDefault) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    const fs::path file = tmp.path() / "update.ndjson";
+    write_file(file, "{\"id\": \"p-004\", \"title\": \"Morning fog over Lake Bled\"}\n");
+    auto report = update_index(tmp.path(), sources_of(file), {});
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->indexed, 0u);
+    EXPECT_EQ(report->removed, 1u);
+    const Xapian::Database db = open_current(tmp.path());
+    EXPECT_EQ(db.get_termfreq("Qp-004"), 0u);
+    EXPECT_EQ(db.get_termfreq("bled"), 0u);
+}
+
+TEST(UpdateIndex, MissingVisibilityIsCountedAndPublicOnlyWhenTheRunSaysSo) {
+    TempDir tmp;
+    build_sample(tmp.path());
+    const fs::path file = tmp.path() / "update.ndjson";
+    write_file(file, "{\"id\": \"p-004\", \"title\": \"Zanzibar fog\"}\n"
+                     "{\"id\": \"n-1\", \"title\": \"Zanzibar news\"}\n"
+                     "{\"id\": \"n-2\", \"title\": \"Zanzibar\", \"visibility\": null}\n");
+    auto open = [&](DefaultVisibility missing) {
+        std::vector<std::unique_ptr<Source>> out;
+        out.push_back(mixi::indexer::open_source(file, missing));
+        return out;
+    };
+    auto as_public = update_index(tmp.path(), open(DefaultVisibility::public_), {});
+    ASSERT_TRUE(as_public) << as_public.error().message;
+    EXPECT_EQ(as_public->indexed, 2u);
+    EXPECT_EQ(as_public->hidden, 1u); // null is not missing: never public
+    EXPECT_EQ(as_public->no_visibility, 0u);
+    EXPECT_EQ(open_current(tmp.path()).get_termfreq("zanzibar"), 2u);
+
+    auto as_private = update_index(tmp.path(), open(DefaultVisibility::private_), {});
+    ASSERT_TRUE(as_private) << as_private.error().message;
+    EXPECT_EQ(as_private->indexed, 0u);
+    EXPECT_EQ(as_private->removed, 2u);
+    EXPECT_EQ(as_private->hidden, 1u);
+    EXPECT_EQ(as_private->no_visibility, 2u);
+    EXPECT_EQ(open_current(tmp.path()).get_termfreq("zanzibar"), 0u);
+}
+
+TEST(UpdateIndex, HtmlPageThatSaysNoindexOrIsHiddenIsRemoved) {
+    TempDir tmp;
+    const fs::path site = tmp.path() / "site", dir = tmp.path() / "index";
+    fs::create_directories(site / "en");
+    auto page = [](const std::string& word, const std::string& head = "") {
+        return "<html lang=\"en\"><head><title>" + word + "</title>" + head + "</head><body><p>" +
+               word + " text</p></body></html>";
+    };
+    write_file(site / "en" / "open.html", page("lanternword"));
+    write_file(site / "en" / "later.html", page("zeppelinword"));
+    write_file(site / "en" / "never.html",
+               page("quokkaword", R"(<meta name="ROBOTS" content="noarchive, NOINDEX">)"));
+    write_file(site / "en" / ".hidden.html", page("heronword"));
+    fs::create_directories(site / ".drafts");
+    write_file(site / ".drafts" / "plan.html", page("walrusword"));
+    auto folder = [&] {
+        std::vector<std::unique_ptr<Source>> out;
+        out.push_back(mixi::indexer::open_source(site));
+        return out;
+    };
+    auto built = build_index(dir, folder(), {});
+    ASSERT_TRUE(built) << built.error().message;
+    EXPECT_EQ(built->documents, 2u);
+    EXPECT_EQ(built->skipped, 0u);
+    {
+        const Xapian::Database db = open_current(dir);
+        for (const char* word : {"quokkaword", "heronword", "walrusword"})
+            EXPECT_EQ(db.get_termfreq(word), 0u) << word;
+        EXPECT_EQ(db.get_termfreq("zeppelinword"), 1u);
+    }
+    // The page gains a robots noindex: the update takes it out.
+    write_file(site / "en" / "later.html",
+               page("zeppelinword", R"(<meta name="robots" content="noindex">)"));
+    auto updated = update_index(dir, folder(), {});
+    ASSERT_TRUE(updated) << updated.error().message;
+    EXPECT_EQ(updated->removed, 1u);
+    EXPECT_EQ(updated->documents, 1u);
+    const Xapian::Database db = open_current(dir);
+    EXPECT_EQ(db.get_termfreq("zeppelinword"), 0u);
+    EXPECT_EQ(spelling_frequency(db, "zeppelinword"), 0u);
+    EXPECT_EQ(db.get_termfreq("lanternword"), 1u);
+}
+
 // An update that changes one record twice leaves only the last version's words.
 TEST(UpdateIndex, SameIdTwiceInOneUpdate) {
     TempDir tmp;
@@ -521,7 +639,7 @@ std::string update_with_bad_line(int n) {
     std::string content = ndjson_line("a-001", "Zanzibar sunsets");
     for (int i = 2; i <= n; ++i)
         content += ndjson_line("n-" + std::to_string(i), "new record");
-    content += "{\"id\": \"bad\", \"tags\": \"not an array\"}\n";
+    content += "{\"id\": \"bad\", \"tags\": \"not an array\", \"visibility\": \"public\"}\n";
     content += ndjson_line("p-004", "gone", "x", ", \"visibility\": \"private\"");
     return content;
 }
@@ -786,6 +904,7 @@ TEST(Shards, BuildPutsEachDocumentInItsShardAndUpdatesAndDeletesFindIt) {
     Record replacement;
     replacement.id = "a-001";
     replacement.title = "Replaced";
+    replacement.visibility = "public";
     auto updated = update_index(dir, records_source({replacement}), IndexOptions{});
     ASSERT_TRUE(updated) << updated.error().message;
     EXPECT_EQ(updated->documents, kSamplePublic);

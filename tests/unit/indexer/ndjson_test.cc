@@ -9,6 +9,7 @@
 
 namespace {
 
+using mixi::indexer::DefaultVisibility;
 using mixi::indexer::NdjsonSource;
 using mixi::indexer::parse_ndjson_record;
 using mixi::indexer::Record;
@@ -17,8 +18,11 @@ using mixi::indexer::SourceProblem;
 using mixi::testing::TempDir;
 using mixi::testing::write_file;
 
-Record expect_record(std::string_view line) {
-    auto parsed = parse_ndjson_record(line);
+// Most tests check the fields of public records: these helpers read a record without a
+// visibility as public, as `--default-visibility public` does.
+Record expect_record(std::string_view line,
+                     DefaultVisibility missing = DefaultVisibility::public_) {
+    auto parsed = parse_ndjson_record(line, missing);
     if (auto* error = std::get_if<std::string>(&parsed)) {
         ADD_FAILURE() << "rejected: " << *error << "\n  line: " << line;
         return {};
@@ -26,8 +30,9 @@ Record expect_record(std::string_view line) {
     return std::get<Record>(std::move(parsed));
 }
 
-std::string expect_error(std::string_view line) {
-    auto parsed = parse_ndjson_record(line);
+std::string expect_error(std::string_view line,
+                         DefaultVisibility missing = DefaultVisibility::public_) {
+    auto parsed = parse_ndjson_record(line, missing);
     if (std::holds_alternative<Record>(parsed)) {
         ADD_FAILURE() << "accepted: " << line;
         return {};
@@ -64,9 +69,9 @@ TEST(ParseNdjsonRecord, Defaults) {
     EXPECT_EQ(r.published, "");
     EXPECT_TRUE(r.tags.empty());
 
-    // null counts as absent; an empty type means article.
+    // null counts as absent (but not for visibility); an empty type means article.
     const Record n = expect_record(
-        R"({"id": "x-2", "title": null, "tags": null, "type": "", "visibility": null})");
+        R"({"id": "x-2", "title": null, "tags": null, "type": "", "visibility": "public"})");
     EXPECT_EQ(n.type, "article");
     EXPECT_EQ(n.title, "");
     EXPECT_EQ(n.visibility, "public");
@@ -105,7 +110,62 @@ TEST(ParseNdjsonRecord, FieldsOfWrongType) {
     EXPECT_NE(expect_error(R"({"id": "a", "body": {"x": 1}})").find("body"), std::string::npos);
     EXPECT_NE(expect_error(R"({"id": "a", "url": 5})").find("url"), std::string::npos);
     EXPECT_NE(expect_error(R"({"id": "a", "author": ["x"]})").find("author"), std::string::npos);
-    EXPECT_NE(expect_error(R"({"id": "a", "visibility": false})").find("visibility"),
+    // A visibility of the wrong type is not public (a removal), not an error: see below.
+    EXPECT_FALSE(mixi::indexer::is_public(expect_record(R"({"id": "a", "visibility": false})")));
+}
+
+TEST(ParseNdjsonRecord, VisibilityIsReadFirstAndAnythingButPublicIsARemoval) {
+    // Every field but the id is bad: a record that is not public still comes out, with its id
+    // only, so that `index update` takes its old public copy out of the index.
+    const std::string bad_fields = R"("title": 5, "body": ["x"], "type": "podcast", )"
+                                   R"("lang": "??", "published": "yesterday", "tags": "t")";
+    for (const char* visibility :
+         {R"("private")", R"("friends")", R"("Public")", R"(" public")", R"("")", "null", "0",
+          "false", R"({"v": "public"})", R"(["public"])"}) {
+        for (const auto missing : {DefaultVisibility::private_, DefaultVisibility::public_}) {
+            const std::string line = std::string(R"({"id": " a-1 ", "visibility": )") + visibility +
+                                     ", " + bad_fields + "}";
+            auto parsed = parse_ndjson_record(line, missing);
+            ASSERT_TRUE(std::holds_alternative<Record>(parsed))
+                << line << ": " << std::get<std::string>(parsed);
+            const Record& r = std::get<Record>(parsed);
+            EXPECT_EQ(r.id, "a-1") << line;
+            EXPECT_FALSE(mixi::indexer::is_public(r)) << line;
+            EXPECT_FALSE(r.visibility.empty()) << line << ": given, so not counted as missing";
+            EXPECT_EQ(r.title, "") << line;
+            EXPECT_EQ(r.body, "") << line;
+        }
+    }
+    // The one-argument form too (what the fuzz target and older callers use).
+    auto parsed = parse_ndjson_record(R"({"id": "b", "visibility": null, "type": "podcast"})");
+    ASSERT_TRUE(std::holds_alternative<Record>(parsed));
+    EXPECT_FALSE(mixi::indexer::is_public(std::get<Record>(parsed)));
+    // Without a usable id nothing can be removed: still a problem.
+    EXPECT_NE(expect_error(R"({"visibility": "private"})").find("id"), std::string::npos);
+    // Exactly "public" is public, and then the other fields must be right.
+    EXPECT_NE(
+        expect_error(R"({"id": "c", "visibility": "public", "type": "podcast"})").find("podcast"),
+        std::string::npos);
+}
+
+TEST(ParseNdjsonRecord, MissingVisibilityIsPrivateUnlessTheRunSaysPublic) {
+    // By default a record without a visibility is not public, whatever its other fields.
+    for (const char* line : {R"({"id": "m-1", "title": "kept out"})",
+                             R"({"id": "m-2", "type": "podcast", "published": "soon"})"}) {
+        auto parsed = parse_ndjson_record(line);
+        ASSERT_TRUE(std::holds_alternative<Record>(parsed)) << line;
+        const Record& r = std::get<Record>(parsed);
+        EXPECT_FALSE(mixi::indexer::is_public(r)) << line;
+        EXPECT_EQ(r.visibility, "") << line << ": counted as missing";
+        EXPECT_EQ(r.title, "") << line;
+    }
+    // With the default public, it is public and its fields are checked.
+    const Record r =
+        expect_record(R"({"id": "m-1", "title": "let in"})", DefaultVisibility::public_);
+    EXPECT_TRUE(mixi::indexer::is_public(r));
+    EXPECT_EQ(r.title, "let in");
+    EXPECT_NE(expect_error(R"({"id": "m-2", "type": "podcast"})", DefaultVisibility::public_)
+                  .find("podcast"),
               std::string::npos);
 }
 
@@ -203,7 +263,7 @@ TEST(NdjsonSource, GoodAndBadLinesWithLineNumbers) {
                                 "{\"id\": \"d\", \"type\": \"podcast\"}\n"  // 8 unknown type
                                 "{\"id\": \"e\", \"title\": \"Last\"}"; // 9 good, no final newline
     write_file(path, content);
-    NdjsonSource source(path);
+    NdjsonSource source(path, DefaultVisibility::public_); // field checks apply to public ones
     EXPECT_EQ(source.total(), content.size());
     const auto items = drain(source);
     ASSERT_EQ(items.size(), 6u);
@@ -271,6 +331,23 @@ TEST(NdjsonSource, SampleFile) {
     EXPECT_EQ(std::get<Record>(items.front()).id, "a-001");
     EXPECT_EQ(std::get<Record>(items.back()).id, "c-010");
     EXPECT_EQ(source.done(), source.total());
+}
+
+TEST(NdjsonSource, RecordsWithoutVisibilityAreNotPublicUnlessTheDefaultIsPublic) {
+    TempDir tmp;
+    const auto path = tmp.path() / "in.ndjson";
+    write_file(path, "{\"id\": \"a\", \"title\": \"no visibility\"}\n"
+                     "{\"id\": \"b\", \"visibility\": null}\n"
+                     "{\"id\": \"c\", \"visibility\": \"public\"}\n");
+    for (const auto missing : {DefaultVisibility::private_, DefaultVisibility::public_}) {
+        std::vector<std::string> public_ids;
+        for (const auto& item : drain(*mixi::indexer::open_source(path, missing)))
+            if (const auto* r = std::get_if<Record>(&item); r && mixi::indexer::is_public(*r))
+                public_ids.push_back(r->id);
+        EXPECT_EQ(public_ids, missing == DefaultVisibility::public_
+                                  ? (std::vector<std::string>{"a", "c"})
+                                  : (std::vector<std::string>{"c"}));
+    }
 }
 
 TEST(OpenSource, FileIsNdjson) {

@@ -61,12 +61,14 @@ records_source(std::vector<indexer::Record> records) {
     return out;
 }
 
-/// One NDJSON line for a simple public English record.
+/// One NDJSON line for a simple public English record (`extra` may set another visibility).
 inline std::string ndjson_line(const std::string& id, const std::string& title,
                                const std::string& body = "plain body text",
                                const std::string& extra = "") {
+    const bool visibility = extra.find("\"visibility\"") != std::string::npos;
     return "{\"id\": \"" + id + "\", \"title\": \"" + title + "\", \"body\": \"" + body +
-           "\", \"type\": \"article\", \"lang\": \"en\"" + extra + "}\n";
+           "\", \"type\": \"article\", \"lang\": \"en\"" +
+           (visibility ? "" : ", \"visibility\": \"public\"") + extra + "}\n";
 }
 
 /// Opens what `current` points at.

@@ -21,7 +21,7 @@ constexpr std::int64_t today = 20'000;
 
 std::string article(const std::string& id, const std::string& title, const std::string& body) {
     return "{\"id\": \"" + id + "\", \"title\": \"" + title + "\", \"body\": \"" + body +
-           "\", \"type\": \"article\", \"lang\": \"en\"}\n";
+           "\", \"type\": \"article\", \"lang\": \"en\", \"visibility\": \"public\"}\n";
 }
 
 /// An index of two English articles: "kept" (lantern festival) and "gone" (zeppelin harbour).

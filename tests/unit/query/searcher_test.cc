@@ -401,6 +401,7 @@ TEST(Searcher, ReopenSeesANewVersion) {
         indexer::Record r;
         r.id = std::move(id);
         r.title = std::move(title);
+        r.visibility = "public";
         return r;
     };
     build({record("one", "first version")});
@@ -422,6 +423,7 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
         r.title = "note " + id;
         r.lang = std::move(lang);
         r.body = std::move(body);
+        r.visibility = "public";
         return r;
     };
     const std::vector<indexer::Record> english = {
@@ -518,6 +520,7 @@ TEST(Searcher, AnUpdateThatAddsAVariantBringsTheExactFormBack) {
         r.title = "note " + id;
         r.lang = "en";
         r.body = std::move(body);
+        r.visibility = "public";
         return r;
     };
     auto sources_of = [](std::vector<indexer::Record> records) {
@@ -582,6 +585,7 @@ TEST(Searcher, HitsOfAnIndexWithAStoredFieldsDictionaryShowTheirFields) {
         r.lang = "en";
         r.body = "Field notes " + std::to_string(i * 7919) + " on the heron " +
                  std::to_string(i % 29) + " seen near the river mouth.";
+        r.visibility = "public";
         records.push_back(std::move(r));
     }
     testing::TempDir dir;
