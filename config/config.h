@@ -92,6 +92,9 @@ struct Config {
     /// Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDR
     /// networks); from anyone else those headers are ignored.
     std::vector<std::string> trusted_proxies;
+    /// The one header those proxies write and the server reads: "x-forwarded-for" or
+    /// "forwarded" (RFC 7239). The other is ignored, whoever sends it.
+    std::string forwarded_header = "x-forwarded-for";
     std::filesystem::path data_dir = "var"; ///< analytics.sqlite (view counts) lives here
     bool access_log = true;
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index

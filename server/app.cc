@@ -41,6 +41,8 @@ App::App(ServerConfig config, Metrics& metrics) : App(std::move(config), metrics
 
 App::App(ServerConfig config, Metrics& metrics, std::vector<Route> routes)
     : config_(std::move(config)), metrics_(metrics), routes_(std::move(routes)),
+      forwarded_header_(forwarded_header_named(config_.forwarded_header)
+                            .value_or(ForwardedHeader::x_forwarded_for)),
       limiter_(config_.limits.rate_per_second, config_.limits.rate_burst) {}
 
 App::~App() {
@@ -239,8 +241,7 @@ void App::decorate(const Request& request, Response& res) const {
 }
 
 boost::asio::ip::address App::client_of(const Context& ctx) const {
-    return client_address(ctx.peer, ctx.request["X-Forwarded-For"],
-                          ctx.request[http::field::forwarded], services_.trusted_proxies);
+    return client_address(ctx.peer, ctx.request, forwarded_header_, services_.trusted_proxies);
 }
 
 std::string App::region_of(const Context& ctx) const {
