@@ -181,6 +181,9 @@ const std::vector<Setting>& settings() {
         number<std::size_t>(
             "limits.max_connections", [](auto& c) -> auto& { return c.limits.max_connections; }),
         number<std::size_t>(
+            "limits.connections_per_client",
+            [](auto& c) -> auto& { return c.limits.connections_per_client; }),
+        number<std::size_t>(
             "limits.requests_per_connection",
             [](auto& c) -> auto& { return c.limits.requests_per_connection; }),
         millis(

@@ -17,13 +17,16 @@
 namespace mixi::config {
 
 struct Limits {
-    std::size_t header_bytes = 8 * 1024;                 ///< request line + headers (431 beyond)
-    std::size_t body_bytes = 64 * 1024;                  ///< request body (413 beyond)
-    std::size_t target_bytes = 4 * 1024;                 ///< request target (414 beyond)
-    std::size_t query_bytes = 1024;                      ///< decoded q parameter (414 beyond)
-    std::chrono::milliseconds read_timeout{10'000};      ///< to read one whole request
-    std::chrono::milliseconds idle_timeout{30'000};      ///< keep-alive wait for the next request
-    std::size_t max_connections = 1024;                  ///< more are answered 503 and closed
+    std::size_t header_bytes = 8 * 1024;            ///< request line + headers (431 beyond)
+    std::size_t body_bytes = 64 * 1024;             ///< request body (413 beyond)
+    std::size_t target_bytes = 4 * 1024;            ///< request target (414 beyond)
+    std::size_t query_bytes = 1024;                 ///< decoded q parameter (414 beyond)
+    std::chrono::milliseconds read_timeout{10'000}; ///< to read one whole request
+    std::chrono::milliseconds idle_timeout{30'000}; ///< keep-alive wait for the next request
+    std::size_t max_connections = 1024;             ///< more are answered 503 and closed
+    /// Open connections from one client (the TCP peer: an IPv4 address or an IPv6 /64) that is
+    /// not a trusted proxy; more are answered 503 and closed. 0: no cap.
+    std::size_t connections_per_client = 64;
     std::size_t requests_per_connection = 1000;          ///< the last with Connection: close
     std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
     /// Requests per second per client address on the public routes (0: no limit), and the

@@ -309,10 +309,11 @@ App::Routed App::route(const Request& request, std::string& route_name,
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
         match_path(r.path, path, &params.values); // "{id}" segments, after the checks above
-        // The public API is rate-limited per client (monitoring and the admin API are not).
+        // The public API is rate-limited per client, an IPv6 client by its /64 (monitoring and
+        // the admin API are not).
         if (r.path.starts_with("/v1/") && !r.path.starts_with("/v1/admin/"))
             if (auto wait =
-                    limiter_.take(client_of(Context{request, params, *this, peer}).to_string())) {
+                    limiter_.take(client_key(client_of(Context{request, params, *this, peer})))) {
                 auto res = error(request, ApiError::rate_limited);
                 res.set(http::field::retry_after, std::to_string(*wait));
                 return refuse(std::move(res));

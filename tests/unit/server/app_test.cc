@@ -264,6 +264,30 @@ TEST_F(AppTest, AdminRoutesAreRefusedWithoutConfiguredKeys) {
     expect_error(get("/v1/admin/reports/popular", "Bearer " + admin_key), 403, "admin_disabled");
 }
 
+TEST_F(AppTest, RateLimitCountsAnIPv6ClientByItsSlash64) {
+    ServerConfig config = config_in(data_.path());
+    config.limits.rate_per_second = 0.001; // no refill during the test
+    config.limits.rate_burst = 2;
+    start(std::move(config));
+    auto search_from = [&](const std::string& peer) {
+        std::string route;
+        return app_
+            ->handle(Request{http::verb::get, "/v1/search?q=photo", 11}, route,
+                     boost::asio::ip::make_address(peer))
+            .result_int();
+    };
+    // A client rotating through the addresses of its /64 is one client.
+    EXPECT_EQ(search_from("2001:db8:1:2::1"), 200u);
+    EXPECT_EQ(search_from("2001:db8:1:2::2"), 200u);
+    EXPECT_EQ(search_from("2001:db8:1:2:ffff:ffff:ffff:ffff"), 429u);
+    // The next /64 is another client; an IPv4 address is one client of its own.
+    EXPECT_EQ(search_from("2001:db8:1:3::1"), 200u);
+    EXPECT_EQ(search_from("192.0.2.1"), 200u);
+    EXPECT_EQ(search_from("192.0.2.1"), 200u);
+    EXPECT_EQ(search_from("::ffff:192.0.2.1"), 429u);
+    EXPECT_EQ(search_from("192.0.2.2"), 200u);
+}
+
 TEST_F(AppTest, PrivacyDescribesWhatIsKept) {
     const Response res = get("/v1/privacy");
     ASSERT_EQ(res.result_int(), 200u) << res.body();
