@@ -9,8 +9,8 @@
 # What one run does:
 #   1. builds an index of the sample site (data/site and data/sample.ndjson) in a work folder and
 #      starts `mixi-search serve` on 127.0.0.1 with its default limits (max_connections 1024,
-#      read_timeout_ms 10000, one I/O thread per core), except the per-address rate limit,
-#      which is off: every client here is 127.0.0.1;
+#      read_timeout_ms 10000, one I/O thread per core), except the per-client rate limit and
+#      connection cap, which are off: every client here is 127.0.0.1;
 #   2. baseline: the normal client alone, wrk -t1 -c1 on /v1/search (a list of sample queries)
 #      for DURATION seconds: p50, p99, errors;
 #   3. idle: the same normal client while $FLOOD_CONNS (1000) other connections are open, each
@@ -90,7 +90,7 @@ for q in photography "hiking alps" camera travel ramen tokyo debian "package man
     printf '/v1/search?q=%s\n' "$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$q")"
 done >"$work/paths.txt"
 
-sets=(--set limits.rate_per_second=0 --set server.access_log=false
+sets=(--set limits.rate_per_second=0 --set limits.connections_per_client=0 --set server.access_log=false
     --set limits.requests_per_connection=1000000000)
 [[ -z $read_timeout ]] || sets+=(--set "limits.read_timeout_ms=$read_timeout")
 start_serve "$work" --index "$work/index" --data "$work/var" "${sets[@]}"

@@ -207,7 +207,7 @@ start_nginx() {
 start_mixi() {
     start_serve "$work" --index "$index" --data "$work/var" --set server.threads=1 \
         --set server.access_log=false --set "limits.requests_per_connection=$keepalive" \
-        --set limits.rate_per_second=0
+        --set limits.rate_per_second=0 --set limits.connections_per_client=0
     [[ $(http_status "$mixi_url/healthz") == 200 ]] || die "$mixi_url/healthz does not answer 200"
 }
 

@@ -141,6 +141,14 @@ const std::vector<Setting>& settings() {
             "server.cors_origins", [](auto& c) -> auto& { return c.cors_origins; }),
         list(
             "server.trusted_proxies", [](auto& c) -> auto& { return c.trusted_proxies; }),
+        {"server.forwarded_header",
+         [](Config& c, const std::string& v) {
+             if (v != "x-forwarded-for" && v != "forwarded")
+                 return false;
+             c.forwarded_header = v;
+             return true;
+         },
+         [](const Config& c) { return quoted(c.forwarded_header); }},
         path(
             "server.data_dir", [](auto& c) -> auto& { return c.data_dir; }),
         boolean(
@@ -172,6 +180,9 @@ const std::vector<Setting>& settings() {
             "limits.idle_timeout_ms", [](auto& c) -> auto& { return c.limits.idle_timeout; }),
         number<std::size_t>(
             "limits.max_connections", [](auto& c) -> auto& { return c.limits.max_connections; }),
+        number<std::size_t>(
+            "limits.connections_per_client",
+            [](auto& c) -> auto& { return c.limits.connections_per_client; }),
         number<std::size_t>(
             "limits.requests_per_connection",
             [](auto& c) -> auto& { return c.limits.requests_per_connection; }),

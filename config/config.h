@@ -17,13 +17,16 @@
 namespace mixi::config {
 
 struct Limits {
-    std::size_t header_bytes = 8 * 1024;                 ///< request line + headers (431 beyond)
-    std::size_t body_bytes = 64 * 1024;                  ///< request body (413 beyond)
-    std::size_t target_bytes = 4 * 1024;                 ///< request target (414 beyond)
-    std::size_t query_bytes = 1024;                      ///< decoded q parameter (414 beyond)
-    std::chrono::milliseconds read_timeout{10'000};      ///< to read one whole request
-    std::chrono::milliseconds idle_timeout{30'000};      ///< keep-alive wait for the next request
-    std::size_t max_connections = 1024;                  ///< more are answered 503 and closed
+    std::size_t header_bytes = 8 * 1024;            ///< request line + headers (431 beyond)
+    std::size_t body_bytes = 64 * 1024;             ///< request body (413 beyond)
+    std::size_t target_bytes = 4 * 1024;            ///< request target (414 beyond)
+    std::size_t query_bytes = 1024;                 ///< decoded q parameter (414 beyond)
+    std::chrono::milliseconds read_timeout{10'000}; ///< to read one whole request
+    std::chrono::milliseconds idle_timeout{30'000}; ///< keep-alive wait for the next request
+    std::size_t max_connections = 1024;             ///< more are answered 503 and closed
+    /// Open connections from one client (the TCP peer: an IPv4 address or an IPv6 /64) that is
+    /// not a trusted proxy; more are answered 503 and closed. 0: no cap.
+    std::size_t connections_per_client = 64;
     std::size_t requests_per_connection = 1000;          ///< the last with Connection: close
     std::chrono::milliseconds shutdown_deadline{10'000}; ///< to finish in-flight requests
     /// Requests per second per client address on the public routes (0: no limit), and the
@@ -92,6 +95,9 @@ struct Config {
     /// Proxies whose X-Forwarded-For / Forwarded headers name the client (addresses or CIDR
     /// networks); from anyone else those headers are ignored.
     std::vector<std::string> trusted_proxies;
+    /// The one header those proxies write and the server reads: "x-forwarded-for" or
+    /// "forwarded" (RFC 7239). The other is ignored, whoever sends it.
+    std::string forwarded_header = "x-forwarded-for";
     std::filesystem::path data_dir = "var"; ///< analytics.sqlite (view counts) lives here
     bool access_log = true;
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index

@@ -60,7 +60,7 @@ cat <<EOF2
    Regions: the demo uses MaxMind's *test* GeoIP database (data/geoip/), which knows only a few
    test networks, so a browser on 127.0.0.1 has no region (ZZ) and gets no regional boost. The
    demo trusts 127.0.0.1 as a proxy, so curl can speak for a test address of Japan:
-     curl -H 'X-Forwarded-For: 2001:218::1' '$URL/v1/search?q=%E5%AF%8C%E5%A3%AB%E5%B1%B1&explain=1'   # 富士山 from JP
+     curl -H 'X-Forwarded-For: 2001:218::1' '$URL/v1/search?q=%E5%AF%8C%E5%A3%AB%E5%B1%B1'   # 富士山 from JP
      curl '$URL/v1/suggest?q=pho'
      curl -X POST -H 'Content-Type: text/plain' -d '{"id":"a-001"}' '$URL/v1/views'   # a page view
      curl '$URL/opensearch.xml'   # lets a browser add this search

@@ -41,6 +41,8 @@ App::App(ServerConfig config, Metrics& metrics) : App(std::move(config), metrics
 
 App::App(ServerConfig config, Metrics& metrics, std::vector<Route> routes)
     : config_(std::move(config)), metrics_(metrics), routes_(std::move(routes)),
+      forwarded_header_(forwarded_header_named(config_.forwarded_header)
+                            .value_or(ForwardedHeader::x_forwarded_for)),
       limiter_(config_.limits.rate_per_second, config_.limits.rate_burst) {}
 
 App::~App() {
@@ -239,8 +241,7 @@ void App::decorate(const Request& request, Response& res) const {
 }
 
 boost::asio::ip::address App::client_of(const Context& ctx) const {
-    return client_address(ctx.peer, ctx.request["X-Forwarded-For"],
-                          ctx.request[http::field::forwarded], services_.trusted_proxies);
+    return client_address(ctx.peer, ctx.request, forwarded_header_, services_.trusted_proxies);
 }
 
 std::string App::region_of(const Context& ctx) const {
@@ -308,10 +309,11 @@ App::Routed App::route(const Request& request, std::string& route_name,
             params.values.emplace(p.key, p.has_value ? p.value : "");
         }
         match_path(r.path, path, &params.values); // "{id}" segments, after the checks above
-        // The public API is rate-limited per client (monitoring and the admin API are not).
+        // The public API is rate-limited per client, an IPv6 client by its /64 (monitoring and
+        // the admin API are not).
         if (r.path.starts_with("/v1/") && !r.path.starts_with("/v1/admin/"))
             if (auto wait =
-                    limiter_.take(client_of(Context{request, params, *this, peer}).to_string())) {
+                    limiter_.take(client_key(client_of(Context{request, params, *this, peer})))) {
                 auto res = error(request, ApiError::rate_limited);
                 res.set(http::field::retry_after, std::to_string(*wait));
                 return refuse(std::move(res));

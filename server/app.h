@@ -104,8 +104,9 @@ class App {
 
     void attach(Services services) { services_ = std::move(services); }
     const Services& services() const { return services_; }
-    /// The client of a request: the peer, or the client a trusted proxy names. For the region
-    /// lookup and the daily searcher key only; never stored.
+    /// The client of a request: the peer, or the client a trusted proxy names in the header of
+    /// server.forwarded_header (client_address). For the region lookup, the rate limit and the
+    /// daily searcher key only; never stored.
     boost::asio::ip::address client_of(const Context& ctx) const;
     std::string region_of(const Context& ctx) const;
 
@@ -154,6 +155,7 @@ class App {
     std::vector<Route> routes_;
     Services services_;
     std::atomic<std::uint64_t> index_changes_{0};
+    ForwardedHeader forwarded_header_; ///< server.forwarded_header (validated by the config)
     RateLimiter limiter_;
     boost::asio::thread_pool blocking_{2}; ///< for Work::blocking routes; last, stopped first
 };

@@ -1,6 +1,7 @@
 #include "server/client_address.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 
@@ -24,23 +25,45 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-/// An address as headers write it: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1",
-/// "[2001:db8::1]:443", optionally double-quoted (Forwarded).
+bool is_port(std::string_view s) {
+    if (s.starts_with('_')) // an obfuscated port (RFC 7239 section 6.3)
+        return s.size() > 1 && std::all_of(s.begin() + 1, s.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                          c == '-';
+               });
+    return !s.empty() && s.size() <= 5 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// An address as the forwarding headers write it: "1.2.3.4", "1.2.3.4:5678", "2001:db8::1",
+/// "[2001:db8::1]", "[2001:db8::1]:443", optionally double-quoted (Forwarded). Anything else
+/// ("unknown", "_hidden", a host name, a bad port) is nullopt.
 std::optional<ip::address> header_address(std::string_view s) {
     s = trim(s);
-    if (s.size() >= 2 && s.front() == '"' && s.back() == '"')
+    if (s.starts_with('"') || s.ends_with('"')) {
+        if (s.size() < 2 || !s.starts_with('"') || !s.ends_with('"'))
+            return std::nullopt;
         s = s.substr(1, s.size() - 2);
+    }
+    std::string_view host = s;
     if (s.starts_with('[')) {
         const auto close = s.find(']');
         if (close == std::string_view::npos)
             return std::nullopt;
-        s = s.substr(1, close - 1);
+        host = s.substr(1, close - 1);
+        const auto rest = s.substr(close + 1);
+        if (!rest.empty() && !(rest.starts_with(':') && is_port(rest.substr(1))))
+            return std::nullopt;
     } else if (std::count(s.begin(), s.end(), ':') == 1) {
-        s = s.substr(0, s.find(':')); // IPv4 with a port
+        host = s.substr(0, s.find(':')); // IPv4 with a port
+        if (!is_port(s.substr(host.size() + 1)))
+            return std::nullopt;
     }
+    if (host.empty() || host.find('%') != std::string_view::npos) // no zone ids
+        return std::nullopt;
     boost::system::error_code ec;
-    const auto a = ip::make_address(std::string(s), ec);
-    if (ec)
+    const auto a = ip::make_address(std::string(host), ec);
+    if (ec || (s.starts_with('[') && !a.is_v6()))
         return std::nullopt;
     return unmapped(a);
 }
@@ -122,29 +145,66 @@ Expected<std::vector<Network>> parse_networks(const std::vector<std::string>& te
     return out;
 }
 
-ip::address client_address(const ip::address& peer, std::string_view forwarded_for,
-                           std::string_view forwarded, const std::vector<Network>& trusted) {
+std::optional<ForwardedHeader> forwarded_header_named(std::string_view name) {
+    if (name == "x-forwarded-for")
+        return ForwardedHeader::x_forwarded_for;
+    if (name == "forwarded")
+        return ForwardedHeader::forwarded;
+    return std::nullopt;
+}
+
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+/// The address of one Forwarded element ("for=1.2.3.4;proto=https"): its one for= parameter,
+/// the name in any case. nullopt when it has none, more than one, or one that is no address.
+std::optional<ip::address> forwarded_for(std::string_view element) {
+    std::optional<std::string_view> value;
+    for (auto pair : split(element, ';')) {
+        const auto eq = pair.find('=');
+        if (eq == std::string_view::npos || !equals_ignoring_case(trim(pair.substr(0, eq)), "for"))
+            continue;
+        if (value)
+            return std::nullopt; // a parameter may occur once per element
+        value = pair.substr(eq + 1);
+    }
+    return value ? header_address(*value) : std::nullopt;
+}
+
+} // namespace
+
+ip::address client_address(const ip::address& peer, const boost::beast::http::fields& headers,
+                           ForwardedHeader header, const std::vector<Network>& trusted) {
     const ip::address direct = unmapped(peer);
     if (!trusted_peer(direct, trusted))
         return direct;
-    std::vector<ip::address> chain; // nearest proxy last
-    if (!forwarded_for.empty()) {
-        for (auto part : split(forwarded_for, ','))
-            if (auto a = header_address(part))
-                chain.push_back(*a);
-    } else if (!forwarded.empty()) {
-        for (auto element : split(forwarded, ','))
-            for (auto pair : split(element, ';')) {
-                pair = trim(pair);
-                if (pair.size() > 4 && (pair.substr(0, 4) == "for=" || pair.substr(0, 4) == "For="))
-                    if (auto a = header_address(pair.substr(4)))
-                        chain.push_back(*a);
-            }
+    // Every field line of the header, in order, is one list (RFC 9110 section 5.3). A comma
+    // splits it wherever it stands, inside quotes too: neither header has a legitimate comma
+    // inside a value, and so a client's unbalanced quote cannot swallow a proxy's element.
+    std::vector<std::optional<ip::address>> hops; // the nearest proxy's last
+    // Field names compare case-insensitively in Beast.
+    const auto [first, last] =
+        headers.equal_range(header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For");
+    for (auto line = first; line != last; ++line)
+        for (auto element : split(line->value(), ',')) {
+            if (trim(element).empty())
+                continue; // an empty list element is no hop (RFC 9110 section 5.6.1)
+            hops.push_back(header == ForwardedHeader::forwarded ? forwarded_for(element)
+                                                                : header_address(element));
+        }
+    ip::address client = direct; // the last trusted address seen
+    for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+        if (!*hop || !trusted_peer(**hop, trusted))
+            return *hop ? **hop : client;
+        client = **hop;
     }
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-        if (!trusted_peer(*it, trusted))
-            return *it;
-    return chain.empty() ? direct : chain.front();
+    return client;
 }
 
 } // namespace mixi::server

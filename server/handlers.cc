@@ -503,6 +503,11 @@ Response get_search(Context& ctx) {
     Response bad;
     if (!read_search_request(ctx, req, bad) || !read_account(ctx, account, bad))
         return bad;
+    // What a score is made of shows each hit's decayed view counts (and, through the parts, lets
+    // anyone work them out): an operator's tool, behind the admin API's gate.
+    if (req.explain)
+        if (auto refused = refuse_admin(ctx))
+            return std::move(*refused);
     AnalyticsService* analytics = ctx.app.services().analytics;
     if (analytics) {
         req.popularity = analytics->popularity();

@@ -1,6 +1,7 @@
 #include "server/http_server.h"
 
 #include "server/analytics_service.h"
+#include "server/rate_limit.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace mixi::server {
@@ -34,7 +36,16 @@ struct Shared {
     /// Every open session, so that a stop can close the idle ones.
     std::mutex sessions_mutex;
     std::unordered_set<Session*> sessions;
+    /// Proxies, whose connections carry many clients: not capped per client.
+    std::vector<Network> trusted_proxies;
+    /// Open connections per client_key() of the peer, for limits.connections_per_client. A key
+    /// is here only while its client has a connection open; it is never written anywhere.
+    std::mutex clients_mutex;
+    std::unordered_map<std::string, std::size_t> client_connections;
 };
+
+/// Why a new connection is answered 503 and closed instead of served.
+enum class Refusal { none, server_full, client_full };
 
 namespace {
 
@@ -42,17 +53,24 @@ namespace {
 // client keeps the connection alive.
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket&& socket, Shared& shared, bool over_capacity)
-        : stream_(std::move(socket)), shared_(shared), over_capacity_(over_capacity) {
+    /// `client` is the key this connection counts under in Shared::client_connections (empty:
+    /// not counted); the session gives it back when it ends.
+    Session(tcp::socket&& socket, Shared& shared, net::ip::address peer, Refusal refusal,
+            std::string client)
+        : stream_(std::move(socket)), peer_(peer), shared_(shared), refusal_(refusal),
+          client_(std::move(client)) {
         shared_.app.metrics().connection_opened();
-        // Kept only while the connection is open, for the region lookup.
-        beast::error_code ec;
-        peer_ = stream_.socket().remote_endpoint(ec).address();
     }
     ~Session() {
         {
             std::lock_guard lock(shared_.sessions_mutex);
             shared_.sessions.erase(this);
+        }
+        if (!client_.empty()) {
+            std::lock_guard lock(shared_.clients_mutex);
+            const auto it = shared_.client_connections.find(client_);
+            if (it != shared_.client_connections.end() && --it->second == 0)
+                shared_.client_connections.erase(it);
         }
         set_receiving(false);
         shared_.app.metrics().connection_closed();
@@ -83,11 +101,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   private:
     void begin() {
-        if (over_capacity_) {
+        if (refusal_ != Refusal::none) {
             // Too many connections: say so once and close, rather than leave the client hanging.
             Request req;
             req.version(11);
-            auto res = shared_.app.error(req, ApiError::too_many_connections);
+            auto res = shared_.app.error(req, ApiError::too_many_connections,
+                                         refusal_ == Refusal::client_full
+                                             ? "this client has too many open connections"
+                                             : std::string_view{});
             res.set(http::field::retry_after, "1");
             res.keep_alive(false);
             shared_.app.decorate(req, res);
@@ -277,10 +298,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     beast::tcp_stream stream_;
-    net::ip::address peer_;
+    net::ip::address peer_; ///< kept only while the connection is open
     beast::flat_buffer buffer_;
     Shared& shared_;
-    bool over_capacity_;
+    Refusal refusal_;
+    std::string client_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<Response> response_;
     std::string wire_; ///< the response as sent; its capacity is kept for the next one
@@ -308,9 +330,8 @@ struct HttpServer::Impl {
     net::steady_timer accept_backoff{accept_strand};
 
     explicit Impl(ServerConfig c)
-        : config(c),
-          app(std::move(c), metrics), shared{app, config.limits, config.access_log, {}, {}, {},
-                                             {}} {}
+        : config(c), app(std::move(c), metrics),
+          shared{app, config.limits, config.access_log, {}, {}, {}, {}, {}, {}, {}} {}
 
     /// GeoIP and page views, before the first request.
     Expected<void> start_services() {
@@ -320,6 +341,7 @@ struct HttpServer::Impl {
             return fail(ErrorCode::invalid_argument,
                         "server.trusted_proxies: " + proxies.error().message);
         services.trusted_proxies = std::move(*proxies);
+        shared.trusted_proxies = services.trusted_proxies;
         services.level =
             config.geoip.level == "continent" ? RegionLevel::continent : RegionLevel::country;
         if (!config.geoip.database.empty()) {
@@ -355,25 +377,25 @@ struct HttpServer::Impl {
 
     // Runs on accept_strand, as do its completions (the acceptor's executor).
     void accept() {
-        acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
-                                                            tcp::socket socket) {
-            if (!acceptor.is_open())
-                return; // stopping
-            if (ec) {
-                // Out of descriptors or memory: wait a little instead of spinning.
-                accept_backoff.expires_after(std::chrono::milliseconds(50));
-                accept_backoff.async_wait([this](beast::error_code e) {
-                    if (!e)
-                        accept();
-                });
-                return;
-            }
-            const bool over =
-                static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections;
-            std::make_shared<Session>(std::move(socket), shared, over)->start();
-            accept_waiting();
-            accept();
-        });
+        acceptor.async_accept(net::make_strand(ioc),
+                              beast::bind_front_handler(&Impl::on_accept, this));
+    }
+
+    void on_accept(beast::error_code ec, tcp::socket socket) {
+        if (!acceptor.is_open())
+            return; // stopping
+        if (ec) {
+            // Out of descriptors or memory: wait a little instead of spinning.
+            accept_backoff.expires_after(std::chrono::milliseconds(50));
+            accept_backoff.async_wait([this](beast::error_code e) {
+                if (!e)
+                    accept();
+            });
+            return;
+        }
+        open_session(std::move(socket));
+        accept_waiting();
+        accept();
     }
 
     /// Takes the connections already waiting in the backlog too (the acceptor is non-blocking).
@@ -386,10 +408,32 @@ struct HttpServer::Impl {
             tcp::socket socket = acceptor.accept(net::make_strand(ioc), ec);
             if (ec)
                 return; // none waiting (would_block), or an error the next async_accept sees
-            const bool over =
-                static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections;
-            std::make_shared<Session>(std::move(socket), shared, over)->start();
+            open_session(std::move(socket));
         }
+    }
+
+    /// Serves a new connection, or refuses it when the server has limits.max_connections open
+    /// or its client limits.connections_per_client. The client is the TCP peer (an IPv4
+    /// address or an IPv6 /64): a forwarding header is only known once a request has been read.
+    /// A trusted proxy's connections carry many clients and are not capped per client.
+    void open_session(tcp::socket socket) {
+        Refusal refusal = Refusal::none;
+        if (static_cast<std::size_t>(metrics.connections()) >= config.limits.max_connections)
+            refusal = Refusal::server_full;
+        beast::error_code ec;
+        const net::ip::address peer = socket.remote_endpoint(ec).address();
+        std::string client;
+        const std::size_t cap = config.limits.connections_per_client;
+        if (cap > 0 && !ec &&
+            std::none_of(shared.trusted_proxies.begin(), shared.trusted_proxies.end(),
+                         [&](const Network& n) { return n.contains(peer); })) {
+            client = client_key(peer);
+            std::lock_guard lock(shared.clients_mutex);
+            if (++shared.client_connections[client] > cap && refusal == Refusal::none)
+                refusal = Refusal::client_full;
+        }
+        std::make_shared<Session>(std::move(socket), shared, peer, refusal, std::move(client))
+            ->start();
     }
 };
 

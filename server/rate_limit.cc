@@ -5,6 +5,17 @@
 
 namespace mixi::server {
 
+std::string client_key(const boost::asio::ip::address& address) {
+    if (address.is_v4())
+        return address.to_string();
+    const auto v6 = address.to_v6();
+    if (v6.is_v4_mapped())
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
 std::optional<int> RateLimiter::take(const std::string& client, Clock::time_point now) {
     if (rate_ <= 0)
         return std::nullopt;

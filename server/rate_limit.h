@@ -2,6 +2,7 @@
 // here for as long as its bucket is not full again, and is never written anywhere.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -9,6 +10,11 @@
 #include <unordered_map>
 
 namespace mixi::server {
+
+/// Who counts as one client for the rate limit and the connection cap: an IPv4 address, or the
+/// /64 network of an IPv6 address ("2001:db8:1:2::/64"), since a host is usually given a whole
+/// /64 and can rotate through it at will. An IPv4-mapped IPv6 address is its IPv4 address.
+std::string client_key(const boost::asio::ip::address& address);
 
 class RateLimiter {
   public:

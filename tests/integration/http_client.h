@@ -49,11 +49,22 @@ inline std::string url_encode(std::string_view s) {
     return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
-/// One TCP connection to 127.0.0.1:port. Requests on it are keep-alive unless said otherwise.
+/// One TCP connection to 127.0.0.1:port; with `from`, from that loopback address (127.0.0.2 is
+/// another client to the server than 127.0.0.1). Requests on it are keep-alive unless said
+/// otherwise.
 class HttpClient {
   public:
-    explicit HttpClient(std::uint16_t port) {
+    explicit HttpClient(std::uint16_t port, const char* from = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (from && ::inet_pton(AF_INET, from, &local.sin_addr) == 1 &&
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            connect_errno_ = errno;
+            ::close(fd_);
+            fd_ = -1;
+            return;
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);

@@ -62,11 +62,13 @@ TEST_F(Privacy, PrefsSetsOnlyTheLangCookie) {
 }
 
 TEST_F(Privacy, TheLanguagePreferenceRanksDocumentsInThatLanguageHigher) {
-    auto s = start();
+    const std::string key = "admin-key-0123456789abcdef"; // explain=1 needs it
+    auto s = start({"auth.admin_keys=" + key});
     ASSERT_TRUE(s->started()) << s->describe();
     // "type:photo" alone matches the photos of every language with the same (zero) text score,
     // so only the preference orders them.
-    auto first_lang = [&](const std::vector<std::pair<std::string, std::string>>& headers) {
+    auto first_lang = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        headers.emplace_back("Authorization", "Bearer " + key);
         const auto r = s->get("/v1/search?explain=1&q=type:photo", headers);
         const auto v = json_body(*r);
         return std::make_pair(std::string(v.at("hits").at(0).at("lang").as_string()),

@@ -25,6 +25,8 @@ const fs::path source_dir = MIXI_SOURCE_DIR;
 const fs::path geoip_dir = source_dir / "tests/fixtures/geoip";
 const std::string jp_client = "2001:218::1"; // JP in GeoIP2-Country-Test.mmdb
 const std::string gb_client = "81.2.69.142"; // GB
+/// explain=1 (the score parts and view counts of each hit) needs the admin key.
+const std::string admin_key = "admin-key-0123456789abcdef";
 
 std::string record(const std::string& id, const std::string& title, const std::string& body) {
     return "{\"id\":\"" + id + "\",\"url\":\"https://example.social/t/" + id + "\",\"title\":\"" +
@@ -82,6 +84,7 @@ class Ranking : public ::testing::Test {
             "--data",  data().string(),
             "--set",   "geoip.database=" + (geoip_dir / "GeoIP2-Country-Test.mmdb").string(),
             "--set",   "server.trusted_proxies=127.0.0.1,::1",
+            "--set",   "auth.admin_keys=" + admin_key,
             "--set",   "analytics.flush_interval_ms=100",
             "--set",   "ranking.refresh_interval_ms=100"};
         for (auto& s : sets) {
@@ -92,7 +95,8 @@ class Ranking : public ::testing::Test {
     }
 
     json::value search(ServerProcess& s, const std::string& q, const std::string& client = "") {
-        std::vector<std::pair<std::string, std::string>> headers;
+        std::vector<std::pair<std::string, std::string>> headers = {
+            {"Authorization", "Bearer " + admin_key}};
         if (!client.empty())
             headers.emplace_back("X-Forwarded-For", client);
         const auto r = s.get("/v1/search?explain=1&q=" + testing::url_encode(q), headers);
@@ -239,8 +243,8 @@ TEST_F(Ranking, BrokenGeoIpDatabaseIsAClearStartupErrorUnlessIgnored) {
 
 TEST_F(Ranking, AdminDeletesADocumentFromResultsSuggestionsSpellingAndViewsAtOnce) {
     import("glimmer,JP," + today() + ",50\ncamera-a,JP," + today() + ",5\n");
-    const std::string key = "admin-key-0123456789abcdef";
-    auto s = start({"auth.admin_keys=" + key});
+    const std::string key = admin_key;
+    auto s = start();
     ASSERT_TRUE(s->started()) << s->describe();
     auto suggest = [&](const std::string& q) {
         return testing::json_body(*s->get("/v1/suggest?q=" + q));

@@ -765,6 +765,63 @@ TEST_F(ServerLimits, MaxConnections503) {
     EXPECT_TRUE(served) << "a slot stays taken after its connection closed";
 }
 
+TEST_F(ServerLimits, ConnectionsPerClientAreCapped) {
+    START(s, {"limits.connections_per_client=3"});
+    std::vector<std::unique_ptr<HttpClient>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<HttpClient>(s->port(), "127.0.0.1"));
+        ASSERT_EQ(held.back()->get("/healthz")->result_int(), 200u) << "connection " << i;
+    }
+    // A fourth connection from the same address is refused at once and closed.
+    {
+        HttpClient c(s->port(), "127.0.0.1");
+        ASSERT_TRUE(c.connected());
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+        const auto r = c.read_response();
+        EXPECT_TRUE(r) << c.last_error();
+        EXPECT_EQ(expect_error(r, 503, "fourth connection of one client"), "too_many_connections");
+        if (r) {
+            EXPECT_FALSE(r->keep_alive());
+            EXPECT_FALSE((*r)["Retry-After"].empty());
+        }
+        EXPECT_TRUE(c.wait_closed(2s));
+    }
+    // Another client is served meanwhile, and so are the held connections.
+    HttpClient other(s->port(), "127.0.0.2");
+    ASSERT_TRUE(other.connected()) << std::strerror(other.connect_errno());
+    EXPECT_EQ(other.get("/healthz")->result_int(), 200u);
+    for (auto& c : held)
+        EXPECT_EQ(c->get("/healthz")->result_int(), 200u);
+    // Closing one gives the client its slot back.
+    held.front()->close();
+    bool served = false;
+    const auto deadline = Clock::now() + 2s;
+    while (!served && Clock::now() < deadline) {
+        HttpClient d(s->port(), "127.0.0.1");
+        const auto r = d.get("/healthz");
+        served = r && r->result_int() == 200;
+        if (!served)
+            std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(served) << "a client's slot stays taken after its connection closed";
+}
+
+TEST_F(ServerLimits, ATrustedProxyIsNotCappedPerClient) {
+    // Behind a proxy every client arrives from the proxy's address.
+    START(s, {"limits.connections_per_client=2", "server.trusted_proxies=127.0.0.1"});
+    std::vector<std::unique_ptr<HttpClient>> held;
+    for (int i = 0; i < 4; ++i) {
+        held.push_back(std::make_unique<HttpClient>(s->port(), "127.0.0.1"));
+        EXPECT_EQ(held.back()->get("/healthz")->result_int(), 200u) << "connection " << i;
+    }
+    // A client that is no proxy still is.
+    HttpClient a(s->port(), "127.0.0.2"), b(s->port(), "127.0.0.2"), c(s->port(), "127.0.0.2");
+    EXPECT_EQ(a.get("/healthz")->result_int(), 200u);
+    EXPECT_EQ(b.get("/healthz")->result_int(), 200u);
+    EXPECT_EQ(expect_error(c.get("/healthz"), 503, "third connection from 127.0.0.2"),
+              "too_many_connections");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Timeouts
 

@@ -165,6 +165,37 @@ TEST_F(AppTest, SearchRefusesBadParameters) {
     expect_error(get("/v1/search?q=" + std::string(2000, 'a')), 414, "query_too_long");
 }
 
+TEST_F(AppTest, ExplainNeedsTheAdminKey) {
+    // Anyone: no score parts, so no view counts.
+    const json::value plain = body_of(get("/v1/search?q=photography"));
+    ASSERT_FALSE(plain.at("hits").as_array().empty()) << plain;
+    for (const auto& h : plain.at("hits").as_array())
+        EXPECT_FALSE(h.as_object().contains("explain")) << h;
+    // Asking for them without the admin key is refused as the admin API refuses.
+    const Response anonymous = get("/v1/search?q=photography&explain=1");
+    expect_error(anonymous, 401, "unauthorized");
+    EXPECT_EQ(anonymous[http::field::www_authenticate], "Bearer");
+    expect_error(get("/v1/search?q=photography&explain=1", "Bearer wrong-key-0123456789abcdef"),
+                 403, "forbidden");
+    // The operator sees what each score is made of, the view counts included.
+    const Response admin = get("/v1/search?q=photography&explain=1", "Bearer " + admin_key);
+    ASSERT_EQ(admin.result_int(), 200u) << admin.body();
+    const json::value v = body_of(admin);
+    ASSERT_FALSE(v.at("hits").as_array().empty()) << v;
+    for (const auto& h : v.at("hits").as_array()) {
+        EXPECT_TRUE(h.at("explain").as_object().contains("views")) << h;
+        EXPECT_TRUE(h.at("explain").as_object().contains("region_views")) << h;
+    }
+    // explain=0 is an ordinary search.
+    EXPECT_EQ(get("/v1/search?q=photography&explain=0").result_int(), 200u);
+    // Without admin keys nobody may.
+    ServerConfig config = config_in(data_.path());
+    config.auth.admin_keys.clear();
+    start(std::move(config));
+    expect_error(get("/v1/search?q=photography&explain=1", "Bearer " + admin_key), 403,
+                 "admin_disabled");
+}
+
 TEST_F(AppTest, SuggestCompletesAPrefixUpToTheLimit) {
     const Response res = get("/v1/suggest?q=pho");
     ASSERT_EQ(res.result_int(), 200u) << res.body();
@@ -224,6 +255,30 @@ TEST_F(AppTest, AdminRoutesAreRefusedWithoutConfiguredKeys) {
     config.auth.admin_keys.clear();
     start(std::move(config));
     expect_error(get("/v1/admin/reports/popular", "Bearer " + admin_key), 403, "admin_disabled");
+}
+
+TEST_F(AppTest, RateLimitCountsAnIPv6ClientByItsSlash64) {
+    ServerConfig config = config_in(data_.path());
+    config.limits.rate_per_second = 0.001; // no refill during the test
+    config.limits.rate_burst = 2;
+    start(std::move(config));
+    auto search_from = [&](const std::string& peer) {
+        std::string route;
+        return app_
+            ->handle(Request{http::verb::get, "/v1/search?q=photo", 11}, route,
+                     boost::asio::ip::make_address(peer))
+            .result_int();
+    };
+    // A client rotating through the addresses of its /64 is one client.
+    EXPECT_EQ(search_from("2001:db8:1:2::1"), 200u);
+    EXPECT_EQ(search_from("2001:db8:1:2::2"), 200u);
+    EXPECT_EQ(search_from("2001:db8:1:2:ffff:ffff:ffff:ffff"), 429u);
+    // The next /64 is another client; an IPv4 address is one client of its own.
+    EXPECT_EQ(search_from("2001:db8:1:3::1"), 200u);
+    EXPECT_EQ(search_from("192.0.2.1"), 200u);
+    EXPECT_EQ(search_from("192.0.2.1"), 200u);
+    EXPECT_EQ(search_from("::ffff:192.0.2.1"), 429u);
+    EXPECT_EQ(search_from("192.0.2.2"), 200u);
 }
 
 TEST_F(AppTest, PrivacyDescribesWhatIsKept) {

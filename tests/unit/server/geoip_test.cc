@@ -79,25 +79,47 @@ TEST(ClientAddress, NetworksAndPrefixes) {
     EXPECT_FALSE(parse_network("10.0.0.0/x"));
 }
 
+/// The client `client_address` finds in a request with one line of `header`.
+std::string client_with(const boost::asio::ip::address& peer, ForwardedHeader header,
+                        const std::string& value, const std::vector<Network>& trusted) {
+    boost::beast::http::fields fields;
+    if (!value.empty())
+        fields.insert(header == ForwardedHeader::forwarded ? "Forwarded" : "X-Forwarded-For",
+                      value);
+    return client_address(peer, fields, header, trusted).to_string();
+}
+
 TEST(ClientAddress, ForwardedHeadersAreBelievedOnlyFromTrustedProxies) {
     const std::vector<Network> trusted = *parse_networks({"127.0.0.1", "10.0.0.0/8"});
     const auto proxy = make_address("127.0.0.1");
     const auto stranger = make_address("192.0.2.7");
+    const auto xff = ForwardedHeader::x_forwarded_for;
     // A client that is not a proxy cannot claim another address.
-    EXPECT_EQ(client_address(stranger, "81.2.69.142", "", trusted), stranger);
+    EXPECT_EQ(client_with(stranger, xff, "81.2.69.142", trusted), "192.0.2.7");
     // Through a trusted proxy: the rightmost address that is not a trusted proxy.
-    EXPECT_EQ(client_address(proxy, "81.2.69.142", "", trusted), make_address("81.2.69.142"));
-    EXPECT_EQ(client_address(proxy, "1.2.3.4, 81.2.69.142, 10.1.1.1", "", trusted),
-              make_address("81.2.69.142"));
-    EXPECT_EQ(client_address(proxy, "[2001:218::1]:443", "", trusted), make_address("2001:218::1"));
-    EXPECT_EQ(client_address(proxy, "81.2.69.142:5555", "", trusted), make_address("81.2.69.142"));
-    // RFC 7239 Forwarded when there is no X-Forwarded-For.
-    EXPECT_EQ(
-        client_address(proxy, "", "for=192.0.2.60;proto=http, for=\"[2001:218::1]:80\"", trusted),
-        make_address("2001:218::1"));
-    // Garbage is ignored: the proxy itself is the client.
-    EXPECT_EQ(client_address(proxy, "not-an-address", "", trusted), proxy);
-    EXPECT_EQ(client_address(proxy, "", "", trusted), proxy);
+    EXPECT_EQ(client_with(proxy, xff, "81.2.69.142", trusted), "81.2.69.142");
+    EXPECT_EQ(client_with(proxy, xff, "1.2.3.4, 81.2.69.142, 10.1.1.1", trusted), "81.2.69.142");
+    EXPECT_EQ(client_with(proxy, xff, "[2001:218::1]:443", trusted), "2001:218::1");
+    EXPECT_EQ(client_with(proxy, xff, "81.2.69.142:5555", trusted), "81.2.69.142");
+    EXPECT_EQ(client_with(proxy, xff, "::ffff:81.2.69.142", trusted), "81.2.69.142");
+    // Every hop a trusted proxy: the leftmost.
+    EXPECT_EQ(client_with(proxy, xff, "10.0.0.1, 10.0.0.2", trusted), "10.0.0.1");
+    // RFC 7239 Forwarded, when the proxies are configured to write it.
+    EXPECT_EQ(client_with(proxy, ForwardedHeader::forwarded,
+                          "for=192.0.2.60;proto=http, for=\"[2001:218::1]:80\"", trusted),
+              "2001:218::1");
+    // Garbage names no client: the proxy itself is the client.
+    EXPECT_EQ(client_with(proxy, xff, "not-an-address", trusted), "127.0.0.1");
+    EXPECT_EQ(client_with(proxy, xff, "[2001:218::1]x", trusted), "127.0.0.1");
+    EXPECT_EQ(client_with(proxy, xff, "[81.2.69.142]", trusted), "127.0.0.1");
+    EXPECT_EQ(client_with(proxy, xff, "\"81.2.69.142", trusted), "127.0.0.1");
+    EXPECT_EQ(client_with(proxy, xff, "", trusted), "127.0.0.1");
+}
+
+TEST(ClientAddress, HeaderSettingNames) {
+    EXPECT_EQ(forwarded_header_named("x-forwarded-for"), ForwardedHeader::x_forwarded_for);
+    EXPECT_EQ(forwarded_header_named("forwarded"), ForwardedHeader::forwarded);
+    EXPECT_FALSE(forwarded_header_named("X-Real-IP"));
 }
 
 } // namespace
