@@ -2,6 +2,7 @@
 
 #include "analytics/views.h"
 #include "common/dates.h"
+#include "common/utf8.h"
 
 #include <algorithm>
 #include <array>
@@ -61,55 +62,6 @@ bool is_ascii(char c) {
     return (static_cast<unsigned char>(c) & 0x80) == 0;
 }
 
-/// Decodes the UTF-8 sequence at s[i] into `cp` and returns its length; an invalid or cut
-/// sequence is one byte long and decodes to U+FFFD.
-std::size_t decode(std::string_view s, std::size_t i, char32_t& cp) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char c = b(0);
-    std::size_t len = c < 0x80                ? 1
-                      : c >= 0xC2 && c < 0xE0 ? 2
-                      : c >= 0xE0 && c < 0xF0 ? 3
-                      : c >= 0xF0 && c < 0xF5 ? 4
-                                              : 0;
-    if (len == 0 || i + len > s.size()) {
-        cp = 0xFFFD;
-        return 1;
-    }
-    cp = len == 1 ? c : c & (0x7F >> len);
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((b(k) & 0xC0) != 0x80) {
-            cp = 0xFFFD;
-            return 1;
-        }
-        cp = (cp << 6) | (b(k) & 0x3F);
-    }
-    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-        cp = 0xFFFD;
-        return 1;
-    }
-    return len;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 /// Control characters (C0, DEL, C1), line and paragraph separators and the Unicode spaces: a
 /// space.
 bool is_control_or_space(char32_t c) {
@@ -132,11 +84,14 @@ std::string clean(std::string_view text) {
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
         char32_t cp = 0;
-        i += decode(text, i, cp);
+        const std::size_t n = decode_utf8(text, i, cp);
         if (is_control_or_space(cp))
             out += ' ';
+        else if (cp == 0xFFFD)
+            out += "\xEF\xBF\xBD"; // also for an ill-formed byte
         else if (!is_invisible_format(cp))
-            append_utf8(out, cp);
+            out.append(text.substr(i, n));
+        i += n;
     }
     return out;
 }
@@ -247,7 +202,7 @@ std::size_t separator_len(std::string_view s, std::size_t j) {
     if (is_ascii(c))
         return 0;
     char32_t cp = 0;
-    const std::size_t len = decode(s, j, cp);
+    const std::size_t len = decode_utf8(s, j, cp);
     const bool dash = (cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 || cp == 0x30FC ||
                       cp == 0x301C || cp == 0x2500;
     return dash ? len : 0;

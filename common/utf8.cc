@@ -56,6 +56,19 @@ bool is_valid_utf8(std::string_view s) {
     return true;
 }
 
+std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
+    const std::size_t n = sequence_length(s, i);
+    if (n == 0) {
+        cp = 0xFFFD;
+        return 1;
+    }
+    const auto b0 = static_cast<std::uint8_t>(s[i]);
+    cp = n == 1 ? b0 : b0 & (0x7F >> n);
+    for (std::size_t k = 1; k < n; ++k)
+        cp = (cp << 6) | (static_cast<std::uint8_t>(s[i + k]) & 0x3F);
+    return n;
+}
+
 std::string repair_utf8(std::string_view s) {
     if (is_valid_utf8(s))
         return std::string(s);
