@@ -780,8 +780,8 @@ Hit read_hit(const Ranked& r, const schema::StoredDictionaries& dictionaries,
     return hit;
 }
 
-/// "Did you mean": the query with the words the index does not have corrected, when that
-/// finds more than `found` documents within `filter`.
+/// "Did you mean": the query with the words the index neither has nor completes corrected,
+/// when that finds more than `found` documents within `filter`.
 std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery& parsed,
                                         const ParseOptions& po, analyzers::Analyzer& analyzer,
                                         const Xapian::Database& db,
@@ -791,7 +791,9 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
     std::string corrected = repair_utf8(q);
     bool changed = false;
     for (auto w = parsed.words.rbegin(); w != parsed.words.rend(); ++w) {
-        if (!w->correctable || db.get_termfreq(w->term) > 0)
+        // A word the index has, or the start of words it has ("pho" of "photo"), is no typo.
+        if (!w->correctable || db.get_termfreq(w->term) > 0 ||
+            db.allterms_begin(w->term) != db.allterms_end(w->term))
             continue;
         const std::string suggestion = spelling.get_spelling_suggestion(w->term);
         if (suggestion.empty() || suggestion == w->term)

@@ -165,6 +165,38 @@ TEST(Searcher, DidYouMeanOnlyWhenItFindsMore) {
     EXPECT_FALSE(search(s, "photography").did_you_mean);
 }
 
+TEST(Searcher, DidYouMeanNeverCorrectsTheStartOfAWordTheIndexHas) {
+    // "pho" is one letter from "who", but it is "photography" being typed: no correction.
+    // "phtography" completes nothing and is still corrected.
+    auto record = [](std::string id, std::string body) {
+        indexer::Record r;
+        r.id = id;
+        r.title = "note " + id;
+        r.lang = "en";
+        r.body = std::move(body);
+        r.visibility = "public";
+        return r;
+    };
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::vector<indexer::Record>{
+        record("a", "Who we are and who we were."), record("b", "Who is who in the village."),
+        record("c", "Photography of the mountains.")}));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    for (bool prefix : {false, true}) {
+        SearchRequest req;
+        req.q = "pho";
+        req.prefix = prefix;
+        const auto r = search(*s, req);
+        EXPECT_FALSE(r.did_you_mean) << "prefix " << prefix << ": " << *r.did_you_mean;
+    }
+    const auto typo = search(*s, "phtography");
+    ASSERT_TRUE(typo.did_you_mean);
+    EXPECT_EQ(*typo.did_you_mean, "photography");
+}
+
 TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
     // Each stray byte becomes a 3-byte U+FFFD before parsing: the correction is made in that
     // repaired text, where the word offsets point (found by fuzzing: out_of_range before).
