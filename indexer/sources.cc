@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstring>
 #include <gumbo.h>
+#include <initializer_list>
 #include <sstream>
 #include <strings.h>
 #include <unordered_set>
@@ -167,6 +169,7 @@ bool is_skipped(const GumboElement& el) {
     case GUMBO_TAG_NOSCRIPT:
     case GUMBO_TAG_TEMPLATE:
     case GUMBO_TAG_NAV:
+    case GUMBO_TAG_ASIDE:
     case GUMBO_TAG_HEAD:
     case GUMBO_TAG_IFRAME:
     case GUMBO_TAG_SVG:
@@ -176,14 +179,39 @@ bool is_skipped(const GumboElement& el) {
     default:
         break;
     }
-    if (const GumboAttribute* role = gumbo_get_attribute(&el.attributes, "role"))
-        if (std::strcmp(role->value, "navigation") == 0)
-            return true;
-    // DocBook's generated navigation bars carry no content of the page.
-    if (const GumboAttribute* cls = gumbo_get_attribute(&el.attributes, "class"))
-        if (std::strstr(cls->value, "navheader") || std::strstr(cls->value, "navfooter"))
-            return true;
+    // ARIA landmarks of the page's chrome (the main content is role "main").
+    if (const GumboAttribute* role = gumbo_get_attribute(&el.attributes, "role")) {
+        for (const char* chrome : {"navigation", "banner", "contentinfo", "complementary"})
+            if (strcasecmp(role->value, chrome) == 0)
+                return true;
+    }
     return false;
+}
+
+// Whether a block's class or id names it as page chrome, the way boilerplate removers
+// (Readability's "unlikely candidates") read them: a banner, breadcrumbs, a Prev/Next bar
+// (DocBook's docnav, navheader, navfooter), a menu, a sidebar, a footer, pagination, share buttons.
+// A name that also says content ("main-content", "article-share") keeps the block.
+bool is_named_chrome(const GumboElement& el) {
+    std::string names;
+    for (const char* attribute : {"class", "id"})
+        if (const GumboAttribute* a = gumbo_get_attribute(&el.attributes, attribute)) {
+            names += a->value;
+            names += ' ';
+        }
+    if (names.empty())
+        return false;
+    for (char& c : names)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto any_of = [&](std::initializer_list<std::string_view> words) {
+        for (std::string_view w : words)
+            if (names.find(w) != std::string::npos)
+                return true;
+        return false;
+    };
+    return any_of({"banner", "breadcrumb", "docnav", "navbar", "navheader", "navfooter", "menu",
+                   "footer", "pagination", "pager", "share", "social", "skip-link"}) &&
+           !any_of({"article", "content", "main"});
 }
 
 bool is_block(GumboTag tag) {
@@ -263,6 +291,9 @@ bool forbids_indexing(std::string_view directives) {
 
 struct Walker {
     HtmlPage& page;
+    std::size_t link_bytes = 0; ///< bytes of page.text that are the text of links
+    int in_link = 0;            ///< depth of <a href> around the node being walked
+    int in_content = 0;         ///< depth of <article> and <main> around it
 
     // <meta name="robots" content="noindex">, wherever it is (a page can have several).
     void robots(const GumboElement& el) {
@@ -302,9 +333,13 @@ struct Walker {
         switch (node->type) {
         case GUMBO_NODE_TEXT:
         case GUMBO_NODE_CDATA:
-        case GUMBO_NODE_WHITESPACE:
+        case GUMBO_NODE_WHITESPACE: {
+            const std::size_t before = page.text.size();
             append_text(page.text, node->v.text.text);
+            if (in_link > 0)
+                link_bytes += page.text.size() - before;
             return;
+        }
         case GUMBO_NODE_ELEMENT:
         case GUMBO_NODE_TEMPLATE:
             break;
@@ -322,11 +357,30 @@ struct Walker {
         }
         if (is_skipped(el))
             return;
+        const bool content = el.tag == GUMBO_TAG_ARTICLE || el.tag == GUMBO_TAG_MAIN;
+        // A page's header and footer are chrome; an article's own header holds its title.
+        if ((el.tag == GUMBO_TAG_HEADER || el.tag == GUMBO_TAG_FOOTER) && in_content == 0)
+            return;
         const bool block = is_block(el.tag);
+        if (block && !content && is_named_chrome(el))
+            return;
+        const bool link = el.tag == GUMBO_TAG_A && gumbo_get_attribute(&el.attributes, "href");
         if (block)
             separate(page.text);
+        const std::size_t start = page.text.size();
+        const std::size_t links_before = link_bytes;
+        in_link += link;
+        in_content += content;
         for (unsigned i = 0; i < el.children.length; ++i)
             body(static_cast<const GumboNode*>(el.children.data[i]));
+        in_link -= link;
+        in_content -= content;
+        // A block whose text is mostly links (a menu, a list of related pages) is navigation.
+        if (block && !content && el.tag != GUMBO_TAG_BODY && el.tag != GUMBO_TAG_HTML &&
+            in_link == 0 && 2 * (link_bytes - links_before) > page.text.size() - start) {
+            page.text.resize(start);
+            link_bytes = links_before;
+        }
         if (block)
             separate(page.text);
     }

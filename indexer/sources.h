@@ -86,6 +86,8 @@ struct HtmlPage {
     /// `<meta name="robots">` says noindex (or none): the page must not be searchable.
     bool noindex = false;
 };
+/// A page's title, description, language and main content: the text without scripts and without
+/// the page's chrome (navigation, banners, headers and footers, Prev/Next bars, link lists).
 HtmlPage parse_html(std::string_view html);
 
 /// Fills title, body and language of a record whose `html` is set, and clears `html`. A page

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 #include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <variant>
 
@@ -15,6 +17,7 @@ using mixi::indexer::HtmlPage;
 using mixi::indexer::parse_html;
 using mixi::indexer::Record;
 using mixi::indexer::SourceProblem;
+namespace fs = std::filesystem;
 using mixi::testing::fixture_site;
 using mixi::testing::read_file;
 using mixi::testing::TempDir;
@@ -100,6 +103,52 @@ TEST(ParseHtml, SkipsNonContentElements) {
                    "<noscript>nojs</noscript><button>btn</button><p>kept</p>"
                    "<div class=\"navfooter\">footnav</div></body>");
     EXPECT_EQ(page.text, "kept");
+}
+
+TEST(ParseHtml, BoilerplateIsNotPageText) {
+    // Page chrome by element, by ARIA role, by the class or id names boilerplate removers know,
+    // and blocks whose text is mostly links; a header inside the article is its content.
+    const HtmlPage page = parse_html(
+        "<body><header>Site name</header><div id=\"banner\"><a href=\"/get\">Download the "
+        "ebook</a></div><ul class=\"docnav top\"><li><a href=\"p\">Prev</a></li><li>The "
+        "Handbook</li><li><a href=\"n\">Next</a></li></ul><div class=\"breadcrumbs\">Home &gt; "
+        "Docs</div><aside>Related posts</aside><div role=\"contentinfo\">(c) us</div>"
+        "<ul><li><a href=\"a\">one link</a></li><li><a href=\"b\">another link</a> x</li></ul>"
+        "<article><header><h1>The title</h1></header><p>Text with <a href=\"l\">a link</a> "
+        "inside a sentence long enough.</p><div class=\"main-content\">more text</div></article>"
+        "<footer>Footer text</footer></body>");
+    EXPECT_EQ(page.text, "The title Text with a link inside a sentence long enough. more text");
+}
+
+TEST(ParseHtml, EveryBundledSitePageOpensWithItsContent) {
+    // The demo's pages (DocBook output: banners, Prev/Next bars, navigation headers) all open
+    // with their first heading (h1 or h2) once the chrome is gone, so snippets never start with
+    // navigation. (Pages without an h1 are checked by the ones with one: the chrome is the same.)
+    const fs::path site = mixi::testing::source_dir() / "data" / "site";
+    const std::regex heading_re("<h([12])[^>]*>([\\s\\S]*?)</h\\1>");
+    const std::regex tag("<[^>]*>");
+    unsigned pages = 0, with_heading = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(site)) {
+        if (entry.path().extension() != ".html")
+            continue;
+        ++pages;
+        const std::string html = read_file(entry.path());
+        const HtmlPage page = parse_html(html);
+        std::smatch m;
+        if (!std::regex_search(html, m, heading_re))
+            continue;
+        ++with_heading;
+        // The heading's first word, as plain text.
+        std::string heading = std::regex_replace(m[2].str(), tag, " ");
+        std::istringstream words(heading);
+        std::string first;
+        words >> first;
+        // At its very start, or after a few words of the title page ("Debian 11").
+        EXPECT_LT(page.text.find(first), 16u)
+            << entry.path() << ": opens with \"" << page.text.substr(0, 80) << "\"";
+    }
+    EXPECT_GT(pages, 200u);
+    EXPECT_GT(with_heading, pages / 2);
 }
 
 TEST(ParseHtml, MetaDescriptionAndXmlLang) {
