@@ -464,11 +464,14 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
     const auto bound = s.acceptor.local_endpoint();
     const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                      : bound.address().to_string();
-    // SIGTERM / SIGINT: stop accepting, close idle connections, let requests that are arriving
-    // or being answered finish (up to the deadline), then stop the io_context. The handler is
-    // in place before the address is announced, so no signal can arrive unhandled.
+    // SIGTERM / SIGINT: stop accepting, close idle connections (after a short grace), let
+    // requests that are arriving or being answered finish (up to the deadline), then stop the
+    // io_context. The handler is in place before the address is announced, so no signal can
+    // arrive unhandled.
     net::signal_set signals(s.ioc, SIGINT, SIGTERM);
     net::steady_timer drain(s.ioc);
+    net::steady_timer close_idle(s.ioc);
+    constexpr auto idle_grace = std::chrono::milliseconds(100);
     Clock::time_point deadline;
     std::function<void()> wait_for_drain = [&] {
         const bool done = s.metrics.connections() == 0;
@@ -486,11 +489,15 @@ Expected<void> HttpServer::run(const std::function<void(const std::string&)>& on
             s.acceptor.close(ignored);
             s.accept_backoff.cancel();
         });
-        {
+        // A request sent just before the signal may still be on its way through the network
+        // stack (even over loopback, on a loaded machine): idle connections get a moment to
+        // show its first bytes before they are closed.
+        close_idle.expires_after(idle_grace);
+        close_idle.async_wait([&](beast::error_code) {
             std::lock_guard lock(s.shared.sessions_mutex);
             for (Session* session : s.shared.sessions)
                 session->stop_if_idle();
-        }
+        });
         deadline = Clock::now() + s.config.limits.shutdown_deadline;
         wait_for_drain();
     });
