@@ -377,7 +377,7 @@ TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) 
     };
     // Counted in memory until the next flush; the report reads the stored counts.
     std::string api;
-    for (int i = 0; i < 100 && api.find("hiking") == std::string::npos; ++i) {
+    for (int i = 0; i < 400 && api.find("hiking") == std::string::npos; ++i) {
         std::this_thread::sleep_for(50ms);
         api = popular(*s);
     }
