@@ -336,10 +336,10 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
                     // Lists travel as comma-separated text: a comma inside an element would
                     // split it in two. The element is not shown (it may be an admin key).
                     if (s->find(',') != std::string::npos)
-                        return fail(ErrorCode::invalid_argument,
-                                    path.string() + ": " + key + ": element " +
-                                        std::to_string(position) +
-                                        " contains a comma, which no value of this list may hold");
+                        return fail(
+                            ErrorCode::invalid_argument,
+                            path.string() + ": " + key + ": element " + std::to_string(position) +
+                                " may not contain a comma (a value of this list never holds one)");
                     joined += (joined.empty() ? "" : ",") + *s;
                 }
                 out[key] = joined;
