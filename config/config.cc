@@ -405,7 +405,8 @@ void check_secret_file_mode(const char* key, const std::filesystem::path& file,
     warnings.push_back(
         std::string(key) + ": " + file.string() + " holds a secret but can be read by " +
         ((mode & fs::perms::others_read) != fs::perms::none ? "everyone" : "its group") +
-        " (mode " + octal + "); make it readable by its owner only (chmod 600)");
+        " (mode " + octal +
+        "); let only the user the server runs as read it (chown it to that user, chmod 600)");
 }
 
 Expected<void> read_admin_key_file(AuthConfig& auth, std::vector<std::string>& warnings) {
@@ -480,6 +481,12 @@ Expected<Config> load(const Sources& sources) {
             return std::unexpected(values.error());
         if (auto r = apply(config, *values, sources.file.string(), false); !r)
             return std::unexpected(r.error());
+        // A configuration file that holds a secret is a secret file too.
+        for (const char* key : {"auth.account_secret", "auth.admin_keys"})
+            if (auto it = values->find(key); it != values->end() && !it->second.empty()) {
+                check_secret_file_mode("the configuration file", sources.file, config.warnings);
+                break;
+            }
     }
     if (auto r = apply(config, from_environment(sources.env), "environment", true); !r)
         return std::unexpected(r.error());

@@ -270,6 +270,31 @@ TEST_F(ConfigTest, SecretFilesOthersCanReadAreWarnedAbout) {
     auto tight = load(sources);
     ASSERT_TRUE(tight) << tight.error().message;
     EXPECT_TRUE(tight->warnings.empty());
+
+    // The configuration file, when it holds a secret, and only then.
+    const fs::path plain = write("plain.toml", "[server]\nport = 8081\n");
+    const fs::path with_secret =
+        write("secret.toml", "[auth]\naccount_secret = \"" + secret + "\"\n");
+    const fs::path with_key =
+        write("key.toml", "[auth]\nadmin_keys = [\"admin-key-0123456789\"]\n");
+    for (const fs::path& file : {plain, with_secret, with_key})
+        fs::permissions(file, perms::owner_read | perms::owner_write | perms::others_read);
+    auto no_secret = load({plain, {}, {}});
+    ASSERT_TRUE(no_secret) << no_secret.error().message;
+    EXPECT_TRUE(no_secret->warnings.empty());
+    for (const fs::path& file : {with_secret, with_key}) {
+        auto holding = load({file, {}, {}});
+        ASSERT_TRUE(holding) << holding.error().message;
+        ASSERT_EQ(holding->warnings.size(), 1u) << file;
+        EXPECT_NE(holding->warnings[0].find(file.string()), std::string::npos);
+        EXPECT_NE(holding->warnings[0].find("(mode 0604)"), std::string::npos)
+            << holding->warnings[0];
+        EXPECT_EQ(holding->warnings[0].find(secret), std::string::npos);
+    }
+    fs::permissions(with_secret, perms::owner_read | perms::owner_write);
+    auto own = load({with_secret, {}, {}});
+    ASSERT_TRUE(own) << own.error().message;
+    EXPECT_TRUE(own->warnings.empty());
 }
 
 } // namespace
