@@ -8,10 +8,13 @@
 
 #include <fcntl.h>
 #include <fstream>
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace mixi {
@@ -152,6 +155,46 @@ std::pair<std::string, std::string> core_limit(pid_t pid) {
     return {};
 }
 
+/// The owner of /proc/PID/status: the process's user, or root when the process is not
+/// dumpable (the files in /proc/PID, not the directory itself).
+uid_t proc_owner(pid_t pid) {
+    struct stat st {};
+    return ::stat(("/proc/" + std::to_string(pid) + "/status").c_str(), &st) == 0 ? st.st_uid
+                                                                                  : uid_t(-1);
+}
+
+/// Starts `program` with `args` as user and group `id` (the test runs as root), its output in
+/// `out` and `err`, the environment without MIXI_* variables.
+pid_t spawn_as(uid_t id, const std::string& program, const std::vector<std::string>& args,
+               const fs::path& out, const fs::path& err) {
+    // Everything the child needs is made before fork(): after it, only system calls.
+    std::vector<std::string> argv_s = {program};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e)
+        if (!std::string_view(*e).starts_with("MIXI_"))
+            env_s.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env_s)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string out_s = out.string(), err_s = err.string();
+    const pid_t pid = ::fork();
+    if (pid != 0)
+        return pid;
+    const int o = ::open(out_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0 || ::setgroups(0, nullptr) != 0 ||
+        ::setresgid(id, id, id) != 0 || ::setresuid(id, id, id) != 0)
+        ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+}
+
 TEST_F(Hardening, TheRunningServerIsNotDumpableAndHasNoCoreFileLimit) {
     // Started with core files allowed, as a shell with `ulimit -c unlimited` would.
     struct rlimit before {};
@@ -163,12 +206,40 @@ TEST_F(Hardening, TheRunningServerIsNotDumpableAndHasNoCoreFileLimit) {
     ::setrlimit(RLIMIT_CORE, &before);
     ASSERT_TRUE(s->started()) << s->describe();
     EXPECT_EQ(core_limit(s->pid()), std::make_pair(std::string("0"), std::string("0")));
-    // A non-dumpable process's /proc files belong to root: this shows only when the test does
-    // not run as root (the unit test CoreDumps.* reads PR_GET_DUMPABLE itself).
+    // A non-dumpable process's /proc files belong to root instead of its user. Not running as
+    // root, that is this server; as root, one started as another user (and, to show the
+    // difference, another program started the same way).
     if (::getuid() != 0) {
-        struct stat st {};
-        ASSERT_EQ(::stat(("/proc/" + std::to_string(s->pid())).c_str(), &st), 0);
-        EXPECT_EQ(st.st_uid, 0u);
+        EXPECT_EQ(proc_owner(s->pid()), 0u);
+        return;
+    }
+    const uid_t nobody = 65534;
+    fs::permissions(tmp.path(), fs::perms::all); // for nobody's server to write its data
+    auto run_as_nobody = [&](const std::string& program, const std::vector<std::string>& args,
+                             const std::string& name) {
+        return spawn_as(nobody, program, args, tmp.path() / (name + ".out"),
+                        tmp.path() / (name + ".err"));
+    };
+    const pid_t server =
+        run_as_nobody(MIXI_BINARY,
+                      {"serve", "--port", "0", "--index", (tmp.path() / "index").string(), "--data",
+                       (tmp.path() / "nobody-var").string()},
+                      "nobody-server");
+    const pid_t other = run_as_nobody("/bin/sleep", {"30"}, "nobody-sleep");
+    ASSERT_GT(server, 0);
+    ASSERT_GT(other, 0);
+    // Listening: it has read its configuration and made itself non-dumpable.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (testing::slurp(tmp.path() / "nobody-server.out").find('\n') == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_NE(testing::slurp(tmp.path() / "nobody-server.out").find("http://"), std::string::npos)
+        << testing::slurp(tmp.path() / "nobody-server.err");
+    EXPECT_EQ(proc_owner(other), nobody);
+    EXPECT_EQ(proc_owner(server), 0u);
+    for (pid_t pid : {server, other}) {
+        ::kill(pid, SIGKILL);
+        testing::wait_exit(pid, 5s);
     }
 }
 
