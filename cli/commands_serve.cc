@@ -1,6 +1,7 @@
 // `mixi-search serve`: configuration (cli/config_options.h) and the HTTP server.
 #include "cli/commands.h"
 #include "cli/config_options.h"
+#include "server/core_dumps.h"
 #include "server/http_server.h"
 
 #include <boost/program_options.hpp>
@@ -11,6 +12,15 @@ namespace mixi::cli {
 namespace po = boost::program_options;
 
 int run_serve(const Args& args) {
+    // Before the configuration (and its secrets) is read, and before any search: a crash must
+    // not write them to a core file.
+    auto no_core = server::forbid_core_dumps();
+    if (!no_core) {
+        std::cerr << "mixi-search serve: " << no_core.error().message << "\n";
+        return exit_error;
+    }
+    if (!no_core->empty())
+        std::cerr << "mixi-search serve: warning: " << *no_core << "\n";
     ConfigOptions config_options;
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help");

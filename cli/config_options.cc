@@ -59,6 +59,8 @@ std::optional<config::Config> load_config(const std::string& command, const Conf
         std::cerr << "mixi-search " << command << ": " << config.error().message << "\n";
         return std::nullopt;
     }
+    for (const auto& warning : config->warnings)
+        std::cerr << "mixi-search " << command << ": warning: " << warning << "\n";
     return std::move(*config);
 }
 

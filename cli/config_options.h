@@ -32,6 +32,7 @@ struct FlagKey {
 /// The configuration for `command`: the file, the process's MIXI_* environment, then each flag
 /// of `flags` given on the command line, then `--set`. On a bad setting prints an error naming
 /// the key ("mixi-search <command>: ...") and returns nothing; the caller exits with exit_usage.
+/// The configuration's warnings are printed to stderr ("mixi-search <command>: warning: ...").
 std::optional<config::Config> load_config(const std::string& command, const ConfigOptions& options,
                                           const boost::program_options::variables_map& vm,
                                           std::initializer_list<FlagKey> flags);

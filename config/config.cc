@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -276,6 +277,9 @@ const std::vector<Setting>& settings() {
          }},
         path(
             "auth.admin_key_file", [](auto& c) -> auto& { return c.auth.admin_key_file; }),
+        path(
+            "auth.account_secret_file",
+            [](auto& c) -> auto& { return c.auth.account_secret_file; }),
     };
     return all;
 }
@@ -307,9 +311,14 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
                             "[shards], [analytics], [trends], [geoip], [auth])");
         for (const auto& [name, value] : *inner) {
             const std::string key = std::string(section.str()) + "." + std::string(name.str());
-            if (auto s = value.value<std::string>(); s && value.is_string())
+            if (auto s = value.value<std::string>(); s && value.is_string()) {
+                // The keys' one list written as text would be split at its commas.
+                if (key == "auth.admin_keys" && s->find(',') != std::string::npos)
+                    return fail(ErrorCode::invalid_argument,
+                                path.string() + ": auth.admin_keys: an admin key may not contain "
+                                                "a comma (write the keys as an array of strings)");
                 out[key] = *s;
-            else if (auto b = value.as_boolean())
+            } else if (auto b = value.as_boolean())
                 out[key] = b->get() ? "true" : "false";
             else if (auto i = value.as_integer())
                 out[key] = std::to_string(i->get());
@@ -317,11 +326,20 @@ Expected<std::map<std::string, std::string>> flatten_file(const std::filesystem:
                 out[key] = number_text(f->get());
             else if (auto a = value.as_array()) {
                 std::string joined;
+                std::size_t position = 0;
                 for (const auto& element : *a) {
+                    ++position;
                     auto s = element.value<std::string>();
                     if (!s)
                         return fail(ErrorCode::invalid_argument,
                                     path.string() + ": " + key + " must be an array of strings");
+                    // Lists travel as comma-separated text: a comma inside an element would
+                    // split it in two. The element is not shown (it may be an admin key).
+                    if (s->find(',') != std::string::npos)
+                        return fail(
+                            ErrorCode::invalid_argument,
+                            path.string() + ": " + key + ": element " + std::to_string(position) +
+                                " may not contain a comma (a value of this list never holds one)");
                     joined += (joined.empty() ? "" : ",") + *s;
                 }
                 out[key] = joined;
@@ -371,19 +389,74 @@ std::map<std::string, std::string> from_environment(const std::map<std::string, 
     return out;
 }
 
-Expected<void> read_admin_key_file(AuthConfig& auth) {
+/// A warning when a secret file may be read by others than its owner.
+void check_secret_file_mode(const char* key, const std::filesystem::path& file,
+                            std::vector<std::string>& warnings) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::perms mode = fs::status(file, ec).permissions();
+    if (ec)
+        return;
+    const fs::perms readable = fs::perms::group_read | fs::perms::others_read;
+    if ((mode & readable) == fs::perms::none)
+        return;
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & fs::perms::mask));
+    warnings.push_back(
+        std::string(key) + ": " + file.string() + " holds a secret but can be read by " +
+        ((mode & fs::perms::others_read) != fs::perms::none ? "everyone" : "its group") +
+        " (mode " + octal +
+        "); let only the user the server runs as read it (chown it to that user, chmod 600)");
+}
+
+Expected<void> read_admin_key_file(AuthConfig& auth, std::vector<std::string>& warnings) {
     if (auth.admin_key_file.empty())
         return {};
     std::ifstream in(auth.admin_key_file);
     if (!in)
         return fail(ErrorCode::invalid_argument,
                     "auth.admin_key_file: cannot read " + auth.admin_key_file.string());
+    std::size_t number = 0;
     for (std::string line; std::getline(in, line);) {
+        ++number;
         while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
             line.pop_back();
-        if (!line.empty() && !line.starts_with('#'))
-            auth.admin_keys.push_back(line);
+        if (line.empty() || line.starts_with('#'))
+            continue;
+        // One key per line: a comma is not a separator here, and a key holding one could not
+        // be given in the environment or on the command line either. The line is not shown.
+        if (line.find(',') != std::string::npos)
+            return fail(ErrorCode::invalid_argument,
+                        "auth.admin_key_file: " + auth.admin_key_file.string() + ":" +
+                            std::to_string(number) +
+                            ": an admin key may not contain a comma (one key per line)");
+        auth.admin_keys.push_back(line);
     }
+    check_secret_file_mode("auth.admin_key_file", auth.admin_key_file, warnings);
+    return {};
+}
+
+Expected<void> read_account_secret_file(AuthConfig& auth, std::vector<std::string>& warnings) {
+    if (auth.account_secret_file.empty())
+        return {};
+    if (!auth.account_secret.empty())
+        return fail(ErrorCode::invalid_argument,
+                    "auth.account_secret_file: set auth.account_secret or "
+                    "auth.account_secret_file, not both");
+    std::ifstream in(auth.account_secret_file);
+    if (!in)
+        return fail(ErrorCode::invalid_argument,
+                    "auth.account_secret_file: cannot read " + auth.account_secret_file.string());
+    std::string secret;
+    std::getline(in, secret);
+    while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' '))
+        secret.pop_back();
+    if (secret.empty())
+        return fail(ErrorCode::invalid_argument,
+                    "auth.account_secret_file: " + auth.account_secret_file.string() +
+                        " is empty; its first line is the secret");
+    auth.account_secret = std::move(secret);
+    check_secret_file_mode("auth.account_secret_file", auth.account_secret_file, warnings);
     return {};
 }
 
@@ -408,12 +481,20 @@ Expected<Config> load(const Sources& sources) {
             return std::unexpected(values.error());
         if (auto r = apply(config, *values, sources.file.string(), false); !r)
             return std::unexpected(r.error());
+        // A configuration file that holds a secret is a secret file too.
+        for (const char* key : {"auth.account_secret", "auth.admin_keys"})
+            if (auto it = values->find(key); it != values->end() && !it->second.empty()) {
+                check_secret_file_mode("the configuration file", sources.file, config.warnings);
+                break;
+            }
     }
     if (auto r = apply(config, from_environment(sources.env), "environment", true); !r)
         return std::unexpected(r.error());
     if (auto r = apply(config, sources.overrides, "command line", false); !r)
         return std::unexpected(r.error());
-    if (auto r = read_admin_key_file(config.auth); !r)
+    if (auto r = read_admin_key_file(config.auth, config.warnings); !r)
+        return std::unexpected(r.error());
+    if (auto r = read_account_secret_file(config.auth, config.warnings); !r)
         return std::unexpected(r.error());
     if (auto r = validate(config); !r)
         return std::unexpected(r.error());
@@ -421,10 +502,21 @@ Expected<Config> load(const Sources& sources) {
 }
 
 Expected<void> validate(const Config& config) {
-    for (const auto& key : config.auth.admin_keys)
+    for (const auto& key : config.auth.admin_keys) {
         if (key.size() < 16)
             return fail(ErrorCode::invalid_argument,
                         "auth.admin_keys: each key must be at least 16 characters long");
+        if (key.find(',') != std::string::npos)
+            return fail(ErrorCode::invalid_argument,
+                        "auth.admin_keys: an admin key may not contain a comma");
+    }
+    // The secret is not shown, only its length.
+    if (const std::size_t size = config.auth.account_secret.size();
+        size > 0 && size < min_account_secret_bytes)
+        return fail(ErrorCode::invalid_argument,
+                    "auth.account_secret must be at least " +
+                        std::to_string(min_account_secret_bytes) + " bytes long (is " +
+                        std::to_string(size) + " bytes); make one with: openssl rand -hex 32");
     const Limits& l = config.limits;
     if (l.rate_per_second < 0)
         return invalid("limits.rate_per_second", "must be >= 0", l.rate_per_second);

@@ -42,10 +42,18 @@ struct GeoConfig {
     bool ignore_errors = false;     ///< a broken database: run without regions instead of failing
 };
 
+/// The shortest account secret accepted: 32 bytes, the size of the HMAC-SHA256 output, so that
+/// guessing the secret is no easier than forging a signature.
+inline constexpr std::size_t min_account_secret_bytes = 32;
+
 /// Secrets. Never printed by --print-config.
 struct AuthConfig {
-    std::string account_secret;           ///< verifies account tokens; empty: none accepted
-    std::vector<std::string> admin_keys;  ///< Bearer keys of the admin API; empty: admin API off
+    /// Verifies account tokens; empty: none accepted. At least min_account_secret_bytes.
+    std::string account_secret;
+    /// The account secret read from this file instead (its first line; read at start).
+    std::filesystem::path account_secret_file;
+    /// Bearer keys of the admin API; empty: admin API off. A key holds no comma.
+    std::vector<std::string> admin_keys;
     std::filesystem::path admin_key_file; ///< more keys, one per line (read at start)
 };
 
@@ -117,6 +125,9 @@ struct Config {
     TrendsConfig trends;
     Limits limits;
     SearchConfig search;
+    /// What load() found worth telling the operator but not worth refusing (a secret file others
+    /// can read); the edge prints them. Never holds a secret.
+    std::vector<std::string> warnings;
 };
 
 /// Where each setting may come from, in increasing precedence.
@@ -129,9 +140,12 @@ struct Sources {
 };
 
 /// Defaults, then the file, then the environment (MIXI_SERVER_PORT -> server.port), then the
-/// overrides; then the admin key file is read and validate() runs. Unknown keys (in the file and
-/// the overrides; the environment may hold other programs' MIXI_* names) and values of the wrong
-/// type are errors naming the key.
+/// overrides; then the secret files (auth.admin_key_file, auth.account_secret_file) are read
+/// and validate() runs. Unknown keys (in the file and the overrides; the environment may hold
+/// other programs' MIXI_* names) and values of the wrong type are errors naming the key. In the
+/// file an array element may not hold a comma (so an admin key "a,b" is an error, not two
+/// keys); from the environment and the command line a list is comma-separated text. A secret
+/// file that its group or others may read adds a warning to Config::warnings.
 Expected<Config> load(const Sources& sources);
 
 /// The checks no single value can make: ranges and relations between settings. The error names

@@ -123,6 +123,12 @@ class App {
 
     const ServerConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
+    /// Wrong admin keys per client (client_key of client_of): admin_guesses_allowed at once,
+    /// then one every admin_guess_refill_seconds. The admin gate takes a token before it compares
+    /// the key and gives it back when the key was right.
+    RateLimiter& admin_guesses() { return admin_guesses_; }
+    static constexpr double admin_guesses_allowed = 10;
+    static constexpr double admin_guess_refill_seconds = 60;
 
     /// A JSON error body {"error":{"code","message"}} with the code and status of `kind` (one
     /// row of server/errors.h), and `message`, or the row's default message when it is empty.
@@ -157,6 +163,7 @@ class App {
     std::atomic<std::uint64_t> index_changes_{0};
     ForwardedHeader forwarded_header_; ///< server.forwarded_header (validated by the config)
     RateLimiter limiter_;
+    RateLimiter admin_guesses_{1 / admin_guess_refill_seconds, admin_guesses_allowed};
     boost::asio::thread_pool blocking_{2}; ///< for Work::blocking routes; last, stopped first
 };
 

@@ -1,6 +1,7 @@
 #include "server/auth.h"
 
 #include <charconv>
+#include <limits>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -70,6 +71,11 @@ Expected<std::string> verify_account_token(std::string_view token, std::string_v
         return fail(ErrorCode::invalid_argument, "the account token's signature is not valid");
     if (expiry <= now)
         return fail(ErrorCode::invalid_argument, "the account token has expired");
+    if (now <= std::numeric_limits<std::int64_t>::max() - max_account_token_lifetime_seconds &&
+        expiry > now + max_account_token_lifetime_seconds)
+        return fail(ErrorCode::invalid_argument,
+                    "the account token expires more than 30 days from now; sign tokens that "
+                    "live at most 30 days");
     return std::string(account);
 }
 

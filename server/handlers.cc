@@ -105,7 +105,9 @@ Response unauthorized(Context& ctx, std::string_view message) {
 }
 
 /// The admin API's gate: nullopt when the request carries a configured admin key; otherwise
-/// 401 without a key and 403 with a wrong one.
+/// 401 without a key and 403 with a wrong one. A client that sent too many wrong keys
+/// (App::admin_guesses) gets 429 with Retry-After, and its key is not even compared, so that
+/// guessing goes no faster than the limit whatever the answers say.
 std::optional<Response> refuse_admin(Context& ctx) {
     const auto& keys = ctx.app.config().auth.admin_keys;
     if (keys.empty())
@@ -113,8 +115,16 @@ std::optional<Response> refuse_admin(Context& ctx) {
     const auto header = ctx.request[http::field::authorization];
     if (!header.starts_with("Bearer ") || header.size() == 7)
         return unauthorized(ctx, "the admin API needs Authorization: Bearer <admin key>");
+    const std::string client = client_key(ctx.app.client_of(ctx));
+    if (auto wait = ctx.app.admin_guesses().take(client)) {
+        auto res = ctx.app.error(ctx.request, ApiError::rate_limited,
+                                 "too many wrong admin keys from this address; try again later");
+        res.set(http::field::retry_after, std::to_string(*wait));
+        return res;
+    }
     if (!admin_key_matches(header.substr(7), keys))
         return ctx.app.error(ctx.request, ApiError::forbidden);
+    ctx.app.admin_guesses().give_back(client);
     return std::nullopt;
 }
 

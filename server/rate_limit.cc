@@ -44,4 +44,10 @@ std::optional<int> RateLimiter::take(const std::string& client, Clock::time_poin
     return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate_)));
 }
 
+void RateLimiter::give_back(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    if (auto it = buckets_.find(client); it != buckets_.end())
+        it->second.tokens = std::min(burst_, it->second.tokens + 1);
+}
+
 } // namespace mixi::server

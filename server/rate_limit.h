@@ -25,6 +25,9 @@ class RateLimiter {
 
     /// Takes one token for `client`: nullopt when allowed, else the seconds to wait.
     std::optional<int> take(const std::string& client, Clock::time_point now = Clock::now());
+    /// Returns the token a take() for `client` took, for an attempt that turned out not to
+    /// count (the admin key was right): only failures use up the bucket.
+    void give_back(const std::string& client);
 
   private:
     struct Bucket {

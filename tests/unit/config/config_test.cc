@@ -167,5 +167,135 @@ TEST_F(ConfigTest, AdminKeyFileAddsKeys) {
     EXPECT_NE(missing.error().message.find("auth.admin_key_file"), std::string::npos);
 }
 
+TEST_F(ConfigTest, AnAccountSecretShorterThan32BytesIsRefusedWithoutBeingShown) {
+    const std::string short_secret = "only-thirty-one-bytes-long-0123";
+    ASSERT_EQ(short_secret.size(), 31u);
+    const std::string message = error_for("auth.account_secret", short_secret);
+    EXPECT_NE(message.find("auth.account_secret must be at least 32 bytes"), std::string::npos)
+        << message;
+    EXPECT_EQ(message.find(short_secret), std::string::npos) << message;
+    Sources sources;
+    sources.overrides = {{"auth.account_secret", short_secret + "4"}};
+    EXPECT_TRUE(load(sources));
+    sources.overrides = {{"auth.account_secret", ""}}; // none: signed-in search is off
+    EXPECT_TRUE(load(sources));
+    // The same from the file that holds it.
+    const fs::path file = write("secret", short_secret + "\n");
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    sources.overrides = {{"auth.account_secret_file", file.string()}};
+    auto from_file = load(sources);
+    ASSERT_FALSE(from_file);
+    EXPECT_NE(from_file.error().message.find("auth.account_secret"), std::string::npos);
+    EXPECT_EQ(from_file.error().message.find(short_secret), std::string::npos);
+}
+
+TEST_F(ConfigTest, AccountSecretFileGivesTheSecretAndIsNeverPrinted) {
+    const std::string secret = "0123456789abcdef0123456789abcdef-from-the-file";
+    const fs::path file = write("secret", secret + "\r\n");
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    Sources sources;
+    sources.overrides = {{"auth.account_secret_file", file.string()}};
+    auto config = load(sources);
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->auth.account_secret, secret);
+    EXPECT_TRUE(config->warnings.empty());
+    EXPECT_EQ(to_toml(*config).find("from-the-file"), std::string::npos);
+    // Both at once is a mistake, and so is an empty file.
+    sources.overrides.emplace_back("auth.account_secret", secret);
+    EXPECT_FALSE(load(sources));
+    sources.overrides = {{"auth.account_secret_file", write("empty", "\n").string()}};
+    EXPECT_FALSE(load(sources));
+}
+
+TEST_F(ConfigTest, AnAdminKeyWithACommaIsAnErrorNotTwoKeys) {
+    const std::string first = "first-admin-key-0001", second = "second-admin-key-0002";
+    // In the file, as an element of the array and as text.
+    for (const std::string& toml : {"[auth]\nadmin_keys = [\"" + first + "," + second + "\"]\n",
+                                    "[auth]\nadmin_keys = \"" + first + "," + second + "\"\n"}) {
+        auto config = load({write("keys.toml", toml), {}, {}});
+        ASSERT_FALSE(config) << toml;
+        EXPECT_NE(config.error().message.find("auth.admin_keys"), std::string::npos);
+        EXPECT_NE(config.error().message.find("comma"), std::string::npos);
+        EXPECT_EQ(config.error().message.find(first), std::string::npos); // not shown
+    }
+    // A line of the key file.
+    const fs::path keys = write("keys", "# admin keys\n" + first + "," + second + "\n");
+    fs::permissions(keys, fs::perms::owner_read | fs::perms::owner_write);
+    Sources sources;
+    sources.overrides = {{"auth.admin_key_file", keys.string()}};
+    auto from_file = load(sources);
+    ASSERT_FALSE(from_file);
+    EXPECT_NE(from_file.error().message.find(keys.string() + ":2"), std::string::npos)
+        << from_file.error().message;
+    EXPECT_NE(from_file.error().message.find("comma"), std::string::npos);
+    EXPECT_EQ(from_file.error().message.find(first), std::string::npos);
+    // An array of two keys is two keys; in the environment and on the command line, where a
+    // list is text, the comma separates them.
+    auto two =
+        load({write("two.toml", "[auth]\nadmin_keys = [\"" + first + "\", \"" + second + "\"]\n"),
+              {},
+              {}});
+    ASSERT_TRUE(two) << two.error().message;
+    EXPECT_EQ(two->auth.admin_keys, (std::vector<std::string>{first, second}));
+    sources = {};
+    sources.env = {{"MIXI_AUTH_ADMIN_KEYS", first + "," + second}};
+    auto env = load(sources);
+    ASSERT_TRUE(env) << env.error().message;
+    EXPECT_EQ(env->auth.admin_keys, (std::vector<std::string>{first, second}));
+}
+
+TEST_F(ConfigTest, SecretFilesOthersCanReadAreWarnedAbout) {
+    const std::string secret = "0123456789abcdef0123456789abcdef";
+    const fs::path key_file = write("keys", "admin-key-0123456789\n");
+    const fs::path secret_file = write("secret", secret + "\n");
+    Sources sources;
+    sources.overrides = {{"auth.admin_key_file", key_file.string()},
+                         {"auth.account_secret_file", secret_file.string()}};
+    using fs::perms;
+    fs::permissions(key_file, perms::owner_read | perms::owner_write | perms::group_read);
+    fs::permissions(secret_file, perms::owner_read | perms::group_read | perms::others_read);
+    auto loose = load(sources);
+    ASSERT_TRUE(loose) << loose.error().message;
+    ASSERT_EQ(loose->warnings.size(), 2u);
+    EXPECT_NE(loose->warnings[0].find("auth.admin_key_file"), std::string::npos);
+    EXPECT_NE(loose->warnings[0].find("0640"), std::string::npos) << loose->warnings[0];
+    EXPECT_NE(loose->warnings[1].find("auth.account_secret_file"), std::string::npos);
+    EXPECT_NE(loose->warnings[1].find("0444"), std::string::npos) << loose->warnings[1];
+    for (const auto& w : loose->warnings) {
+        EXPECT_EQ(w.find("admin-key-0123456789"), std::string::npos) << w;
+        EXPECT_EQ(w.find(secret), std::string::npos) << w;
+    }
+    fs::permissions(key_file, perms::owner_read | perms::owner_write);
+    fs::permissions(secret_file, perms::owner_read);
+    auto tight = load(sources);
+    ASSERT_TRUE(tight) << tight.error().message;
+    EXPECT_TRUE(tight->warnings.empty());
+
+    // The configuration file, when it holds a secret, and only then.
+    const fs::path plain = write("plain.toml", "[server]\nport = 8081\n");
+    const fs::path with_secret =
+        write("secret.toml", "[auth]\naccount_secret = \"" + secret + "\"\n");
+    const fs::path with_key =
+        write("key.toml", "[auth]\nadmin_keys = [\"admin-key-0123456789\"]\n");
+    for (const fs::path& file : {plain, with_secret, with_key})
+        fs::permissions(file, perms::owner_read | perms::owner_write | perms::others_read);
+    auto no_secret = load({plain, {}, {}});
+    ASSERT_TRUE(no_secret) << no_secret.error().message;
+    EXPECT_TRUE(no_secret->warnings.empty());
+    for (const fs::path& file : {with_secret, with_key}) {
+        auto holding = load({file, {}, {}});
+        ASSERT_TRUE(holding) << holding.error().message;
+        ASSERT_EQ(holding->warnings.size(), 1u) << file;
+        EXPECT_NE(holding->warnings[0].find(file.string()), std::string::npos);
+        EXPECT_NE(holding->warnings[0].find("(mode 0604)"), std::string::npos)
+            << holding->warnings[0];
+        EXPECT_EQ(holding->warnings[0].find(secret), std::string::npos);
+    }
+    fs::permissions(with_secret, perms::owner_read | perms::owner_write);
+    auto own = load({with_secret, {}, {}});
+    ASSERT_TRUE(own) << own.error().message;
+    EXPECT_TRUE(own->warnings.empty());
+}
+
 } // namespace
 } // namespace mixi::config

@@ -196,6 +196,40 @@ TEST_F(AppTest, ExplainNeedsTheAdminKey) {
                  "admin_disabled");
 }
 
+TEST_F(AppTest, WrongAdminKeysAreRateLimitedPerClient) {
+    auto admin_get = [&](const std::string& peer, const std::string& key) {
+        Request request{http::verb::get, "/v1/admin/reports/popular", 11};
+        request.set(http::field::authorization, "Bearer " + key);
+        return app_->handle(request, route_, boost::asio::ip::make_address(peer));
+    };
+    const std::string wrong = "wrong-key-0123456789abcdef";
+    // The right key, as often as an operator likes: only failures count.
+    for (int i = 0; i < 15; ++i)
+        ASSERT_EQ(admin_get("192.0.2.1", admin_key).result_int(), 200u) << i;
+    // Ten wrong keys are answered as wrong keys, the eleventh is not even compared.
+    for (int i = 0; i < 10; ++i)
+        expect_error(admin_get("192.0.2.1", wrong), 403, "forbidden");
+    const Response limited = admin_get("192.0.2.1", wrong);
+    expect_error(limited, 429, "rate_limited");
+    const int wait = std::stoi(std::string(limited[http::field::retry_after]));
+    EXPECT_GT(wait, 0);
+    EXPECT_LE(wait, 60);
+    // Not even the right key gets through from there (else guessing would go on, reading 429
+    // as "wrong"), and no request without a key counts.
+    expect_error(admin_get("192.0.2.1", admin_key), 429, "rate_limited");
+    // explain=1 is behind the same gate.
+    Request explain{http::verb::get, "/v1/search?q=photography&explain=1", 11};
+    explain.set(http::field::authorization, "Bearer " + admin_key);
+    expect_error(app_->handle(explain, route_, boost::asio::ip::make_address("192.0.2.1")), 429,
+                 "rate_limited");
+    // Another client, and another IPv6 /64, are not held back; the same /64 is.
+    EXPECT_EQ(admin_get("192.0.2.2", admin_key).result_int(), 200u);
+    for (int i = 0; i < 10; ++i)
+        expect_error(admin_get("2001:db8:1:2::" + std::to_string(i + 1), wrong), 403, "forbidden");
+    expect_error(admin_get("2001:db8:1:2::ff", admin_key), 429, "rate_limited");
+    EXPECT_EQ(admin_get("2001:db8:1:3::1", admin_key).result_int(), 200u);
+}
+
 TEST_F(AppTest, SuggestCompletesAPrefixUpToTheLimit) {
     const Response res = get("/v1/suggest?q=pho");
     ASSERT_EQ(res.result_int(), 200u) << res.body();

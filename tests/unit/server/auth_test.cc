@@ -1,6 +1,7 @@
 #include "server/auth.h"
 
 #include <gtest/gtest.h>
+#include <limits>
 
 namespace mixi::server {
 namespace {
@@ -34,6 +35,21 @@ TEST(AccountToken, TamperedOrMalformedTokensAreRefused) {
                             "v1.us er.2000.ab", "v1.user.2000", "garbage"}) {
         auto r = verify_account_token(bad, secret, 1000);
         EXPECT_FALSE(r) << bad;
+    }
+}
+
+TEST(AccountToken, ExpiryMoreThanThirtyDaysAheadIsRefused) {
+    const std::int64_t now = 1'700'000'000, days30 = 30 * 24 * 3600;
+    auto ok =
+        verify_account_token(sign_account_token("user_42", now + days30, secret), secret, now);
+    ASSERT_TRUE(ok) << ok.error().message;
+    for (std::int64_t expiry :
+         {now + days30 + 1, now + 365 * 24 * 3600, std::numeric_limits<std::int64_t>::max()}) {
+        auto refused =
+            verify_account_token(sign_account_token("user_42", expiry, secret), secret, now);
+        ASSERT_FALSE(refused) << expiry;
+        EXPECT_NE(refused.error().message.find("30 days"), std::string::npos)
+            << refused.error().message;
     }
 }
 

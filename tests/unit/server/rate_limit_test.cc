@@ -33,5 +33,29 @@ TEST(RateLimiter, BurstThenRefillPerKey) {
         EXPECT_FALSE(off.take("a", t));
 }
 
+TEST(RateLimiter, AGivenBackTokenIsNotCountedAndTheBucketRefillsAtItsRate) {
+    // What the admin gate uses: ten failures at once, then one a minute.
+    RateLimiter limiter(1.0 / 60, 10);
+    const auto t = RateLimiter::Clock::now();
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_FALSE(limiter.take("a", t)) << i;
+        limiter.give_back("a"); // a success
+    }
+    for (int i = 0; i < 10; ++i)
+        EXPECT_FALSE(limiter.take("a", t)) << i;
+    const auto wait = limiter.take("a", t);
+    ASSERT_TRUE(wait);
+    EXPECT_GE(*wait, 59);
+    EXPECT_LE(*wait, 60);
+    const auto half = limiter.take("a", t + 30s);
+    ASSERT_TRUE(half);
+    EXPECT_GE(*half, 29);
+    EXPECT_LE(*half, 31);
+    EXPECT_FALSE(limiter.take("a", t + 61s)); // one more a minute
+    EXPECT_TRUE(limiter.take("a", t + 62s));
+    limiter.give_back("nobody"); // no bucket: nothing to give back, nothing kept
+    EXPECT_FALSE(limiter.take("b", t + 61s));
+}
+
 } // namespace
 } // namespace mixi::server
