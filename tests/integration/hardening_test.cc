@@ -215,13 +215,16 @@ TEST_F(Hardening, TheRunningServerIsNotDumpableAndHasNoCoreFileLimit) {
     }
     const uid_t nobody = 65534;
     fs::permissions(tmp.path(), fs::perms::all); // for nobody's server to write its data
+    // A copy of the binary, since the build directory may sit where nobody cannot go.
+    const fs::path binary = tmp.path() / "mixi-search";
+    fs::copy_file(MIXI_BINARY, binary);
     auto run_as_nobody = [&](const std::string& program, const std::vector<std::string>& args,
                              const std::string& name) {
         return spawn_as(nobody, program, args, tmp.path() / (name + ".out"),
                         tmp.path() / (name + ".err"));
     };
     const pid_t server =
-        run_as_nobody(MIXI_BINARY,
+        run_as_nobody(binary.string(),
                       {"serve", "--port", "0", "--index", (tmp.path() / "index").string(), "--data",
                        (tmp.path() / "nobody-var").string()},
                       "nobody-server");
