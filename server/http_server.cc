@@ -126,7 +126,10 @@ class Session : public std::enable_shared_from_this<Session> {
     void wait_for_request() {
         if (buffer_.size() > 0)
             return read_request();
-        if (shared_.stopping)
+        // Stopping: no next request is waited for, but one the client already sent (before
+        // the signal, while this connection's last answer was still being written) is answered.
+        beast::error_code ec;
+        if (shared_.stopping && stream_.socket().available(ec) == 0)
             return close();
         idle_ = true;
         stream_.expires_after(shared_.limits.idle_timeout);
