@@ -1,11 +1,18 @@
 #include "analyzers/language.h"
 
+#include "common/utf8.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <libexttextcat/textcat.h>
+#include <optional>
 #include <string>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
 
@@ -62,9 +69,8 @@ std::string detect_latin(std::string_view text) {
     return names[best];
 }
 
-} // namespace
-
-std::string detect_language(std::string_view text) {
+// The language a text's script gives (kana -> ja, Han -> zh, ...), or "" for Latin text.
+std::string script_language(std::string_view text) {
     // A sample is enough to tell the script; whole books are not needed.
     const auto n = static_cast<int32_t>(std::min<std::size_t>(text.size(), 8192));
     int kana = 0, han = 0, hangul = 0, thai = 0, cyrillic = 0, greek = 0, arabic = 0, latin = 0;
@@ -129,7 +135,86 @@ std::string detect_language(std::string_view text) {
     }
     if (best)
         return best;
-    return detect_latin(std::string_view(text.data(), static_cast<std::size_t>(n)));
+    return "";
+}
+
+} // namespace
+
+std::string detect_language(std::string_view text) {
+    const std::string by_script = script_language(text);
+    if (!by_script.empty())
+        return by_script;
+    return detect_latin(text.substr(0, 8192));
+}
+
+namespace {
+
+// libexttextcat's classifier over Debian's n-gram profiles of the Latin-script languages
+// Xapian has a stemmer for. (Among all ~160 profiles, English text comes out as Scots and a
+// short word as Slovak; a stemmer is what the answer is for.) The classifier keeps scratch
+// state in its handle, so each thread has its own, made on first use.
+class TextCat {
+  public:
+    TextCat() {
+        // The library reads its list of profiles from a file: a private one, gone once read.
+        std::string path =
+            (std::filesystem::temp_directory_path() / "mixi-textcat-XXXXXX").string();
+        const int fd = ::mkstemp(path.data());
+        if (fd < 0)
+            return;
+        std::string conf;
+        for (const char* lang : {"en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb",
+                                 "nn", "fi", "hu", "ro", "tr", "ca", "eu", "ga", "id", "lt"})
+            conf += std::string(lang) + ".lm " + lang + "\n";
+        const bool written =
+            ::write(fd, conf.data(), conf.size()) == static_cast<ssize_t>(conf.size());
+        ::close(fd);
+        if (written)
+            handle_ = special_textcat_Init(path.c_str(), MIXI_TEXTCAT_DIR "/");
+        ::unlink(path.c_str());
+        if (!handle_)
+            return;
+        // Below this many bytes the answer is "too short".
+        textcat_SetProperty(handle_, TCPROP_MINIMUM_DOCUMENT_SIZE, 25);
+        candidates_ = textcat_GetClassifyFullOutput(handle_);
+    }
+    ~TextCat() {
+        if (handle_) {
+            textcat_ReleaseClassifyFullOutput(handle_, candidates_);
+            textcat_Done(handle_);
+        }
+    }
+    TextCat(const TextCat&) = delete;
+    TextCat& operator=(const TextCat&) = delete;
+
+    /// The language the profiles give ("de"); "" when the text is too short, like none of them,
+    /// or like more than two (mixed text); nullopt when the profiles could not be read.
+    std::optional<std::string> classify(std::string_view text) {
+        if (!handle_)
+            return std::nullopt;
+        const int n = textcat_ClassifyFull(handle_, text.data(), text.size(), candidates_);
+        if (n < 1 || n > 2)
+            return std::string();
+        return std::string(candidates_[0].name);
+    }
+
+  private:
+    void* handle_ = nullptr;
+    candidate_t* candidates_ = nullptr;
+};
+
+} // namespace
+
+std::string identify_document_language(std::string_view text) {
+    const std::string by_script = script_language(text);
+    if (!by_script.empty())
+        return by_script;
+    // A few hundred characters decide; more only cost time.
+    const std::string_view sample = utf8_prefix(text, 2048);
+    thread_local TextCat textcat;
+    if (auto lang = textcat.classify(sample))
+        return lang->empty() ? std::string(undetermined_language) : *lang;
+    return detect_latin(sample); // the profiles could not be read
 }
 
 } // namespace mixi::analyzers

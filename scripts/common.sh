@@ -8,7 +8,7 @@ SAN_BUILD="${MIXI_SAN_BUILD_DIR:-$ROOT/build-san}"
 # Debian 12 packages the build and the tests need.
 PACKAGES=(
     g++ cmake make pkg-config
-    libxapian-dev xapian-tools libicu-dev libgumbo-dev zlib1g-dev libjemalloc-dev libsqlite3-dev libmaxminddb-dev libssl-dev libzstd-dev
+    libxapian-dev xapian-tools libicu-dev libexttextcat-dev libgumbo-dev zlib1g-dev libjemalloc-dev libsqlite3-dev libmaxminddb-dev libssl-dev libzstd-dev
     libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
     libtomlplusplus-dev
     libgtest-dev libbenchmark-dev

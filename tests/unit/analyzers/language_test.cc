@@ -6,7 +6,9 @@
 namespace {
 
 using mixi::analyzers::detect_language;
+using mixi::analyzers::identify_document_language;
 using mixi::analyzers::primary_language;
+using mixi::analyzers::undetermined_language;
 
 TEST(PrimaryLanguage, Subtags) {
     EXPECT_EQ(primary_language("ja-JP"), "ja");
@@ -77,6 +79,31 @@ TEST(QueryLanguage, ThePreferenceDecidesWhenTheScriptFits) {
     EXPECT_TRUE(share_script("ja", "zh"));
     EXPECT_FALSE(share_script("ja", "en"));
     EXPECT_FALSE(share_script("ru", "en"));
+}
+
+TEST(IdentifyDocumentLanguage, LatinTextGetsTheLanguageItIsWrittenIn) {
+    // The stop words of three languages call all of these English; the profiles do not.
+    const std::pair<const char*, const char*> texts[] = {
+        {"es", "Las montañas del norte son perfectas para hacer senderismo durante el verano."},
+        {"nl", "De fietsroute langs de rivier is prachtig en de zon scheen de hele dag."},
+        {"it", "Abbiamo mangiato una pizza buonissima in una piccola trattoria vicino al mare."},
+        {"pt", "A cidade fica muito bonita à noite, quando as luzes se acendem ao longo do rio."},
+        {"de",
+         "Die Wanderung durch die Berge war anstrengend, aber die Aussicht hat sich gelohnt."},
+        {"fr", "Nous avons visité le marché du dimanche et acheté des fromages de la région."},
+        {"en", "We walked along the harbour at sunset and watched the fishing boats come home."},
+    };
+    for (const auto& [lang, text] : texts)
+        EXPECT_EQ(identify_document_language(text), lang) << text;
+    EXPECT_EQ(detect_language(texts[0].second), "en"); // what the stop words say
+    // Other scripts as detect_language tells them.
+    EXPECT_EQ(identify_document_language("東京都で写真を撮りました"), "ja");
+    EXPECT_EQ(identify_document_language("Привет, как дела?"), "ru");
+}
+
+TEST(IdentifyDocumentLanguage, ShortLatinTextIsUndeterminedNotEnglish) {
+    for (const char* text : {"hiking boots", "ok", "lol 123"})
+        EXPECT_EQ(identify_document_language(text), undetermined_language) << text;
 }
 
 } // namespace

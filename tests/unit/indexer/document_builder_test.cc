@@ -94,6 +94,24 @@ TEST(DocumentBuilder, TitleBodyStemsAndWeights) {
               (std::vector<Xapian::termpos>{1, 2 + mixi::schema::body_position_offset + 2}));
 }
 
+TEST(DocumentBuilder, ARecordWithoutLanguageIsStemmedInTheLanguageItIsWrittenIn) {
+    DocumentBuilder builder;
+    Record r = english_record();
+    r.lang.clear();
+    r.title = "Caminatas por las montañas";
+    r.body = "Las montañas del norte son perfectas para hacer senderismo durante el verano.";
+    const PreparedDocument spanish = builder.build(r);
+    EXPECT_EQ(spanish.document.get_value(mixi::schema::slot_lang), "es");
+    EXPECT_TRUE(wdfs(spanish.document).contains("Zmontañ")); // Spanish Snowball: montañas
+    // Too short to tell: no stemmer rather than a wrong one.
+    r.title = "ok";
+    r.body = "nice";
+    const PreparedDocument unknown = builder.build(r);
+    EXPECT_EQ(unknown.document.get_value(mixi::schema::slot_lang), "und");
+    for (const auto& [term, wdf] : wdfs(unknown.document))
+        EXPECT_FALSE(term.starts_with("Z")) << term;
+}
+
 TEST(DocumentBuilder, TitleWeightOption) {
     DocumentBuilder builder(BuildOptions{.title_weight = 5});
     const auto terms = wdfs(builder.build(english_record()).document);
