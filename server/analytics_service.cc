@@ -70,6 +70,7 @@ void AnalyticsService::log_search(analytics::RawSearch search, std::string_view 
         search.searcher = key->key;
         search.time = std::max(search.time, key->day * 86400);
     }
+    last_day_ = std::max(last_day_, analytics::day_of(search.time));
     pending_.push_back(std::move(search));
 }
 

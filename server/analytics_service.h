@@ -101,7 +101,7 @@ class AnalyticsService {
     analytics::SearcherKeys keys_;
     std::mutex pending_mutex_;
     std::vector<analytics::RawSearch> pending_; ///< raw queries, for at most one flush interval
-    std::int64_t last_day_ = 0;   ///< the newest day a flush saw (never goes back; pending_mutex_)
+    std::int64_t last_day_ = 0;   ///< the newest day a search or flush saw (never goes back)
     std::int64_t folded_on_ = -1; ///< the day of the last fold that succeeded (service thread)
     std::atomic<PopularitySnapshot> snapshot_;
     std::atomic<std::shared_ptr<const std::vector<std::string>>> popular_;
