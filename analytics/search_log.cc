@@ -706,6 +706,11 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
         auto tx = Transaction::begin(db_);
         if (!tx)
             return std::unexpected(tx.error());
+        // Read again under the write lock: another process (mixi-search purge) may have merged
+        // these days since.
+        merged_before = read_state(db_, "merged_before");
+        if (!merged_before)
+            return std::unexpected(merged_before.error());
         std::int64_t from = 0;
         if (*merged_before) {
             from = **merged_before;
@@ -739,7 +744,7 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
                 return std::unexpected(n.error());
             report.merged += *n;
         }
-        if (auto ok = write_state(db_, "merged_before", today); !ok)
+        if (auto ok = write_state(db_, "merged_before", std::max(today, from)); !ok)
             return std::unexpected(ok.error());
         if (auto ok = tx->commit(); !ok)
             return std::unexpected(ok.error());
