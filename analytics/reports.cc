@@ -64,15 +64,28 @@ struct Segment {
 };
 
 /// [from, to] as the whole months inside it and the days around them. Months older than the
-/// oldest monthly row may have been purged in part: they are read day by day.
+/// oldest monthly row may have been purged in part, and months with days not yet closed by
+/// SearchLog::fold are not in monthly_terms: both are read day by day.
 Expected<std::vector<Segment>> segments(Database& db, std::int64_t from, std::int64_t to) {
     auto oldest = db.scalar("SELECT coalesce(min(month), 1000000) FROM monthly_terms");
     if (!oldest)
         return std::unexpected(oldest.error());
+    // A store no SearchLog of this version has opened has no state yet: days only.
+    auto has_state = db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+                               " name = 'search_log_state'");
+    if (!has_state)
+        return std::unexpected(has_state.error());
+    auto merged = *has_state == 0 ? Expected<std::int64_t>(0)
+                                  : db.scalar("SELECT coalesce((SELECT value FROM search_log_state"
+                                              " WHERE name = 'merged_before'), 0)");
+    if (!merged)
+        return std::unexpected(merged.error());
     std::int64_t first = month_of(from), last = month_of(to);
     if (first_day_of_month(first) < from)
         ++first;
     if (first_day_of_month(last + 1) - 1 > to)
+        --last;
+    while (last >= first && first_day_of_month(last + 1) > *merged)
         --last;
     first = std::max(first, *oldest);
     if (first > last)
@@ -198,8 +211,27 @@ Expected<Report> build_report(Database& db, const ReportRequest& r) {
             return std::unexpected(ok.error());
     }
 
+    // Terms that reached both thresholds in one cell on at least min_days different days.
+    std::unordered_map<std::string, std::int64_t> days_over;
+    if (r.min_days > 1) {
+        auto q = db.prepare(std::string("SELECT query, count(DISTINCT day) FROM daily_terms"
+                                        " WHERE day BETWEEN ?1 AND ?2") +
+                            filters + " AND searchers >= ?5 AND searches >= ?6 GROUP BY query");
+        if (!q)
+            return std::unexpected(q.error());
+        q->bind(1, r.from_day).bind(2, r.to_day).bind(3, r.country).bind(4, r.lang);
+        q->bind(5, static_cast<std::int64_t>(r.k_distinct)).bind(6, static_cast<std::int64_t>(r.k));
+        if (auto ok = q->each([&] { days_over[q->text(0)] = q->int64(1); }); !ok)
+            return std::unexpected(ok.error());
+    }
+
     std::vector<TermRow> shown;
     for (const auto& [term, t] : totals) {
+        if (r.min_days > 1) {
+            auto d = days_over.find(term);
+            if (d == days_over.end() || d->second < static_cast<std::int64_t>(r.min_days))
+                continue; // not on enough days: only in "other"
+        }
         if (t.searches < static_cast<std::int64_t>(r.k) ||
             t.best < static_cast<std::int64_t>(r.k_distinct))
             continue; // below the thresholds: only in "other"

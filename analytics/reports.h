@@ -31,6 +31,9 @@ struct ReportRequest {
     std::string country, lang;             ///< "" = all
     std::size_t top = 20;
     std::uint64_t k = 10, k_distinct = 5;
+    /// Show only terms that reached both thresholds in one cell on at least this many different
+    /// days of the period (the public completions of /v1/suggest ask for 3).
+    std::uint64_t min_days = 1;
 };
 
 struct TermRow {
@@ -56,6 +59,11 @@ struct Report {
 
 /// The days of a report when no first day is given: the last day and the days before it.
 inline constexpr int default_report_days = 30;
+
+/// Public completions (/v1/suggest's popular searches) need a term over both thresholds on at
+/// least this many different days of their period: one day of fake searchers cannot push a term
+/// into everyone's autocomplete, nor tell whether a real person searched a guessed term.
+inline constexpr std::uint64_t popular_min_days = 3;
 
 struct ReportPeriod {
     std::int64_t from_day = 0, to_day = 0; ///< inclusive, days since 1970-01-01

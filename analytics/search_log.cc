@@ -1,10 +1,12 @@
 #include "analytics/search_log.h"
 
+#include "analytics/trends.h"
 #include "analytics/views.h"
 #include "common/dates.h"
 #include "common/utf8.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <bit>
 #include <boost/json.hpp>
@@ -16,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
 
 namespace mixi::analytics {
 
@@ -352,57 +355,85 @@ std::uint64_t DistinctCounter::estimate() const {
     return static_cast<std::uint64_t>(std::llround(e));
 }
 
-SearcherKeys::SearcherKeys() : hmac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)) {}
+std::string searcher_network(std::string_view address) {
+    std::string text(address.substr(0, address.find('%'))); // no IPv6 zone
+    unsigned char bytes[16];
+    char out[INET6_ADDRSTRLEN];
+    if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+        bytes[3] = 0;
+        inet_ntop(AF_INET, bytes, out, sizeof out);
+        return std::string(out) + "/24";
+    }
+    if (inet_pton(AF_INET6, text.c_str(), bytes) != 1)
+        return {};
+    static constexpr unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::memcmp(bytes, mapped, sizeof mapped) == 0) {
+        bytes[15] = 0;
+        inet_ntop(AF_INET, bytes + 12, out, sizeof out);
+        return std::string(out) + "/24";
+    }
+    std::memset(bytes + 6, 0, 10);
+    inet_ntop(AF_INET6, bytes, out, sizeof out);
+    return std::string(out) + "/48";
+}
+
+SearcherKeys::SearcherKeys(RandomFill random)
+    : random_(random ? std::move(random) : RandomFill([](unsigned char* out, std::size_t n) {
+          return RAND_bytes(out, static_cast<int>(n)) == 1;
+      })),
+      hmac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)) {}
 
 SearcherKeys::~SearcherKeys() {
     EVP_MAC_CTX_free(keyed_);
     EVP_MAC_free(hmac_);
 }
 
-std::uint64_t SearcherKeys::key(std::int64_t day, std::string_view address,
-                                std::string_view user_agent) {
+std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view address) {
+    const std::string network = searcher_network(address);
     // OpenSSL's one-shot HMAC() looks the algorithms up and hashes the key on every call
     // (about 20 us); a context keyed once a day and copied per call costs a few.
     EVP_MAC_CTX* mac = nullptr;
     {
         std::lock_guard lock(mutex_);
+        // The salt's day never goes backwards: a clock that stepped back gets today's salt.
+        day = std::max(day, day_);
         if (day != day_ || !keyed_) {
-            std::array<unsigned char, 32> salt;
-            if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1)
-                for (auto& b : salt) // no entropy source: still unlinkable from outside
-                    b = static_cast<unsigned char>(std::rand());
+            // Whatever happens below, the old salt is gone and its day is over.
+            EVP_MAC_CTX_free(keyed_);
+            keyed_ = nullptr;
+            day_ = day;
+            std::array<unsigned char, 32> salt{};
+            if (!random_(salt.data(), salt.size())) {
+                // No random salt, no key: a weak one would let keys be recomputed.
+                OPENSSL_cleanse(salt.data(), salt.size());
+                return std::nullopt;
+            }
             char digest[] = "SHA256";
             const OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                 OSSL_PARAM_construct_end()};
-            EVP_MAC_CTX_free(keyed_);
             keyed_ = hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr;
             if (keyed_ && EVP_MAC_init(keyed_, salt.data(), salt.size(), params) != 1) {
                 EVP_MAC_CTX_free(keyed_);
                 keyed_ = nullptr;
             }
             OPENSSL_cleanse(salt.data(), salt.size()); // the keyed context holds it now
-            day_ = day;
         }
         if (keyed_)
             mac = EVP_MAC_CTX_dup(keyed_);
     }
-    if (!mac) // OpenSSL without HMAC-SHA256: every searcher counts as one, which only hides more
-        return 0;
+    if (!mac) // OpenSSL without HMAC-SHA256: no key, the search counts no searcher
+        return std::nullopt;
     unsigned char out[EVP_MAX_MD_SIZE];
     std::size_t length = 0;
-    const unsigned char zero = 0;
-    const bool ok = EVP_MAC_update(mac, reinterpret_cast<const unsigned char*>(address.data()),
-                                   address.size()) == 1 &&
-                    EVP_MAC_update(mac, &zero, 1) == 1 &&
-                    EVP_MAC_update(mac, reinterpret_cast<const unsigned char*>(user_agent.data()),
-                                   user_agent.size()) == 1 &&
+    const bool ok = EVP_MAC_update(mac, reinterpret_cast<const unsigned char*>(network.data()),
+                                   network.size()) == 1 &&
                     EVP_MAC_final(mac, out, &length, sizeof out) == 1;
     EVP_MAC_CTX_free(mac);
     if (!ok || length < sizeof(std::uint64_t))
-        return 0;
-    std::uint64_t key = 0;
-    std::memcpy(&key, out, sizeof key);
+        return std::nullopt;
+    SearcherKey key{day, 0};
+    std::memcpy(&key.key, out, sizeof key.key);
     return key;
 }
 
@@ -421,10 +452,16 @@ void SearchLogBuffer::record_search(RawSearch search) {
     e.country = std::move(search.country);
     e.results = search.results;
     e.searcher = search.searcher;
-    // Sec-GPC / DNT: counted in the aggregates only, with no row and no account link.
-    e.raw_row = !search.do_not_track;
-    if (e.raw_row)
-        e.account = std::move(search.account);
+    // Sec-GPC / DNT: counted in the daily volume only, with no row, no account link and none
+    // of its words in any aggregate.
+    if (search.do_not_track) {
+        std::lock_guard lock(mutex_);
+        auto& [searches, zero] = volume_only_[{day_of(e.time), e.lang, e.country}];
+        ++searches;
+        zero += e.results == 0;
+        return;
+    }
+    e.account = std::move(search.account);
     add(std::move(e));
 }
 
@@ -434,8 +471,11 @@ void SearchLogBuffer::add(SearchEvent event) {
     Counting& c = cells_[{day, event.query, event.lang, event.country}];
     ++c.searches;
     c.zero += event.results == 0;
-    c.distinct.add(event.searcher);
-    c.bounded += bounded_contribution(day, event.searcher, event.query);
+    // Without a key (no random salt could be drawn) the search counts no searcher: fail closed.
+    if (event.searcher) {
+        c.distinct.add(*event.searcher);
+        c.bounded += bounded_contribution(day, *event.searcher, event.query);
+    }
     c.dirty = true;
     if (event.raw_row)
         rows_.push_back(std::move(event));
@@ -462,6 +502,7 @@ SearchLogBuffer::Batch SearchLogBuffer::take() {
     Batch batch;
     std::lock_guard lock(mutex_);
     batch.rows_.swap(rows_);
+    batch.volume_only.swap(volume_only_);
     std::int64_t newest = 0;
     for (auto& [key, c] : cells_) {
         newest = std::max(newest, std::get<0>(key));
@@ -514,7 +555,12 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
         "CREATE TABLE IF NOT EXISTS daily_volume ("
         " day INTEGER NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
         " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL,"
-        " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;");
+        " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;"
+        // How far fold has gone: merged_before (days before it are in monthly_terms), folded_on
+        // (the day of the last complete fold) and kept_from (the first day whose cells below the
+        // thresholds trends still needed then).
+        "CREATE TABLE IF NOT EXISTS search_log_state ("
+        " name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;");
     if (!ok)
         return std::unexpected(ok.error());
     // Databases from before the bounded count get the column (0 for their old days).
@@ -532,7 +578,7 @@ Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
 }
 
 Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
-    if (batch.rows().empty() && batch.cells.empty())
+    if (batch.rows().empty() && batch.cells.empty() && batch.volume_only.empty())
         return {};
     auto tx = Transaction::begin(db_);
     if (!tx)
@@ -558,14 +604,6 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         return std::unexpected(cell.error());
     if (!volume)
         return std::unexpected(volume.error());
-    auto monthly = db_.prepare(
-        "INSERT INTO monthly_terms (month, query, lang, country, searches, zero_results, searchers)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (month, query, lang, country) DO UPDATE SET"
-        " searches = searches + excluded.searches,"
-        " zero_results = zero_results + excluded.zero_results,"
-        " searchers = max(searchers, excluded.searchers)");
-    if (!monthly)
-        return std::unexpected(monthly.error());
     for (const SearchEvent& e : batch.rows()) {
         const std::int64_t hour = hour_of(e.time);
         row->bind(1, hour).bind(2, e.query).bind(3, e.lang).bind(4, e.country);
@@ -584,16 +622,169 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
         if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
-        monthly->bind(1, month_of(day)).bind(2, query).bind(3, lang).bind(4, country);
-        monthly->bind(5, c.searches).bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct));
-        if (auto ok = monthly->run(); !ok)
+    }
+    // Sec-GPC / DNT searches: the volume, and nothing else.
+    for (const auto& [key, counts] : batch.volume_only) {
+        const auto& [day, lang, country] = key;
+        volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, counts.first);
+        volume->bind(5, counts.second);
+        if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
     }
+    // Monthly aggregates are made when a day closes (fold), of the cells that keep their text.
     return tx->commit();
+}
+
+namespace {
+
+Expected<std::optional<std::int64_t>> read_state(Database& db, std::string_view name) {
+    auto q = db.prepare("SELECT value FROM search_log_state WHERE name = ?");
+    if (!q)
+        return std::unexpected(q.error());
+    q->bind(1, name);
+    auto row = q->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{q->int64(0)};
+}
+
+Expected<void> write_state(Database& db, std::string_view name, std::int64_t value) {
+    auto q = db.prepare("INSERT INTO search_log_state (name, value) VALUES (?, ?)"
+                        " ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+    if (!q)
+        return std::unexpected(q.error());
+    q->bind(1, name).bind(2, value);
+    return q->run();
+}
+
+/// The first day whose cells below the thresholds are still kept for public trends: the open
+/// period, the latest complete one until it is released, and the one before it (its release's
+/// "period before"); never a day past retention_days. Without trends: `today` (none kept).
+Expected<std::int64_t> trend_keep_from(Database& db, std::int64_t now,
+                                       const RetentionOptions& options) {
+    const std::int64_t today = day_of(now);
+    if (options.trend_days <= 0)
+        return today;
+    const TrendRequest latest = latest_period(now, options.trend_days);
+    auto released = has_release(db, latest, DpOptions{options.trend_epsilon, options.trend_delta});
+    if (!released)
+        return std::unexpected(released.error());
+    std::int64_t from = *released ? latest.from_day : latest.from_day - options.trend_days;
+    // A raw row of `now - retention_days` is the oldest text kept; so is a cell's.
+    from = std::max(from, day_of(now - std::int64_t{options.retention_days} * 86400));
+    return std::min(from, today);
+}
+
+} // namespace
+
+Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& options) {
+    FoldReport report;
+    const std::int64_t today = day_of(now);
+    auto merged_before = read_state(db_, "merged_before");
+    auto folded_on = read_state(db_, "folded_on");
+    auto kept_from = read_state(db_, "kept_from");
+    if (!merged_before)
+        return std::unexpected(merged_before.error());
+    if (!folded_on)
+        return std::unexpected(folded_on.error());
+    if (!kept_from)
+        return std::unexpected(kept_from.error());
+    auto keep_from = trend_keep_from(db_, now, options);
+    if (!keep_from)
+        return std::unexpected(keep_from.error());
+    if (*merged_before && **merged_before >= today && *folded_on && **folded_on >= today &&
+        *kept_from && **kept_from == *keep_from)
+        return report; // nothing closed and nothing released since the last fold
+    report.due = true;
+    const auto k = static_cast<std::int64_t>(options.k);
+    const auto k_distinct = static_cast<std::int64_t>(options.k_distinct);
+
+    // 1. The closed days' cells above the thresholds go into the monthly aggregates, once.
+    if (!*merged_before || **merged_before < today) {
+        auto tx = Transaction::begin(db_);
+        if (!tx)
+            return std::unexpected(tx.error());
+        // Read again under the write lock: another process (mixi-search purge) may have merged
+        // these days since.
+        merged_before = read_state(db_, "merged_before");
+        if (!merged_before)
+            return std::unexpected(merged_before.error());
+        std::int64_t from = 0;
+        if (*merged_before) {
+            from = **merged_before;
+        } else {
+            // First fold of this store: monthly rows written before folding existed also
+            // counted text below the thresholds; make them again from the days.
+            if (auto ok = db_.exec("DELETE FROM monthly_terms"); !ok)
+                return std::unexpected(ok.error());
+            auto oldest = db_.scalar("SELECT coalesce(min(day), " + std::to_string(today) +
+                                     ") FROM daily_terms");
+            if (!oldest)
+                return std::unexpected(oldest.error());
+            from = *oldest;
+        }
+        auto merge = db_.prepare(
+            "INSERT INTO monthly_terms (month, query, lang, country, searches, zero_results,"
+            " searchers) SELECT ?1, query, lang, country, searches, zero_results, searchers"
+            " FROM daily_terms WHERE day = ?2 AND searchers >= ?3 AND searches >= ?4"
+            " ON CONFLICT (month, query, lang, country) DO UPDATE SET"
+            " searches = searches + excluded.searches,"
+            " zero_results = zero_results + excluded.zero_results,"
+            " searchers = max(searchers, excluded.searchers)");
+        if (!merge)
+            return std::unexpected(merge.error());
+        for (std::int64_t day = from; day < today; ++day) {
+            merge->bind(1, month_of(day)).bind(2, day).bind(3, k_distinct).bind(4, k);
+            if (auto ok = merge->run(); !ok)
+                return std::unexpected(ok.error());
+            auto n = db_.changes();
+            if (!n)
+                return std::unexpected(n.error());
+            report.merged += *n;
+        }
+        if (auto ok = write_state(db_, "merged_before", std::max(today, from)); !ok)
+            return std::unexpected(ok.error());
+        if (auto ok = tx->commit(); !ok)
+            return std::unexpected(ok.error());
+    }
+
+    // 2. The closed days' cells below the thresholds lose their text (the daily volume has
+    // counted them since they were stored), except those public trends still need. Small
+    // batches, each its own transaction.
+    auto sweep = db_.prepare(
+        "DELETE FROM daily_terms WHERE (day, query, lang, country) IN"
+        " (SELECT day, query, lang, country FROM daily_terms WHERE day < ?1"
+        " AND (searchers < ?2 OR searches < ?3) AND (day < ?4 OR bounded = 0) LIMIT ?5)");
+    if (!sweep)
+        return std::unexpected(sweep.error());
+    for (;;) {
+        sweep->bind(1, today).bind(2, k_distinct).bind(3, k).bind(4, *keep_from);
+        sweep->bind(5, std::int64_t{options.batch_rows});
+        if (auto ok = sweep->run(); !ok)
+            return std::unexpected(ok.error());
+        auto n = db_.changes();
+        if (!n)
+            return std::unexpected(n.error());
+        report.folded += *n;
+        if (*n < options.batch_rows)
+            break;
+    }
+    // Recorded last: a fold cut short is due again.
+    if (auto ok = write_state(db_, "kept_from", *keep_from); !ok)
+        return std::unexpected(ok.error());
+    if (auto ok = write_state(db_, "folded_on", today); !ok)
+        return std::unexpected(ok.error());
+    return report;
 }
 
 Expected<PurgeReport> SearchLog::purge(std::int64_t now, const RetentionOptions& options) {
     PurgeReport report;
+    auto folded = fold(now, options);
+    if (!folded)
+        return std::unexpected(folded.error());
+    report.folded = folded->folded;
     const std::int64_t row_cutoff = now - std::int64_t{options.retention_days} * 86400;
     // An aggregate's day is kept whole while any of it is within the period.
     const std::int64_t day_cutoff =

@@ -1,12 +1,18 @@
-// The search-term log: one raw row per search (kept `retention_days`), and daily aggregates per
+// The search-term log: one raw row per search (kept `retention_days`), daily aggregates per
 // (day, query, language, country) with searches, zero-result searches and an estimate of distinct
-// searchers (kept `aggregate_retention_days`). Queries are scrubbed before anything is stored,
-// and searchers are counted without identifiers: a keyed hash under a salt that rotates daily and
+// searchers, and a daily volume per (day, language, country) without any text (both kept
+// `aggregate_retention_days`). Queries are scrubbed before anything is stored, and searchers are
+// counted without identifiers: a keyed hash of their network under a salt that rotates daily and
 // lives only in memory feeds a distinct counter, and only its estimate is written.
+//
+// The aggregates are not a second raw log: once a day is over, SearchLog::fold keeps the text of
+// a cell only when it reached the reports' thresholds (k searches, k_distinct searchers); the
+// others are left as what the daily volume already counts (public trends may hold them a little
+// longer, never past `retention_days`).
 //
 // The privacy rules of a search are all applied in one place, SearchLogBuffer::record_search,
 // the only way a search gets into the log: fold and scrub the query, and under Sec-GPC / DNT
-// write no row and no account link.
+// count it in the daily volume only (no row, no account link, no text).
 #pragma once
 
 #include "analytics/sqlite.h"
@@ -73,20 +79,40 @@ class DistinctCounter {
     std::vector<std::uint8_t> registers_; ///< empty while exact
 };
 
-/// Keys searchers by HMAC-SHA256(salt, address, User-Agent). The salt is random, held in memory
-/// only, and replaced when the day changes, so a key cannot be linked across days or recomputed
-/// after a restart.
+/// The network a searcher is counted by: an IPv4 address's /24, an IPv6 address's /48 (an
+/// IPv4-mapped IPv6 address is its IPv4 address), as text ("81.2.69.0/24", "2001:db8:1::/48").
+/// One host with many User-Agents, or many addresses of one network, is one searcher, so one
+/// client cannot pass the distinct-searcher threshold alone. Empty for anything that is not an
+/// address.
+std::string searcher_network(std::string_view address);
+
+/// Fills a buffer with random bytes; false when it cannot (RAND_bytes by default).
+using RandomFill = std::function<bool(unsigned char*, std::size_t)>;
+
+/// A searcher's key and the day whose salt made it.
+struct SearcherKey {
+    std::int64_t day = 0;
+    std::uint64_t key = 0;
+};
+
+/// Keys searchers by HMAC-SHA256(salt, searcher_network(address)). The salt is random, held in
+/// memory only, and replaced when the day changes, so a key cannot be linked across days or
+/// recomputed after a restart. The salt's day never goes backwards: asked for a day older than
+/// the current salt's (a clock that stepped back), the key is made with the current salt and
+/// says so in SearcherKey::day; an older day's salt is never made again. When no random salt can
+/// be drawn the key fails closed: nullopt, and the search counts no searcher.
 class SearcherKeys {
   public:
-    SearcherKeys();
+    explicit SearcherKeys(RandomFill random = {});
     ~SearcherKeys();
     SearcherKeys(const SearcherKeys&) = delete;
     SearcherKeys& operator=(const SearcherKeys&) = delete;
 
-    std::uint64_t key(std::int64_t day, std::string_view address, std::string_view user_agent);
+    std::optional<SearcherKey> key(std::int64_t day, std::string_view address);
 
   private:
     std::mutex mutex_;
+    RandomFill random_;
     std::int64_t day_ = -1;
     EVP_MAC* hmac_ = nullptr;      ///< HMAC, fetched once
     EVP_MAC_CTX* keyed_ = nullptr; ///< HMAC-SHA256 keyed with the day's salt, copied per key
@@ -99,8 +125,9 @@ struct RawSearch {
     std::string query, lang, country;
     std::string account; ///< a verified account id for signed-in searches; empty otherwise
     std::uint64_t results = 0;
-    bool do_not_track = false;  ///< asks_not_to_track: aggregates only
-    std::uint64_t searcher = 0; ///< SearcherKeys::key
+    bool do_not_track = false; ///< asks_not_to_track: daily volume only
+    /// SearcherKeys::key; none when no key could be made: the search counts no searcher.
+    std::optional<std::uint64_t> searcher;
 };
 
 /// Case folding for queries before they are scrubbed (the server passes its analyzer's NFKC
@@ -114,9 +141,9 @@ struct SearchEvent {
     std::int64_t time = 0; ///< Unix seconds
     std::string query, lang, country;
     std::uint64_t results = 0;
-    std::string account;        ///< signed-in searches only; empty otherwise
-    bool raw_row = true;        ///< false under Sec-GPC / DNT: aggregates only, no row, no account
-    std::uint64_t searcher = 0; ///< SearcherKeys::key
+    std::string account; ///< signed-in searches only; empty otherwise
+    bool raw_row = true; ///< false under Sec-GPC / DNT: daily volume only, no row, no text
+    std::optional<std::uint64_t> searcher; ///< SearcherKeys::key
 };
 
 /// A raw row as exported for an account.
@@ -131,13 +158,29 @@ struct LoggedSearch {
 std::string export_json(std::string_view account, const std::vector<LoggedSearch>& history);
 
 struct RetentionOptions {
-    int retention_days = 30;            ///< raw rows
-    int aggregate_retention_days = 400; ///< daily aggregates
+    int retention_days = 30;            ///< raw rows, and any text below the thresholds
+    int aggregate_retention_days = 400; ///< aggregates above the thresholds, and daily volume
     int batch_rows = 1000;              ///< rows deleted per statement
+    /// A closed day's cell keeps its text only with at least `k` searches and `k_distinct`
+    /// distinct searchers (the reports' thresholds, analytics.report_k and report_k_distinct).
+    std::uint64_t k = 10, k_distinct = 5;
+    /// Public trends (0: off): cells below the thresholds that a release of `trend_days` days
+    /// (analytics/trends.h, unfiltered, with this epsilon and delta) still needs are kept until
+    /// it is made: the open period, the latest complete one until it is released, and the one
+    /// before it, at most; never past retention_days.
+    int trend_days = 0;
+    double trend_epsilon = 1.0, trend_delta = 1e-6;
 };
 
 struct PurgeReport {
     std::int64_t rows = 0, aggregates = 0;
+    std::int64_t folded = 0; ///< cells below the thresholds whose text went (fold)
+};
+
+struct FoldReport {
+    bool due = false;        ///< a day closed, or trends released cells, since the last fold
+    std::int64_t merged = 0; ///< cells above the thresholds added to the monthly aggregates
+    std::int64_t folded = 0; ///< cells below the thresholds whose text was deleted
 };
 
 /// Contribution bound for differentially private releases (analytics/trends.h): one searcher
@@ -153,13 +196,18 @@ class SearchLogBuffer {
 
     /// Records one search with the log's privacy rules: the query is folded and scrubbed (and
     /// the search dropped when nothing is left of it); under Sec-GPC / DNT it only counts in
-    /// the aggregates, with no raw row and so no account link.
+    /// the daily volume, with no raw row, no account link and no text in any aggregate.
     void record_search(RawSearch search);
 
     class Batch {
       public:
         /// Raw rows to append: only record_search makes them.
         const std::vector<SearchEvent>& rows() const { return rows_; }
+        /// Searches that count in the daily volume only (Sec-GPC / DNT): (day, lang, country) ->
+        /// searches, zero-result searches. No text.
+        std::map<std::tuple<std::int64_t, std::string, std::string>,
+                 std::pair<std::int64_t, std::int64_t>>
+            volume_only;
         /// (day, query, lang, country) -> searches, zero-result searches, distinct estimate,
         /// and searchers counted under the contribution bound. Open for synthetic aggregates
         /// (bench/report_bench.cc); searches go through record_search.
@@ -183,6 +231,9 @@ class SearchLogBuffer {
     QueryFold fold_;
     std::mutex mutex_;
     std::vector<SearchEvent> rows_;
+    std::map<std::tuple<std::int64_t, std::string, std::string>,
+             std::pair<std::int64_t, std::int64_t>>
+        volume_only_;
     struct Counting {
         std::int64_t searches = 0, zero = 0, bounded = 0;
         DistinctCounter distinct;
@@ -204,9 +255,15 @@ class SearchLog {
 
     /// Stores a batch in one transaction.
     Expected<void> add(const SearchLogBuffer::Batch& batch);
-    /// Deletes raw rows older than retention_days and aggregates older than
-    /// aggregate_retention_days before `now`, in batches.
+    /// Folds (see fold), then deletes raw rows older than retention_days and aggregates older
+    /// than aggregate_retention_days before `now`, in batches.
     Expected<PurgeReport> purge(std::int64_t now, const RetentionOptions& options);
+    /// Closes the days before the day of `now`: their cells that reached the thresholds
+    /// (options.k, options.k_distinct) are added to the monthly aggregates, and the others lose
+    /// their text, leaving only what the daily volume counts (public trends may keep them, see
+    /// RetentionOptions). Cheap when nothing is due (one state read); call it after every flush
+    /// that may have closed a day, and from an operations-level purge.
+    Expected<FoldReport> fold(std::int64_t now, const RetentionOptions& options);
 
     Expected<std::vector<LoggedSearch>> account_history(std::string_view account);
     /// Deletes an account's rows: all, or those in [from, to) (Unix seconds). Returns how many.

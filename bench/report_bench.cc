@@ -8,6 +8,9 @@
 // Each benchmark then builds one report, as `mixi-search report` does, over the last 30 days
 // and over the whole year, and a differentially private trends release (analytics/trends.h) as
 // GET /v1/trends makes it, over the last 7 and 30 days (a new release each iteration).
+//
+// fold/*: SearchLog::fold on a day of 100,000 cells, 95,000 of them below the thresholds (a
+// fresh database in a temporary directory each iteration), and a fold with nothing due.
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
@@ -18,6 +21,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <random>
 
 namespace {
@@ -115,7 +119,68 @@ std::int64_t ensure_database() {
             std::exit(1);
         }
     }
+    // The days are over: folded as the server folds them (text only above the thresholds, the
+    // monthly aggregates made).
+    if (auto ok = log->fold((last_day + 1) * 86400, {}); !ok) {
+        std::cerr << "report_bench: " << ok.error().message << "\n";
+        std::exit(1);
+    }
     return total;
+}
+
+/// A fresh store with one day of `cells` cells, one in twenty above the thresholds.
+std::optional<analytics::SearchLog> one_day_of_cells(const fs::path& dir, int cells) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    auto log = analytics::SearchLog::open(dir);
+    if (!log)
+        return std::nullopt;
+    analytics::SearchLogBuffer::Batch batch;
+    for (int i = 0; i < cells; ++i) {
+        auto& cell = batch.cells[{last_day, "query " + std::to_string(i), "en", "JP"}];
+        const bool above = i % 20 == 0;
+        cell.searches = above ? 20 : 1 + i % 9;
+        cell.distinct = above ? 10 : 1 + static_cast<std::uint64_t>(i % 4);
+        cell.bounded = static_cast<std::int64_t>(cell.distinct);
+    }
+    if (!log->add(batch))
+        return std::nullopt;
+    return std::move(*log);
+}
+
+void fold(benchmark::State& state, bool due) {
+    const fs::path dir = fs::temp_directory_path() / "mixi-fold-bench";
+    const std::int64_t now = (last_day + 1) * 86400 + 60;
+    std::optional<analytics::SearchLog> log;
+    if (!due) {
+        log = one_day_of_cells(dir, 100'000);
+        if (!log || !log->fold(now, {})) {
+            state.SkipWithError("cannot build the store");
+            return;
+        }
+    }
+    std::int64_t folded = 0;
+    for (auto _ : state) {
+        if (due) {
+            state.PauseTiming();
+            log.reset();
+            log = one_day_of_cells(dir, 100'000);
+            state.ResumeTiming();
+            if (!log) {
+                state.SkipWithError("cannot build the store");
+                return;
+            }
+        }
+        auto out = log->fold(now, {});
+        if (!out) {
+            state.SkipWithError(out.error().message.c_str());
+            return;
+        }
+        folded = out->folded;
+    }
+    state.counters["folded"] = static_cast<double>(folded);
+    log.reset();
+    fs::remove_all(dir);
 }
 
 void report(benchmark::State& state, analytics::ReportKind kind, int period) {
@@ -166,6 +231,13 @@ void trends(benchmark::State& state, int period) {
 }
 
 void register_all() {
+    benchmark::RegisterBenchmark("fold/100k_cells_95k_below",
+                                 [](benchmark::State& s) { fold(s, true); })
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
+    benchmark::RegisterBenchmark("fold/nothing_due", [](benchmark::State& s) {
+        fold(s, false);
+    })->Unit(benchmark::kMicrosecond);
     using K = analytics::ReportKind;
     for (int period : {30, 365})
         for (auto [name, kind] :

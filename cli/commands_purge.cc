@@ -47,6 +47,13 @@ int run_purge(const Args& args) {
     analytics::RetentionOptions options;
     options.retention_days = config->retention_days;
     options.aggregate_retention_days = config->aggregate_retention_days;
+    options.k = config->report_k;
+    options.k_distinct = config->report_k_distinct;
+    if (config->trends.enabled) {
+        options.trend_days = config->trends.days;
+        options.trend_epsilon = config->trends.epsilon;
+        options.trend_delta = config->trends.delta;
+    }
     std::int64_t now = std::time(nullptr);
     if (!now_text.empty()) {
         auto t = parse_date(now_text);

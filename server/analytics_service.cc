@@ -57,13 +57,20 @@ void AnalyticsService::count(std::string_view id, std::string_view region) {
     counter_.add(id, region, analytics::day_of(options_.now()));
 }
 
-std::uint64_t AnalyticsService::searcher_key(std::string_view address,
-                                             std::string_view user_agent) {
-    return keys_.key(analytics::day_of(options_.now()), address, user_agent);
-}
-
-void AnalyticsService::log_search(analytics::RawSearch search) {
+void AnalyticsService::log_search(analytics::RawSearch search, std::string_view address) {
+    // One clock reading decides the search's time and the day of its searcher's salt, under the
+    // lock a flush takes to read its own: a search is never stamped before the flush that
+    // closed its day, and the day never goes backwards (SearcherKeys clamps it, so does this).
     std::lock_guard lock(pending_mutex_);
+    const std::int64_t now = options_.now();
+    const std::int64_t day = std::max(analytics::day_of(now), last_day_);
+    search.time = std::max(now, day * 86400);
+    search.searcher.reset();
+    if (auto key = keys_.key(day, address)) {
+        search.searcher = key->key;
+        search.time = std::max(search.time, key->day * 86400);
+    }
+    last_day_ = std::max(last_day_, analytics::day_of(search.time));
     pending_.push_back(std::move(search));
 }
 
@@ -133,6 +140,7 @@ void AnalyticsService::refresh_popular_searches() {
     r.top = 1000;
     r.k = options_.report_k;
     r.k_distinct = options_.report_k_distinct;
+    r.min_days = analytics::popular_min_days;
     auto report = analytics::build_report(*db, r);
     if (!report) {
         std::cerr << "mixi-search: cannot list popular searches: " << report.error().message
@@ -168,19 +176,24 @@ void AnalyticsService::tick() {
 bool AnalyticsService::flush() {
     // Searches: recorded with the log's rules, then stored as rows and aggregates.
     std::vector<analytics::RawSearch> reports;
+    std::int64_t now = 0;
     {
+        // One clock reading for the flush, never before a search it takes.
         std::lock_guard lock(pending_mutex_);
         reports.swap(pending_);
+        now = options_.now();
+        last_day_ = std::max(last_day_, analytics::day_of(now));
+        now = std::max(now, last_day_ * 86400);
     }
-    const std::int64_t now = options_.now();
-    for (analytics::RawSearch& r : reports) {
-        r.time = now;
+    for (analytics::RawSearch& r : reports)
         buffer_.record_search(std::move(r));
-    }
     if (auto ok = log_store_.add(buffer_.take()); !ok)
         std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
     else if (!reports.empty())
         searches_stored_ = true;
+    // The flush that closes a day folds it.
+    if (analytics::day_of(now) != folded_on_)
+        fold(now);
 
     auto counts = counter_.take();
     if (counts.empty())
@@ -218,8 +231,21 @@ void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
     snapshot_.store(std::move(snapshot));
 }
 
+void AnalyticsService::fold(std::int64_t now) {
+    if (auto report = log_store_.fold(now, options_.retention); !report)
+        std::cerr << "mixi-search: cannot fold the search aggregates: " << report.error().message
+                  << "\n";
+    else
+        folded_on_ = analytics::day_of(now);
+}
+
 void AnalyticsService::purge() {
-    auto report = log_store_.purge(options_.now(), options_.retention);
+    std::int64_t now = 0;
+    {
+        std::lock_guard lock(pending_mutex_);
+        now = std::max(options_.now(), last_day_ * 86400);
+    }
+    auto report = log_store_.purge(now, options_.retention);
     if (!report)
         std::cerr << "mixi-search: cannot purge the search log: " << report.error().message << "\n";
 }

@@ -55,18 +55,19 @@ class AnalyticsService {
     void count(std::string_view id, std::string_view region);
     /// The snapshot to rank with now.
     PopularitySnapshot popularity() const { return snapshot_.load(); }
-    /// The last 30 days' most searched queries that passed the reports' thresholds (at most
-    /// 1,000, most searched first), for /v1/suggest; rebuilt with the snapshot.
+    /// The last 30 days' most searched queries that passed the reports' thresholds on at least
+    /// analytics::popular_min_days (3) different days (at most 1,000, most searched first), for
+    /// /v1/suggest; rebuilt with the snapshot.
     std::shared_ptr<const std::vector<std::string>> popular_searches() const {
         return popular_.load();
     }
 
-    /// The key that counts a searcher once per day without identifying them (see SearcherKeys).
-    std::uint64_t searcher_key(std::string_view address, std::string_view user_agent);
-    /// Keeps one search in memory until the next flush, which records it on the background
-    /// thread (SearchLogBuffer::record_search: the query folded and scrubbed, and the rest of
-    /// the log's rules) with the time of the flush. The query is never written as it was typed.
-    void log_search(analytics::RawSearch search);
+    /// Keeps one search by the client at `address` in memory until the next flush, which
+    /// records it on the background thread (SearchLogBuffer::record_search: the query folded
+    /// and scrubbed, and the rest of the log's rules). The clock is read once: that reading
+    /// is the search's time and picks the day whose salt keys the searcher (by network, see
+    /// SearcherKeys); the address is not kept. The query is never written as it was typed.
+    void log_search(analytics::RawSearch search, std::string_view address);
 
     /// Removes a document's view counts (stored and in memory) and ranks without them from now.
     Expected<void> forget_document(std::string_view id);
@@ -84,6 +85,7 @@ class AnalyticsService {
     void schedule_purge();
     void tick(); ///< flush, and rebuild the snapshot when due
     bool flush();
+    void fold(std::int64_t now); ///< SearchLog::fold, once a day closes
     void refresh();
     void purge();
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
@@ -99,6 +101,8 @@ class AnalyticsService {
     analytics::SearcherKeys keys_;
     std::mutex pending_mutex_;
     std::vector<analytics::RawSearch> pending_; ///< raw queries, for at most one flush interval
+    std::int64_t last_day_ = 0;   ///< the newest day a search or flush saw (never goes back)
+    std::int64_t folded_on_ = -1; ///< the day of the last fold that succeeded (service thread)
     std::atomic<PopularitySnapshot> snapshot_;
     std::atomic<std::shared_ptr<const std::vector<std::string>>> popular_;
     void refresh_popular_searches();

@@ -302,8 +302,14 @@ Response get_privacy(Context& ctx) {
     const bool regions = ctx.app.services().geoip != nullptr;
     json::object out{
         {"client_address",
-         "used in memory to look up the region and a daily keyed hash that counts distinct "
-         "searchers; never stored or logged"},
+         "used in memory to look up the region and, reduced to its network, a daily keyed hash "
+         "that counts distinct searchers; never stored or logged"},
+        {"distinct_searcher",
+         json::object{{"counted_by", "network"},
+                      {"ipv4_prefix", 24},
+                      {"ipv6_prefix", 48},
+                      {"user_agent", false},
+                      {"key", "HMAC-SHA256 under a random salt held in memory, replaced daily"}}},
         {"region", regions ? c.geoip.level : std::string("none")},
         {"search_log",
          json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
@@ -313,10 +319,22 @@ Response get_privacy(Context& ctx) {
                       {"retention_days", c.retention_days},
                       {"aggregate_retention_days", c.aggregate_retention_days},
                       {"only_first_pages_of_finished_searches", true}}},
-        {"do_not_track",
-         "Sec-GPC: 1 or DNT: 1: no log row and no account link; counted only in aggregates"},
+        {"aggregates",
+         json::object{
+             {"daily_volume",
+              json::array{"day", "language", "country", "searches", "zero-result searches"}},
+             {"query_text_kept_only_above_thresholds", true},
+             {"below_thresholds", "once the day is over, only counted in the daily volume"},
+             {"below_thresholds_kept_for_public_trends_days",
+              c.trends.enabled ? json::value(std::min(3 * c.trends.days, c.retention_days))
+                               : json::value(0)}}},
+        {"do_not_track", "Sec-GPC: 1 or DNT: 1: counted only in the daily search volume (no "
+                         "text); no log row, no account link, no query in any aggregate"},
         {"reports", json::object{{"min_searches", c.report_k},
                                  {"min_distinct_searchers", c.report_k_distinct}}},
+        {"suggest_completions", json::object{{"min_searches", c.report_k},
+                                             {"min_distinct_searchers", c.report_k_distinct},
+                                             {"min_days", analytics::popular_min_days}}},
         {"public_trends",
          c.trends.enabled ? json::value(json::object{{"differential_privacy", "per searcher-day"},
                                                      {"epsilon", c.trends.epsilon},
@@ -500,9 +518,8 @@ void log_search(Context& ctx, AnalyticsService& analytics, const query::SearchRe
     report.results = result.total;
     report.do_not_track = analytics::asks_not_to_track(ctx.request["Sec-GPC"], ctx.request["DNT"]);
     report.account = std::move(account);
-    report.searcher = analytics.searcher_key(ctx.app.client_of(ctx).to_string(),
-                                             ctx.request[http::field::user_agent]);
-    analytics.log_search(std::move(report));
+    // The searcher is counted by network (analytics::searcher_network); no User-Agent.
+    analytics.log_search(std::move(report), ctx.app.client_of(ctx).to_string());
 }
 
 } // namespace

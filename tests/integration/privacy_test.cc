@@ -102,6 +102,15 @@ TEST_F(Privacy, PrivacyEndpointStatesWhatThisDeploymentDoes) {
               analytics::scrubbed_kinds())
         << v;
     EXPECT_EQ(v.at("reports").at("min_searches").to_number<std::uint64_t>(), 10u) << v;
+    // Searchers are networks, query text stays only above the thresholds, Sec-GPC / DNT
+    // searches are only volume, public completions need three days.
+    EXPECT_EQ(v.at("distinct_searcher").at("counted_by").as_string(), "network") << v;
+    EXPECT_EQ(v.at("distinct_searcher").at("ipv4_prefix").as_int64(), 24) << v;
+    EXPECT_EQ(v.at("distinct_searcher").at("ipv6_prefix").as_int64(), 48) << v;
+    EXPECT_FALSE(v.at("distinct_searcher").at("user_agent").as_bool()) << v;
+    EXPECT_TRUE(v.at("aggregates").at("query_text_kept_only_above_thresholds").as_bool()) << v;
+    EXPECT_NE(v.at("do_not_track").as_string().find("daily search volume"), std::string::npos) << v;
+    EXPECT_EQ(v.at("suggest_completions").at("min_days").to_number<std::uint64_t>(), 3u) << v;
     EXPECT_EQ(v.at("cookies").as_array().size(), 1u) << v;
     EXPECT_FALSE(v.at("signed_in_searches").as_bool()) << v;
 }

@@ -88,6 +88,7 @@ TEST_F(SearchLog, RowsAreScrubbedAndDoNotTrackWritesOnlyAggregates) {
     EXPECT_EQ(search(*s, "/v1/search?q=Hiking"), 200u);
     EXPECT_EQ(search(*s, "/v1/search?q=hiking", {{"Sec-GPC", "1"}}), 200u);
     EXPECT_EQ(search(*s, "/v1/search?q=hiking", {{"DNT", "1"}}), 200u);
+    EXPECT_EQ(search(*s, "/v1/search?q=gpcsecretword%20hiking", {{"Sec-GPC", "1"}}), 200u);
     EXPECT_EQ(search(*s, "/v1/search?q=mail%20" + email + "%20call%20090-1234-5678"), 200u);
     EXPECT_EQ(search(*s, "/v1/search?q=nothingmatchesthis"), 200u);
     // Not searches of their own: keystrokes of search-as-you-type, and next pages.
@@ -103,12 +104,14 @@ TEST_F(SearchLog, RowsAreScrubbedAndDoNotTrackWritesOnlyAggregates) {
     EXPECT_EQ(raw[2][3], "0");
     EXPECT_TRUE(rows("SELECT query, '', '', '' FROM searches WHERE account IS NOT NULL").empty());
 
-    // The aggregates count every search, with or without Do Not Track, and one searcher.
+    // The aggregates with text count the searches without Sec-GPC / DNT; the daily volume, which
+    // has no text, counts them all.
     const auto daily = rows("SELECT query, searches, zero_results, searchers FROM daily_terms"
                             " ORDER BY query");
     ASSERT_EQ(daily.size(), 3u);
-    EXPECT_EQ(daily[0], (std::vector<std::string>{"hiking", "3", "0", "1"}));
+    EXPECT_EQ(daily[0], (std::vector<std::string>{"hiking", "1", "0", "1"}));
     EXPECT_EQ(daily[2], (std::vector<std::string>{"nothingmatchesthis", "1", "1", "1"}));
+    EXPECT_EQ(rows("SELECT sum(searches), '', '', '' FROM daily_volume")[0][0], "6");
 
     // No file under the test's folder (data directory, index, server logs) holds the client
     // address or the e-mail address that was typed.
@@ -119,6 +122,7 @@ TEST_F(SearchLog, RowsAreScrubbedAndDoNotTrackWritesOnlyAggregates) {
         EXPECT_EQ(bytes.find(client), std::string::npos) << entry.path();
         EXPECT_EQ(bytes.find(email), std::string::npos) << entry.path();
         EXPECT_EQ(bytes.find("090-1234"), std::string::npos) << entry.path();
+        EXPECT_EQ(bytes.find("gpcsecretword"), std::string::npos) << entry.path();
     }
 }
 
@@ -147,7 +151,9 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     EXPECT_EQ(s->terminate(), 0) << s->log();
     ASSERT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
 
-    // Within the retention the row stays; 31 days on (default 30) it is gone, the aggregate not.
+    // Within the retention the row stays; 31 days on (default 30) it is gone. The day's cell,
+    // one searcher, is below the thresholds: its text went when the purge folded the closed
+    // day, and the search is counted in the daily volume only.
     const Outcome kept = run({"purge", "--data", data().string(), "--now", "2099-01-01T00:00:00Z",
                               "--retention-days", "36500", "--aggregate-retention-days", "36500"},
                              tmp.path());
@@ -160,7 +166,8 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     EXPECT_EQ(purged.status, 0) << purged.err;
     EXPECT_NE(purged.out.find("deleted 1 search-log rows"), std::string::npos) << purged.out;
     EXPECT_TRUE(rows("SELECT query, '', '', '' FROM searches").empty());
-    EXPECT_EQ(rows("SELECT query, '', '', '' FROM daily_terms").size(), 1u);
+    EXPECT_TRUE(rows("SELECT query, '', '', '' FROM daily_terms").empty());
+    EXPECT_EQ(rows("SELECT sum(searches), '', '', '' FROM daily_volume")[0][0], "1");
     EXPECT_EQ(run({"purge", "--data", data().string(), "--retention-days", "0"}, tmp.path()).status,
               2);
 }
@@ -266,8 +273,9 @@ TEST_F(SearchLog, SignedInSearchesExportAndDelete) {
     EXPECT_EQ(rows("SELECT query, '', '', '' FROM searches").size(), 1u);
     EXPECT_TRUE(
         rows("SELECT query, '', '', '' FROM searches WHERE query = 'secret plans'").empty());
-    EXPECT_EQ(rows("SELECT query, '', '', '' FROM daily_terms WHERE query = 'secret plans'").size(),
-              1u);
+    // Nor any cell with its text: it counts in the daily volume only.
+    EXPECT_TRUE(
+        rows("SELECT query, '', '', '' FROM daily_terms WHERE query = 'secret plans'").empty());
     // No file holds a token or the secret.
     for (const auto& e : fs::recursive_directory_iterator(tmp.path())) {
         if (!e.is_regular_file())
@@ -301,9 +309,9 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     auto s = start({"auth.admin_keys=" + admin_key, "ranking.refresh_interval_ms=100"});
     ASSERT_TRUE(s->started()) << s->describe();
     // Six people search "hiking" twice each; two people search "photography" six times each.
-    // (People differ by address here: 81.2.69.160-191 are all GB in the test database.)
+    // (People differ by network here: a searcher is an IPv4 /24.)
     auto from = [&](const std::string& target, int person) {
-        return s->get(target, {{"X-Forwarded-For", "81.2.69." + std::to_string(160 + person)}})
+        return s->get(target, {{"X-Forwarded-For", "81.2." + std::to_string(60 + person) + ".1"}})
             ->result_int();
     };
     for (int i = 0; i < 12; ++i) {
@@ -327,17 +335,6 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     const auto volume = testing::json_body(*admin("/v1/admin/reports/volume"));
     EXPECT_EQ(volume.at("total_searches").as_int64(), 24) << volume;
     testing::expect_error(admin("/v1/admin/reports/everything"), 404, "unknown report");
-    // Suggestions complete from popular searches, and only from those above the thresholds.
-    json::value popular;
-    for (int i = 0; i < 100; ++i) {
-        popular = testing::json_body(*s->get("/v1/suggest?q=Hik")).at("popular");
-        if (!popular.as_array().empty())
-            break;
-        std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_EQ(popular, json::array{"hiking"});
-    EXPECT_TRUE(
-        testing::json_body(*s->get("/v1/suggest?q=photo")).at("popular").as_array().empty());
     testing::expect_error(s->get("/v1/admin/reports/popular"), 401, "no key");
     testing::expect_error(admin("/v1/admin/reports/popular?from=May"), 400, "bad from");
     EXPECT_EQ(s->terminate(), 0) << s->log();
@@ -357,6 +354,80 @@ TEST_F(SearchLog, ReportsShowOnlyTermsAboveTheThresholdsOnEveryPath) {
     const Outcome higher =
         run({"report", "popular", "--data", data().string(), "--k-distinct", "7"}, tmp.path());
     EXPECT_EQ(higher.out.find("hiking"), std::string::npos) << higher.out;
+}
+
+TEST_F(SearchLog, SearchersAreCountedByNetworkNotByUserAgentOrAddress) {
+    auto s = start();
+    ASSERT_TRUE(s->started()) << s->describe();
+    auto from = [&](const std::string& target, const std::string& address,
+                    const std::string& agent = "Firefox") {
+        EXPECT_EQ(
+            s->get(target, {{"X-Forwarded-For", address}, {"User-Agent", agent}})->result_int(),
+            200u);
+    };
+    for (int i = 0; i < 6; ++i) {
+        // One host with six User-Agents.
+        from("/v1/search?q=lantern", "81.2.69.142", "Agent/" + std::to_string(i));
+        // Six addresses of one IPv4 /24, and six of one IPv6 /48 (different /64s).
+        from("/v1/search?q=compass", "81.2.69." + std::to_string(10 + i));
+        from("/v1/search?q=kettle", "2001:db8:1:" + std::to_string(i) + "::1");
+    }
+    // Two networks.
+    from("/v1/search?q=tent", "81.2.69.1");
+    from("/v1/search?q=tent", "81.2.70.1");
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    const auto daily =
+        rows("SELECT query, searches, searchers, '' FROM daily_terms ORDER BY query");
+    ASSERT_EQ(daily.size(), 4u);
+    EXPECT_EQ(daily[0], (std::vector<std::string>{"compass", "6", "1", ""}));
+    EXPECT_EQ(daily[1], (std::vector<std::string>{"kettle", "6", "1", ""}));
+    EXPECT_EQ(daily[2], (std::vector<std::string>{"lantern", "6", "1", ""}));
+    EXPECT_EQ(daily[3], (std::vector<std::string>{"tent", "2", "2", ""}));
+}
+
+TEST_F(SearchLog, SuggestCompletesOnlyTermsOverTheThresholdsOnThreeDays) {
+    // Two past days as a server would have stored them: "hiking" over both thresholds on both,
+    // "hillwalking" on one.
+    const std::int64_t today = std::time(nullptr) / 86400;
+    {
+        auto log = analytics::SearchLog::open(data());
+        ASSERT_TRUE(log) << log.error().message;
+        analytics::SearchLogBuffer buffer{[](std::string_view q) { return std::string(q); }};
+        auto searched = [&](std::int64_t day, const std::string& query) {
+            for (std::uint64_t p = 0; p < 12; ++p) {
+                analytics::RawSearch e;
+                e.time = day * 86400 + 7200;
+                e.query = query;
+                e.lang = "en";
+                e.results = 1;
+                e.searcher = p % 6;
+                buffer.record_search(e);
+            }
+        };
+        searched(today - 2, "hiking");
+        searched(today - 1, "hiking");
+        searched(today - 1, "hillwalking");
+        ASSERT_TRUE(log->add(buffer.take()));
+    }
+    auto s = start({"ranking.refresh_interval_ms=100"});
+    ASSERT_TRUE(s->started()) << s->describe();
+    // Today both pass the thresholds: six networks search each twice.
+    for (int i = 0; i < 12; ++i)
+        for (const std::string q : {"hiking", "hillwalking"})
+            EXPECT_EQ(s->get("/v1/search?q=" + q,
+                             {{"X-Forwarded-For", "81.2." + std::to_string(60 + i % 6) + ".1"}})
+                          ->result_int(),
+                      200u);
+    json::value popular;
+    for (int i = 0; i < 100; ++i) {
+        popular = testing::json_body(*s->get("/v1/suggest?q=Hi")).at("popular");
+        if (!popular.as_array().empty())
+            break;
+        std::this_thread::sleep_for(50ms);
+    }
+    // "hiking" on three days is completed; "hillwalking", on two, is not.
+    EXPECT_EQ(popular, json::array{"hiking"});
+    EXPECT_EQ(s->terminate(), 0) << s->log();
 }
 
 TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) {

@@ -122,6 +122,30 @@ TEST_F(Reports, VolumeHasEveryDayOfThePeriodAndFiltersByCountry) {
     EXPECT_TRUE(terms(report(ReportKind::popular, 0, 3, "GB")).empty());
 }
 
+TEST_F(Reports, PublicCompletionsNeedTheThresholdsOnThreeDifferentDays) {
+    static_assert(popular_min_days == 3);
+    // "two days" is over both thresholds on two days, "three days" on three; "one big day" has
+    // many searches but one day: one day of fake searchers is not enough.
+    for (int day : {0, 1})
+        searched("two days", day, 10, 5);
+    for (int day : {0, 2, 4})
+        searched("three days", day, 10, 5);
+    searched("one big day", 3, 100, 50);
+    searched("two days", 2, 4, 4); // a third day, but below the thresholds
+    auto db = Database::open_in(dir.path());
+    ReportRequest r;
+    r.from_day = day0;
+    r.to_day = day0 + 5;
+    r.min_days = popular_min_days;
+    auto completions = build_report(*db, r);
+    ASSERT_TRUE(completions) << completions.error().message;
+    EXPECT_EQ(terms(*completions), std::vector<std::string>{"three days"});
+    EXPECT_EQ(completions->other_searches, 20 + 4 + 100);
+    r.min_days = 1; // the analysts' reports
+    EXPECT_EQ(terms(*build_report(*db, r)),
+              (std::vector<std::string>{"one big day", "three days", "two days"}));
+}
+
 TEST(ReportCsv, HostileTermsAreQuotedAndFormulasDefused) {
     EXPECT_EQ(csv_field("plain words"), "plain words");
     EXPECT_EQ(csv_field("a,b"), "\"a,b\"");

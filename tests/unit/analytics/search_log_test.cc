@@ -1,8 +1,11 @@
 #include "../temp_dir.h"
+#include "analytics/reports.h"
 #include "analytics/search_log.h"
+#include "analytics/trends.h"
 #include "common/dates.h"
 #include "fold.h"
 
+#include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
@@ -168,13 +171,59 @@ TEST(DistinctCounter, ExactWhileSmallThenWithinAFewPercent) {
 
 TEST(SearcherKeys, StableWithinADayUnlinkableAcrossDays) {
     SearcherKeys keys;
-    const auto a = keys.key(100, "81.2.69.142", "Firefox");
-    EXPECT_EQ(keys.key(100, "81.2.69.142", "Firefox"), a);
-    EXPECT_NE(keys.key(100, "81.2.69.142", "Chrome"), a);
-    EXPECT_NE(keys.key(100, "81.2.69.143", "Firefox"), a);
-    EXPECT_NE(keys.key(101, "81.2.69.142", "Firefox"), a); // a new salt
-    SearcherKeys other;                                    // another process, another salt
-    EXPECT_NE(other.key(100, "81.2.69.142", "Firefox"), a);
+    const auto a = keys.key(100, "81.2.69.142");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->day, 100);
+    EXPECT_EQ(keys.key(100, "81.2.69.142")->key, a->key);
+    EXPECT_NE(keys.key(100, "81.2.70.142")->key, a->key);
+    EXPECT_NE(keys.key(101, "81.2.69.142")->key, a->key); // a new salt
+    SearcherKeys other;                                   // another process, another salt
+    EXPECT_NE(other.key(100, "81.2.69.142")->key, a->key);
+}
+
+TEST(SearcherKeys, ASearcherIsAnIPv4Slash24OrAnIPv6Slash48) {
+    EXPECT_EQ(searcher_network("81.2.69.142"), "81.2.69.0/24");
+    EXPECT_EQ(searcher_network("::ffff:81.2.69.142"), "81.2.69.0/24");
+    EXPECT_EQ(searcher_network("2001:db8:1:2:3:4:5:6"), "2001:db8:1::/48");
+    EXPECT_EQ(searcher_network("2001:db8:1:ffff::1%eth0"), "2001:db8:1::/48");
+    EXPECT_EQ(searcher_network("not an address"), "");
+    SearcherKeys keys;
+    const auto host = keys.key(100, "81.2.69.142")->key;
+    // Every address of the /24 is the same searcher, whatever its User-Agent (not an input).
+    for (int i = 0; i < 256; ++i)
+        EXPECT_EQ(keys.key(100, "81.2.69." + std::to_string(i))->key, host) << i;
+    EXPECT_NE(keys.key(100, "81.2.68.142")->key, host); // another /24, another searcher
+    const auto v6 = keys.key(100, "2001:db8:1::1")->key;
+    for (const char* address : {"2001:db8:1:0:ffff::2", "2001:db8:1:ab00::", "2001:db8:1:ffff::1"})
+        EXPECT_EQ(keys.key(100, address)->key, v6) << address;
+    EXPECT_NE(keys.key(100, "2001:db8:2::1")->key, v6);
+}
+
+TEST(SearcherKeys, TheSaltsDayNeverGoesBackwards) {
+    SearcherKeys keys;
+    const auto day100 = keys.key(100, "81.2.69.142");
+    const auto day101 = keys.key(101, "81.2.69.142");
+    ASSERT_TRUE(day100 && day101);
+    // The clock steps back a day: the key is today's, never day 100's again nor a new one.
+    const auto back = keys.key(100, "81.2.69.142");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->day, 101);
+    EXPECT_EQ(back->key, day101->key);
+    EXPECT_NE(back->key, day100->key);
+    EXPECT_EQ(keys.key(102, "81.2.69.142")->day, 102);
+    EXPECT_EQ(keys.key(99, "81.2.69.142")->day, 102);
+}
+
+TEST(SearcherKeys, NoRandomSaltNoKey) {
+    bool random_works = false;
+    SearcherKeys keys([&](unsigned char* out, std::size_t n) {
+        std::fill(out, out + n, 0);
+        return random_works;
+    });
+    EXPECT_FALSE(keys.key(100, "81.2.69.142")); // fails closed: no key with a zero salt
+    EXPECT_FALSE(keys.key(100, "81.2.69.142"));
+    random_works = true; // the next try draws a salt again
+    EXPECT_TRUE(keys.key(100, "81.2.69.142"));
 }
 
 RawSearch event(std::int64_t time, std::string query, std::uint64_t searcher,
@@ -200,7 +249,7 @@ TEST(SearchLog, RowsAndDailyAggregates) {
     buffer.record_search(event(t, "lantern", 1));
     buffer.record_search(event(t + 60, "lantern", 1));
     buffer.record_search(event(t + 120, "lantern", 2, 0));
-    buffer.record_search(event(t + 180, "lantern", 3, 5, "", false)); // Sec-GPC: aggregate only
+    buffer.record_search(event(t + 180, "lantern", 3, 5, "", false)); // Sec-GPC: volume only
     ASSERT_TRUE(log->add(buffer.take()));
     EXPECT_EQ(*log->raw_rows(), 3);
     EXPECT_EQ(*log->oldest_raw_hour(), *parse_date("2026-05-01T10:00:00Z"));
@@ -210,10 +259,12 @@ TEST(SearchLog, RowsAndDailyAggregates) {
     auto db = Database::open(dir.path() / "analytics.sqlite");
     auto q = db->prepare("SELECT searches, zero_results, searchers FROM daily_terms");
     ASSERT_TRUE(*q->step());
-    EXPECT_EQ(q->int64(0), 5);
+    EXPECT_EQ(q->int64(0), 4);
     EXPECT_EQ(q->int64(1), 1);
-    EXPECT_EQ(q->int64(2), 4);
+    EXPECT_EQ(q->int64(2), 3);
     EXPECT_FALSE(*q->step());
+    // The Sec-GPC search counts in the day's volume, which has no text.
+    EXPECT_EQ(*db->scalar("SELECT sum(searches) FROM daily_volume"), 5);
 }
 
 TEST(SearchLog, AccountHistoryExportAndDelete) {
@@ -316,8 +367,9 @@ TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
     auto cells = db->prepare("SELECT query, searches FROM daily_terms");
     ASSERT_TRUE(*cells->step());
     EXPECT_EQ(cells->text(0), "refund <email> <phone>");
-    EXPECT_EQ(cells->int64(1), 2); // both count in the aggregates
+    EXPECT_EQ(cells->int64(1), 1); // the Do Not Track search is not in any cell with text...
     EXPECT_FALSE(*cells->step());
+    EXPECT_EQ(*db->scalar("SELECT sum(searches) FROM daily_volume"), 2); // ...only in the volume
     EXPECT_TRUE(log->account_history("acct-dnt")->empty());
 
     // Nothing of the query as typed, and no link to the Do Not Track account, reached the files.
@@ -354,6 +406,216 @@ TEST(SearchLog, RecordSearchStoresNoControlCharacters) {
         for (const char* invisible : {"\xc2\x9b", "\xe2\x80\x8b", "\xe2\x80\xae"})
             EXPECT_EQ(query.find(invisible), std::string::npos) << sql;
     }
+}
+
+TEST(SearchLog, DoNotTrackSearchesCountOnlyInTheDailyVolume) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t t = *parse_date("2026-05-01T10:20:00Z");
+    SearchLogBuffer buffer{testing::ascii_fold};
+    for (std::uint64_t i = 0; i < 20; ++i) // enough people for any threshold
+        buffer.record_search(event(t, "Gpcsecretword Lantern", i, i % 2, "acct-gpc", false));
+    ASSERT_TRUE(log->add(buffer.take()));
+    ASSERT_TRUE(log->fold(t + 2 * 86400, {}));
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    ASSERT_TRUE(db);
+    for (const char* table : {"searches", "daily_terms", "monthly_terms"})
+        EXPECT_EQ(*db->scalar(std::string("SELECT count(*) FROM ") + table), 0) << table;
+    auto volume =
+        db->prepare("SELECT day, lang, country, searches, zero_results FROM daily_volume");
+    ASSERT_TRUE(*volume->step());
+    EXPECT_EQ(volume->int64(0), t / 86400);
+    EXPECT_EQ(volume->text(1), "en");
+    EXPECT_EQ(volume->text(2), "JP");
+    EXPECT_EQ(volume->int64(3), 20);
+    EXPECT_EQ(volume->int64(4), 10);
+    EXPECT_FALSE(*volume->step());
+    const std::string stored = stored_bytes(dir.path());
+    for (const char* word : {"gpcsecretword", "lantern", "acct-gpc"})
+        EXPECT_EQ(stored.find(word), std::string::npos) << word;
+}
+
+/// `searches` searches of `query` on `day` (days since 1970-01-01) by `searchers` people.
+void searched(SearchLogBuffer& buffer, std::int64_t day, const std::string& query, int searches,
+              int searchers, std::uint64_t first_searcher = 1000) {
+    for (int i = 0; i < searches; ++i)
+        buffer.record_search(event(day * 86400 + 3600 + i, query,
+                                   first_searcher + static_cast<std::uint64_t>(i % searchers)));
+}
+
+std::vector<std::pair<std::int64_t, std::string>> cells(const std::filesystem::path& dir) {
+    auto db = Database::open(dir / "analytics.sqlite");
+    auto q = db->prepare("SELECT day, query FROM daily_terms ORDER BY day, query");
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    while (*q->step())
+        out.emplace_back(q->int64(0), q->text(1));
+    return out;
+}
+
+TEST(SearchLog, ClosedDaysKeepTextOnlyAboveTheThresholds) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t day = *parse_date("2026-05-01") / 86400;
+    SearchLogBuffer buffer{testing::ascii_fold};
+    searched(buffer, day, "popular", 10, 5);       // both thresholds (10 searches, 5 searchers)
+    searched(buffer, day, "many searches", 40, 4); // 4 searchers: below
+    searched(buffer, day, "many people", 9, 9);    // 9 searches: below
+    searched(buffer, day, "rare", 1, 1);
+    searched(buffer, day + 1, "rare", 1, 1); // the open day
+    ASSERT_TRUE(log->add(buffer.take()));
+    RetentionOptions options; // k 10, k_distinct 5, no trends
+    // While the day is open nothing is folded.
+    auto open = log->fold((day + 1) * 86400 - 1, options);
+    ASSERT_TRUE(open) << open.error().message;
+    EXPECT_EQ(open->folded, 0);
+    EXPECT_EQ(cells(dir.path()).size(), 5u);
+    // The day closes: only "popular" keeps its text; the open day is untouched.
+    auto closed = log->fold((day + 1) * 86400 + 5, options);
+    ASSERT_TRUE(closed) << closed.error().message;
+    EXPECT_TRUE(closed->due);
+    EXPECT_EQ(closed->folded, 3);
+    EXPECT_EQ(closed->merged, 1);
+    using Cell = std::pair<std::int64_t, std::string>;
+    EXPECT_EQ(cells(dir.path()), (std::vector<Cell>{{day, "popular"}, {day + 1, "rare"}}));
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms WHERE query = 'popular'"), 1);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms"), 1);
+    // Reports still count every search, the folded ones as "other".
+    ReportRequest r;
+    r.from_day = day;
+    r.to_day = day + 1;
+    auto report = build_report(*db, r);
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->terms.size(), 1u);
+    EXPECT_EQ(report->terms[0].query, "popular");
+    EXPECT_EQ(report->total_searches, 10 + 40 + 9 + 1 + 1);
+    EXPECT_EQ(report->other_searches, 51);
+    // A fold with nothing due does nothing, and says so.
+    auto again = log->fold((day + 1) * 86400 + 600, options);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->due);
+    // The purge folds too: the next day's "rare" goes once that day is over.
+    auto purged = log->purge((day + 2) * 86400 + 5, options);
+    ASSERT_TRUE(purged) << purged.error().message;
+    EXPECT_EQ(purged->folded, 1);
+    EXPECT_EQ(cells(dir.path()), (std::vector<Cell>{{day, "popular"}}));
+}
+
+TEST(SearchLog, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    RetentionOptions options;
+    options.trend_days = 7;
+    options.retention_days = 30;
+    // Periods of 7 days counted from 1970-01-01; `now` is in the middle of period P.
+    const std::int64_t p = *parse_date("2026-05-01") / 86400 / 7; // P
+    const std::int64_t now = (p * 7 + 3) * 86400 + 3600;
+    SearchLogBuffer buffer{testing::ascii_fold};
+    // In the order of days (the contribution bound forgets a day once a later one is seen).
+    searched(buffer, (p - 3) * 7 + 1, "older", 1, 1);         // folded
+    searched(buffer, (p - 2) * 7 + 1, "period before", 1, 1); // P-2, its "before": kept
+    searched(buffer, (p - 1) * 7 + 1, "latest period", 1, 1); // P-1, not released yet: kept
+    searched(buffer, p * 7 + 1, "open period", 1, 1);         // P: kept
+    ASSERT_TRUE(log->add(buffer.take()));
+    ASSERT_TRUE(log->fold(now, options));
+    auto queries = [&] {
+        std::vector<std::string> out;
+        for (const auto& c : cells(dir.path()))
+            out.push_back(c.second);
+        return out;
+    };
+    EXPECT_EQ(queries(),
+              (std::vector<std::string>{"period before", "latest period", "open period"}));
+    // Once P-1 is released, P-2 is needed no more.
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    ASSERT_TRUE(release_trends(*db, latest_period(now, 7), {1.0, 1e-6}, now));
+    auto after = log->fold(now + 60, options);
+    ASSERT_TRUE(after);
+    EXPECT_TRUE(after->due);
+    EXPECT_EQ(queries(), (std::vector<std::string>{"latest period", "open period"}));
+    // Never past the retention: with 8 days, P-1's day 1 goes (it is 9 days old).
+    options.retention_days = 8;
+    ASSERT_TRUE(log->fold(now + 120, options));
+    EXPECT_EQ(queries(), (std::vector<std::string>{"open period"}));
+}
+
+TEST(SearchLog, NoTextBelowTheThresholdsOutlivesTheRetention) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    RetentionOptions options;
+    options.trend_days = 7; // trends keep the most; still nothing past retention_days
+    options.retention_days = 5;
+    const std::int64_t day = *parse_date("2026-05-01") / 86400;
+    SearchLogBuffer buffer{testing::ascii_fold};
+    searched(buffer, day, "rare term", 3, 2);
+    searched(buffer, day, "popular", 12, 6);
+    ASSERT_TRUE(log->add(buffer.take()));
+    ASSERT_TRUE(log->purge((day + 1) * 86400 + 5, options));
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    const char* count = "SELECT (SELECT count(*) FROM searches WHERE query = 'rare term') +"
+                        " (SELECT count(*) FROM daily_terms WHERE query = 'rare term') +"
+                        " (SELECT count(*) FROM monthly_terms WHERE query = 'rare term')";
+    EXPECT_GT(*db->scalar(count), 0); // raw rows and the trends' cell, within the retention
+    ASSERT_TRUE(log->purge((day + 6) * 86400 + 5, options));
+    EXPECT_EQ(*db->scalar(count), 0);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM daily_terms WHERE query = 'popular'"), 1);
+    EXPECT_EQ(*db->scalar("SELECT sum(searches) FROM daily_volume"), 15);
+}
+
+TEST(SearchLog, ARestartInTheMiddleOfADayGetsANewKeyAndNeverAddsUpSearchers) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    const std::int64_t day = t / 86400;
+    // Three networks search "lantern" twice each before and after a restart. The restarted
+    // process has a new salt (keys cannot be recomputed), so its counter sees three new keys,
+    // but the stored estimate is the larger of the two runs', never their sum: 3, not 6.
+    std::vector<std::uint64_t> before, after;
+    for (int run = 0; run < 2; ++run) {
+        SearcherKeys keys; // a process's keys
+        SearchLogBuffer buffer{testing::ascii_fold};
+        for (int n = 0; n < 3; ++n) {
+            const auto key = keys.key(day, "81.2." + std::to_string(60 + n) + ".1");
+            ASSERT_TRUE(key);
+            (run == 0 ? before : after).push_back(key->key);
+            buffer.record_search(event(t + run * 3600, "lantern", key->key));
+            buffer.record_search(event(t + run * 3600 + 60, "lantern", key->key));
+        }
+        ASSERT_TRUE(log->add(buffer.take()));
+    }
+    for (auto k : before)
+        EXPECT_EQ(std::find(after.begin(), after.end(), k), after.end());
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    EXPECT_EQ(*db->scalar("SELECT searches FROM daily_terms"), 12);
+    EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 3);
+    // So three real searchers stay below k_distinct (5), and the cell is folded.
+    RetentionOptions options;
+    options.k = 10;
+    ASSERT_TRUE(log->fold((day + 1) * 86400, options));
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM daily_terms"), 0);
+}
+
+TEST(SearchLog, ASearchWithoutAKeyCountsNoSearcher) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    SearchLogBuffer buffer{testing::ascii_fold};
+    for (int i = 0; i < 20; ++i) {
+        RawSearch e = event(t, "lantern", 0);
+        e.searcher.reset(); // no random salt could be drawn
+        buffer.record_search(e);
+    }
+    ASSERT_TRUE(log->add(buffer.take()));
+    auto db = Database::open(dir.path() / "analytics.sqlite");
+    EXPECT_EQ(*db->scalar("SELECT searches FROM daily_terms"), 20);
+    EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 0);
+    EXPECT_EQ(*db->scalar("SELECT bounded FROM daily_terms"), 0);
 }
 
 } // namespace

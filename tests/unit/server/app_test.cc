@@ -3,12 +3,14 @@
 // What needs a socket (limits, timeouts, shutdown, the access log) is in tests/integration.
 #include "../prometheus_text.h"
 #include "../temp_dir.h"
+#include "analytics/sqlite.h"
 #include "indexer/index_writer.h"
 #include "server/analytics_service.h"
 #include "server/app.h"
 #include "server/errors.h"
 #include "server/handlers.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <future>
@@ -384,6 +386,54 @@ TEST_F(AppTest, BlockingRoutesAreAnsweredOffTheCallingThread) {
             EXPECT_EQ(r.work, Work::blocking) << r.path;
         }
     }
+}
+
+TEST(AnalyticsServiceClock, OneReadingPerSearchAndTheDayNeverGoesBack) {
+    testing::TempDir data;
+    const std::int64_t day = 20'000;
+    std::atomic<std::int64_t> clock{day * 86400 + 23 * 3600};
+    std::atomic<int> readings{0};
+    AnalyticsOptions options;
+    options.data_dir = data.path();
+    options.flush_interval = 60s; // flushed by sync() only
+    options.now = [&] {
+        ++readings;
+        return clock.load();
+    };
+    auto service = AnalyticsService::start(std::move(options));
+    ASSERT_TRUE(service) << service.error().message;
+    auto search = [&](const std::string& query) {
+        analytics::RawSearch s;
+        s.query = query;
+        s.lang = "en";
+        s.results = 1;
+        return s;
+    };
+    readings = 0;
+    (*service)->log_search(search("lantern"), "81.2.69.142");
+    EXPECT_EQ(readings, 1); // one reading: the search's time and its salt's day
+    // The clock steps back a day: the search still counts in the newest day seen, with its salt.
+    clock = (day - 1) * 86400 + 23 * 3600;
+    (*service)->log_search(search("lantern"), "81.2.69.142");
+    (*service)->log_search(search("compass"), "81.2.69.142");
+    readings = 0;
+    (*service)->sync();
+    EXPECT_EQ(readings, 1); // one reading for the flush and the fold it may run
+    service->reset();
+    auto db = analytics::Database::open_in(data.path());
+    ASSERT_TRUE(db);
+    auto cells =
+        db->prepare("SELECT day, query, searches, searchers FROM daily_terms ORDER BY query");
+    ASSERT_TRUE(cells);
+    ASSERT_TRUE(*cells->step());
+    EXPECT_EQ(cells->int64(0), day);
+    EXPECT_EQ(cells->text(1), "compass");
+    ASSERT_TRUE(*cells->step());
+    EXPECT_EQ(cells->int64(0), day);
+    EXPECT_EQ(cells->text(1), "lantern");
+    EXPECT_EQ(cells->int64(2), 2);
+    EXPECT_EQ(cells->int64(3), 1); // one key: the salt of the day before was never made
+    EXPECT_FALSE(*cells->step());
 }
 
 } // namespace
