@@ -26,11 +26,11 @@ before(async () => {
     "--set", "analytics.report_k=4", "--set", "analytics.report_k_distinct=2",
     "--set", `geoip.database=${path.join(sourceDir, "tests/fixtures/geoip/GeoIP2-Country-Test.mmdb")}`,
   ]);
-  // People differ by address: 81.2.69.160-191 are all GB in the test database.
+  // People differ by network (a searcher is an IPv4 /24): 81.2.60.1, 81.2.61.1, ...
   for (const [query, searches, people] of traffic) {
     for (let i = 0; i < searches; ++i) {
       const res = await fetch(`${server.url}/v1/search?q=${encodeURIComponent(query)}`,
-                              { headers: { "X-Forwarded-For": `81.2.69.${160 + (i % people)}` } });
+                              { headers: { "X-Forwarded-For": `81.2.${60 + (i % people)}.1` } });
       assert.equal(res.status, 200, await res.text());
     }
   }
