@@ -652,6 +652,30 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
     return report;
 }
 
+Expected<std::vector<std::string>> missing_documents(const fs::path& dir,
+                                                     const std::vector<std::string>& ids) {
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    std::vector<std::string> missing;
+    try {
+        std::vector<Xapian::Database> dbs;
+        for (const fs::path& d : *dirs) {
+            const fs::path path = layout::resolve_database(d);
+            if (path.empty())
+                return fail(ErrorCode::not_found, "no index at " + d.string());
+            dbs.emplace_back(path.string());
+        }
+        const auto n = static_cast<unsigned>(dbs.size());
+        for (const std::string& id : ids)
+            if (!dbs[n > 1 ? layout::shard_of(id, n) : 0].term_exists(schema::term(schema::id, id)))
+                missing.push_back(id);
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot read " + dir.string()));
+    }
+    return missing;
+}
+
 Expected<IndexStats> index_stats(const fs::path& dir) {
     auto dirs = target_dirs(dir, 0, false);
     if (!dirs)

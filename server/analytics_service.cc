@@ -2,6 +2,7 @@
 
 #include "analytics/reports.h"
 #include "common/index_layout.h"
+#include "operations/purge.h"
 #include "query/popularity.h"
 
 #include <boost/asio/post.hpp>
@@ -219,9 +220,15 @@ void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
 }
 
 void AnalyticsService::purge() {
-    auto report = log_store_.purge(options_.now(), options_.retention);
-    if (!report)
-        std::cerr << "mixi-search: cannot purge the search log: " << report.error().message << "\n";
+    operations::PurgeOptions purge;
+    purge.data_dir = options_.data_dir;
+    purge.index = options_.index_dir;
+    purge.log = options_.retention;
+    purge.view_retention_days = options_.view_retention_days;
+    purge.now = options_.now();
+    // Counts it removes are another connection's change: the next tick rebuilds the snapshot.
+    if (auto report = operations::purge_expired(purge); !report)
+        std::cerr << "mixi-search: cannot purge expired data: " << report.error().message << "\n";
 }
 
 } // namespace mixi::server

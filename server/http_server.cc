@@ -363,6 +363,7 @@ struct HttpServer::Impl {
         analytics.refresh_interval = config.popularity_refresh_interval;
         analytics.popularity.half_life_days = config.half_life_days;
         analytics.retention = {config.retention_days, config.aggregate_retention_days, 1000};
+        analytics.view_retention_days = config.view_retention_days;
         analytics.purge_interval = config.purge_interval;
         analytics.report_k = config.report_k;
         analytics.report_k_distinct = config.report_k_distinct;
