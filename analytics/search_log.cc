@@ -851,6 +851,20 @@ Expected<std::vector<LoggedSearch>> SearchLog::account_history(std::string_view 
     return out;
 }
 
+namespace {
+
+/// Rows the last delete removed, once they are gone from the file and its -wal too.
+Expected<std::int64_t> erased(Database& db) {
+    auto n = db.changes();
+    if (!n)
+        return n;
+    if (auto ok = db.checkpoint(); !ok)
+        return std::unexpected(ok.error());
+    return n;
+}
+
+} // namespace
+
 Expected<std::int64_t> SearchLog::delete_account(std::string_view account,
                                                  std::optional<std::int64_t> from,
                                                  std::optional<std::int64_t> to) {
@@ -862,7 +876,7 @@ Expected<std::int64_t> SearchLog::delete_account(std::string_view account,
     del->bind(1, account).bind(2, lo).bind(3, to.value_or(INT64_MAX));
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    return db_.changes();
+    return erased(db_);
 }
 
 Expected<std::int64_t> SearchLog::delete_entry(std::string_view account, std::int64_t id) {
@@ -872,7 +886,7 @@ Expected<std::int64_t> SearchLog::delete_entry(std::string_view account, std::in
     del->bind(1, account).bind(2, id);
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    return db_.changes();
+    return erased(db_);
 }
 
 std::string export_json(std::string_view account, const std::vector<LoggedSearch>& history) {

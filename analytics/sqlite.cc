@@ -105,7 +105,12 @@ Expected<Database> Database::open(const std::filesystem::path& path) {
     Database out(db, path);
     // Another process (the CLI, the server) may hold the write lock for a moment: wait for it.
     sqlite3_busy_timeout(db, 5000);
-    if (auto ok = out.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !ok)
+    // secure_delete: SQLite overwrites deleted content with zeros instead of leaving it in free
+    // space on its pages, so a deleted row is gone from the file (once checkpointed, see
+    // checkpoint()), not only from queries.
+    if (auto ok = out.exec(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;");
+        !ok)
         return std::unexpected(ok.error());
     return out;
 }
@@ -152,6 +157,13 @@ Expected<std::int64_t> Database::scalar(const std::string& sql) {
     if (!row)
         return std::unexpected(row.error());
     return *row ? stmt->int64(0) : 0;
+}
+
+Expected<void> Database::checkpoint() {
+    // TRUNCATE: copy every frame into the database file, then cut the -wal file to zero bytes,
+    // so that the pages written before a delete (which still hold the deleted rows) are gone
+    // from it. A reader that holds a snapshot makes it wait (busy timeout) or do less.
+    return exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 Expected<Database> Database::open_in(const std::filesystem::path& data_dir) {

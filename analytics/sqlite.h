@@ -52,7 +52,8 @@ class Database {
     /// The analytics database of a data directory (analytics.sqlite), creating the directory.
     static Expected<Database> open_in(const std::filesystem::path& data_dir);
     /// Opens (creating when missing) a database file in WAL mode with a busy timeout, so that
-    /// the server and a CLI process can share it.
+    /// the server and a CLI process can share it, and with secure_delete on: deleted content is
+    /// overwritten with zeros.
     static Expected<Database> open(const std::filesystem::path& path);
 
     Database(Database&& o) noexcept;
@@ -68,6 +69,9 @@ class Database {
     Expected<std::int64_t> scalar(const std::string& sql);
     /// Changes whenever another connection commits to the database (PRAGMA data_version).
     Expected<std::int64_t> data_version() { return scalar("PRAGMA data_version"); }
+    /// Writes the WAL into the database file and truncates the WAL to zero bytes: after a
+    /// delete, the file and its -wal hold nothing of the deleted rows.
+    Expected<void> checkpoint();
     /// Rows changed by this connection's last statement.
     Expected<std::int64_t> changes() { return scalar("SELECT changes()"); }
 

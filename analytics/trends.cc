@@ -184,6 +184,28 @@ Expected<bool> has_release(Database& db, const TrendRequest& request, const DpOp
     return *found != 0;
 }
 
+Expected<std::int64_t> remove_releases_before(Database& db, std::int64_t first_day) {
+    if (auto ok = db.exec(schema); !ok)
+        return std::unexpected(ok.error());
+    auto tx = Transaction::begin(db);
+    if (!tx)
+        return std::unexpected(tx.error());
+    const std::string day = std::to_string(first_day);
+    if (auto ok = db.exec("DELETE FROM trend_release_terms WHERE release IN"
+                          " (SELECT id FROM trend_releases WHERE to_day < " +
+                          day + ")");
+        !ok)
+        return std::unexpected(ok.error());
+    if (auto ok = db.exec("DELETE FROM trend_releases WHERE to_day < " + day); !ok)
+        return std::unexpected(ok.error());
+    auto n = db.changes();
+    if (!n)
+        return std::unexpected(n.error());
+    if (auto ok = tx->commit(); !ok)
+        return std::unexpected(ok.error());
+    return *n;
+}
+
 Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,
                                       const DpOptions& dp, std::int64_t now,
                                       const RandomBits& bits) {

@@ -76,6 +76,11 @@ Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,
                                       const DpOptions& dp, std::int64_t now,
                                       const RandomBits& bits = secure_random_bits());
 
+/// Deletes the stored releases whose period ended before `first_day` (with their terms), as
+/// the daily aggregates they were computed from are deleted; returns how many releases went.
+/// Asking for such a period again finds no counts to release.
+Expected<std::int64_t> remove_releases_before(Database& db, std::int64_t first_day);
+
 std::string trends_json(const TrendRelease& release);
 std::string trends_csv(const TrendRelease& release);
 std::string trends_table(const TrendRelease& release);

@@ -105,7 +105,8 @@ Expected<std::shared_ptr<Popularity>> ViewStore::popularity(std::int64_t today,
                                                             const PopularityOptions& options) {
     // Views older than 20 half-lives weigh less than a millionth: leave them out.
     const double half_life = std::max(options.half_life_days, 0.01);
-    const auto horizon = static_cast<std::int64_t>(std::ceil(20 * half_life));
+    const auto horizon =
+        static_cast<std::int64_t>(std::ceil(popularity_horizon_half_lives * half_life));
     auto rows = db_.prepare("SELECT doc_id, region, day, count FROM views WHERE day >= ?");
     if (!rows)
         return std::unexpected(rows.error());
@@ -140,6 +141,36 @@ Expected<std::int64_t> ViewStore::remove_document(std::string_view id) {
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
     return db_.changes();
+}
+
+Expected<std::int64_t> ViewStore::remove_before(std::int64_t first_day, int batch_rows) {
+    auto del = db_.prepare("DELETE FROM views WHERE (doc_id, region, day) IN"
+                           " (SELECT doc_id, region, day FROM views WHERE day < ? LIMIT ?)");
+    if (!del)
+        return std::unexpected(del.error());
+    // Small batches, each its own transaction: a flush waits at most one batch.
+    std::int64_t removed = 0;
+    for (;;) {
+        del->bind(1, first_day).bind(2, std::int64_t{batch_rows});
+        if (auto ok = del->run(); !ok)
+            return std::unexpected(ok.error());
+        auto n = db_.changes();
+        if (!n)
+            return std::unexpected(n.error());
+        removed += *n;
+        if (*n < batch_rows)
+            return removed;
+    }
+}
+
+Expected<std::vector<std::string>> ViewStore::documents() {
+    auto q = db_.prepare("SELECT DISTINCT doc_id FROM views ORDER BY doc_id");
+    if (!q)
+        return std::unexpected(q.error());
+    std::vector<std::string> out;
+    if (auto ok = q->each([&] { out.push_back(q->text(0)); }); !ok)
+        return std::unexpected(ok.error());
+    return out;
 }
 
 namespace {

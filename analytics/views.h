@@ -59,6 +59,10 @@ struct PopularityOptions {
     double half_life_days = 7; ///< a view counts half as much this many days later
 };
 
+/// Views older than this many half-lives weigh less than a millionth of a fresh one (2^-20):
+/// popularity() leaves them out, so keeping counts longer than this serves no ranking.
+inline constexpr int popularity_horizon_half_lives = 20;
+
 /// View counts in `analytics.sqlite` of a data directory (WAL; shared by the server and the
 /// CLI). One ViewStore per thread.
 class ViewStore {
@@ -76,6 +80,11 @@ class ViewStore {
     Expected<bool> changed_elsewhere();
     /// Removes every count of a document; returns how many rows went.
     Expected<std::int64_t> remove_document(std::string_view id);
+    /// Removes the counts of days before `first_day` (days since 1970-01-01), `batch_rows` at a
+    /// time, each batch its own transaction; returns how many rows went.
+    Expected<std::int64_t> remove_before(std::int64_t first_day, int batch_rows = 1000);
+    /// The ids of the documents that have counts, in id order.
+    Expected<std::vector<std::string>> documents();
 
   private:
     explicit ViewStore(Database db) : db_(std::move(db)) {}

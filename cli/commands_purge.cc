@@ -1,8 +1,10 @@
-// `mixi-search purge`: what the server's retention timer does, offline.
-#include "analytics/search_log.h"
+// `mixi-search purge`: what the server's retention timer does (operations::purge_expired),
+// offline.
 #include "cli/commands.h"
 #include "cli/config_options.h"
 #include "common/dates.h"
+#include "common/index_layout.h"
+#include "operations/purge.h"
 
 #include <boost/program_options.hpp>
 #include <ctime>
@@ -13,17 +15,21 @@ namespace mixi::cli {
 namespace po = boost::program_options;
 
 int run_purge(const Args& args) {
-    std::string now_text;
+    std::string now_text, index;
     ConfigOptions config_options;
     po::options_description opts("options");
     opts.add_options()("help,h", "show this help");
     add_config_options(opts, config_options);
     opts.add_options()("data", po::value<std::string>(),
                        "data directory: analytics.sqlite (server.data_dir)")(
+        "index", po::value(&index),
+        "index directory: the page-view counts of documents not in it are deleted")(
         "retention-days", po::value<std::string>(),
         "raw search-log rows older than this are deleted (analytics.retention_days)")(
         "aggregate-retention-days", po::value<std::string>(),
         "daily aggregates older than this are deleted (analytics.aggregate_retention_days)")(
+        "view-retention-days", po::value<std::string>(),
+        "page-view counts older than this are deleted (analytics.view_retention_days)")(
         "now", po::value(&now_text), "purge as if it were this time (ISO 8601; default: now)");
     po::variables_map vm;
     try {
@@ -41,41 +47,52 @@ int run_purge(const Args& args) {
     auto config = load_config("purge", config_options, vm,
                               {{"data", "server.data_dir"},
                                {"retention-days", "analytics.retention_days"},
-                               {"aggregate-retention-days", "analytics.aggregate_retention_days"}});
+                               {"aggregate-retention-days", "analytics.aggregate_retention_days"},
+                               {"view-retention-days", "analytics.view_retention_days"}});
     if (!config)
         return exit_usage;
-    analytics::RetentionOptions options;
-    options.retention_days = config->retention_days;
-    options.aggregate_retention_days = config->aggregate_retention_days;
-    options.k = config->report_k;
-    options.k_distinct = config->report_k_distinct;
+    operations::PurgeOptions options;
+    options.data_dir = config->data_dir;
+    options.index = index;
+    options.log.retention_days = config->retention_days;
+    options.log.aggregate_retention_days = config->aggregate_retention_days;
+    options.log.k = config->report_k;
+    options.log.k_distinct = config->report_k_distinct;
     if (config->trends.enabled) {
-        options.trend_days = config->trends.days;
-        options.trend_epsilon = config->trends.epsilon;
-        options.trend_delta = config->trends.delta;
+        options.log.trend_days = config->trends.days;
+        options.log.trend_epsilon = config->trends.epsilon;
+        options.log.trend_delta = config->trends.delta;
     }
-    std::int64_t now = std::time(nullptr);
+    options.view_retention_days = config->view_retention_days;
+    options.now = std::time(nullptr);
     if (!now_text.empty()) {
         auto t = parse_date(now_text);
         if (!t) {
             std::cerr << "mixi-search purge: --now \"" << now_text << "\" is not a date\n";
             return exit_usage;
         }
-        now = *t;
+        options.now = *t;
     }
-    auto log = analytics::SearchLog::open(config->data_dir);
-    if (!log) {
-        std::cerr << "mixi-search: " << log.error().message << "\n";
-        return exit_error;
-    }
-    auto report = log->purge(now, options);
+    auto report = operations::purge_expired(options);
     if (!report) {
         std::cerr << "mixi-search: " << report.error().message << "\n";
         return exit_error;
     }
-    std::cout << "deleted " << report->rows << " search-log rows older than "
-              << options.retention_days << " days and " << report->aggregates
-              << " daily aggregates older than " << options.aggregate_retention_days << " days\n";
+    std::cout << "deleted " << report->log.rows << " search-log rows older than "
+              << options.log.retention_days << " days and " << report->log.aggregates
+              << " daily aggregates older than " << options.log.aggregate_retention_days
+              << " days\n"
+              << "deleted " << report->trend_releases << " trend releases older than "
+              << options.log.aggregate_retention_days << " days and " << report->expired_views
+              << " page-view counts older than " << options.view_retention_days << " days\n";
+    if (report->index_checked) {
+        std::cout << "deleted " << report->gone_views << " page-view counts of "
+                  << report->gone_documents << " documents not in the index\n";
+    } else if (!index.empty()) {
+        // Everything else is purged; the counts of deleted documents could not be told apart.
+        std::cerr << "mixi-search: no index at " << index << "\n";
+        return exit_error;
+    }
     return exit_ok;
 }
 

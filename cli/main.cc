@@ -23,7 +23,7 @@ commands:
   serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
   views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
   views stats   [--data DIR]            what the view counts hold
-  purge         [--data DIR]            delete search-log rows past their retention
+  purge         [--data DIR] [--index DIR]   delete what is past its retention
   account export|delete ID [--data DIR] an account's search history: as JSON, or deleted
   report popular|zero-results|trending|volume [--from D] [--to D] [--format table|csv|json]
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection

@@ -232,6 +232,9 @@ const std::vector<Setting>& settings() {
         number<int>(
             "analytics.aggregate_retention_days",
             [](auto& c) -> auto& { return c.aggregate_retention_days; }),
+        number<int>(
+            "analytics.view_retention_days",
+            [](auto& c) -> auto& { return c.view_retention_days; }),
         millis(
             "analytics.purge_interval_ms", [](auto& c) -> auto& { return c.purge_interval; }),
         number<std::uint64_t>(
@@ -552,6 +555,8 @@ Expected<void> validate(const Config& config) {
                        "must be >= analytics.retention_days = " +
                            number_text(config.retention_days),
                        config.aggregate_retention_days);
+    if (config.view_retention_days < 1)
+        return invalid("analytics.view_retention_days", "must be >= 1", config.view_retention_days);
     const TrendsConfig& t = config.trends;
     if (!(t.epsilon > 0))
         return invalid("trends.epsilon", "must be > 0", t.epsilon);

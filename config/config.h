@@ -113,6 +113,9 @@ struct Config {
     std::chrono::milliseconds analytics_flush_interval{5'000};
     int retention_days = 30;            ///< raw search-log rows are deleted after this
     int aggregate_retention_days = 400; ///< daily search-term aggregates are deleted after this
+    /// Page-view counts are deleted this many days after their day: 20 half-lives of the
+    /// default ranking.half_life_days (7), the oldest views the popularity snapshot still reads.
+    int view_retention_days = 140;
     std::chrono::milliseconds purge_interval{3'600'000}; ///< how often expired rows are deleted
     /// How often the popularity snapshot is rebuilt when the stored counts changed (an import
     /// by the CLI, or this server's own flushes).

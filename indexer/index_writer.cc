@@ -142,6 +142,7 @@ class Writer {
             if (existing) {
                 db_.delete_document(*existing);
                 ++report_.removed;
+                ++removed_;
             } else {
                 ++report_.hidden;
             }
@@ -166,12 +167,16 @@ class Writer {
         spelling_.clear();
     }
 
+    /// Documents this writer took out of its database.
+    std::uint64_t removed() const { return removed_; }
+
   private:
     static constexpr std::size_t max_pending_spelling = 1 << 18;
 
     Xapian::WritableDatabase& db_;
     IndexReport& report_;
     bool fresh_;
+    std::uint64_t removed_ = 0;
     std::unordered_set<std::string> seen_;
     SpellingCounts spelling_;
 };
@@ -380,8 +385,10 @@ Expected<void> compact_in_place(const fs::path& path) {
 }
 
 /// Points `current` at versions/<name> with one rename(2), then drops every version but the
-/// new one and the one it replaced (a reader may still have that open).
-Expected<void> switch_current(const fs::path& dir, const std::string& name) {
+/// new one and, when `keep_previous`, the one it replaced (a rollback; a reader may still have
+/// it open). A reader that has a dropped version open goes on reading its open files until it
+/// reopens, and then follows `current`.
+Expected<void> switch_current(const fs::path& dir, const std::string& name, bool keep_previous) {
     std::error_code ec;
     const fs::path previous = layout::resolve_database(dir).filename();
     // A writer killed between making its temporary link and renaming it left one behind: we
@@ -399,10 +406,43 @@ Expected<void> switch_current(const fs::path& dir, const std::string& name) {
     sync_directory(dir);
     for (const auto& entry : fs::directory_iterator(layout::versions_dir(dir), ec)) {
         const fs::path f = entry.path().filename();
-        if (f != name && f != previous)
+        if (f != name && (f != previous || !keep_previous))
             fs::remove_all(entry.path(), ec);
     }
     return {};
+}
+
+/// Whether every document of the database at `older` is also in the one at `newer` (by id):
+/// then `older` holds no document that was deleted or made private since.
+bool has_no_document_missing_from(const fs::path& older, const fs::path& newer) {
+    const Xapian::Database old_db(older.string()), new_db(newer.string());
+    const std::string prefix = schema::term(schema::id, "");
+    for (auto t = old_db.allterms_begin(prefix); t != old_db.allterms_end(prefix); ++t)
+        if (!new_db.term_exists(*t))
+            return false;
+    return true;
+}
+
+/// Rewrites the current version of the index directory `dir` compacted into a new version,
+/// switches `current` to it and drops every other version. Deleting in place leaves a deleted
+/// document's terms and stored fields in free blocks of the database's B-trees (and in the
+/// version it was compacted from); a compacted copy holds only what is live. Returns the new
+/// version's name.
+Expected<std::string> compact_into_new_version(const fs::path& dir) {
+    const fs::path from = layout::resolve_database(dir);
+    const std::string name = new_version_name();
+    const fs::path to = layout::versions_dir(dir) / name;
+    try {
+        Xapian::Database(from.string()).compact(to.string(), Xapian::DBCOMPACT_NO_RENUMBER);
+    } catch (const Xapian::Error&) {
+        std::error_code ec;
+        fs::remove_all(to, ec);
+        return std::unexpected(xapian_error("cannot compact " + from.string()));
+    }
+    sync_directory(to.parent_path());
+    if (auto switched = switch_current(dir, name, false); !switched)
+        return std::unexpected(switched.error());
+    return name;
 }
 
 } // namespace
@@ -530,10 +570,20 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
         discard();
         return std::unexpected(xapian_error("cannot build " + paths.front().string()));
     }
-    // Each shard switches on its own; `shards` appears once all of them have a version.
-    for (const fs::path& d : *dirs)
-        if (auto switched = switch_current(d, report.version); !switched)
+    // Each shard switches on its own; `shards` appears once all of them have a version. The
+    // previous version stays for a rollback only when it has no document the new one lacks:
+    // otherwise it would keep a document deleted or made private since on disk.
+    for (std::size_t i = 0; i < dirs->size(); ++i) {
+        const fs::path previous = layout::resolve_database((*dirs)[i]);
+        bool keep_previous = false;
+        try {
+            keep_previous = !previous.empty() && has_no_document_missing_from(previous, paths[i]);
+        } catch (const Xapian::Error&) {
+            keep_previous = false; // unreadable: no use for a rollback either
+        }
+        if (auto switched = switch_current((*dirs)[i], report.version, keep_previous); !switched)
             return std::unexpected(switched.error());
+    }
     if (dirs->size() > 1 && layout::shard_count(dir) == 0)
         if (auto written = write_shard_count(dir, static_cast<unsigned>(dirs->size())); !written)
             return std::unexpected(written.error());
@@ -564,7 +614,22 @@ struct OpenIndex {
     std::vector<WriteLock> locks;
     std::vector<Xapian::WritableDatabase> dbs; ///< in shard order
     std::string version;                       ///< of the first
+    std::vector<fs::path> dirs;                ///< the index directory of each
 };
+
+/// Closes database `i` of `index` and, when documents were removed from it, compacts it into a
+/// new version that has no copy of them (compact_into_new_version).
+Expected<void> close_and_compact(OpenIndex& index, std::size_t i, bool removed) {
+    index.dbs[i].close();
+    if (!removed)
+        return {};
+    auto name = compact_into_new_version(index.dirs[i]);
+    if (!name)
+        return std::unexpected(name.error());
+    if (i == 0)
+        index.version = *name;
+    return {};
+}
 
 Expected<OpenIndex> open_for_writing(const fs::path& dir) {
     auto dirs = target_dirs(dir, 0, false);
@@ -573,7 +638,7 @@ Expected<OpenIndex> open_for_writing(const fs::path& dir) {
     auto locks = lock_all(dir, *dirs);
     if (!locks)
         return std::unexpected(locks.error());
-    OpenIndex out{std::move(*locks), {}, layout::resolve_database(dirs->front()).filename()};
+    OpenIndex out{std::move(*locks), {}, layout::resolve_database(dirs->front()).filename(), *dirs};
     for (const fs::path& d : *dirs) {
         auto db = open_current_for_writing(d);
         if (!db)
@@ -618,9 +683,14 @@ Expected<IndexReport> update_index(const fs::path& dir,
             db.commit();
             report.documents += db.get_doccount();
         }
+        // Removed documents (records made private or hidden) leave no copy on disk.
+        for (std::size_t i = 0; i < dbs.size(); ++i)
+            if (auto ok = close_and_compact(*index, i, writers[i].removed() > 0); !ok)
+                return std::unexpected(ok.error());
     } catch (const Xapian::Error&) {
         return std::unexpected(xapian_error("cannot update " + dir.string()));
     }
+    report.version = index->version;
     report.seconds = seconds_since(start);
     return report;
 }
@@ -632,9 +702,11 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
     auto& dbs = index->dbs;
     const auto n = static_cast<unsigned>(dbs.size());
     DeleteReport report;
+    std::vector<bool> removed(dbs.size(), false);
     try {
         for (const std::string& id : ids) {
-            auto& db = dbs[n > 1 ? layout::shard_of(id, n) : 0];
+            const unsigned shard = n > 1 ? layout::shard_of(id, n) : 0;
+            auto& db = dbs[shard];
             const auto docid = find_document(db, schema::term(schema::id, id));
             if (!docid) {
                 report.not_found.push_back(id);
@@ -642,14 +714,43 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
             }
             remove_spelling(db, *docid);
             db.delete_document(*docid);
+            removed[shard] = true;
             report.deleted.push_back(id);
         }
         for (auto& db : dbs)
             db.commit();
+        // Searchers see the deletion now; the compacted copy then leaves none of it on disk.
+        for (std::size_t i = 0; i < dbs.size(); ++i)
+            if (auto ok = close_and_compact(*index, i, removed[i]); !ok)
+                return std::unexpected(ok.error());
     } catch (const Xapian::Error&) {
         return std::unexpected(xapian_error("cannot delete from " + dir.string()));
     }
     return report;
+}
+
+Expected<std::vector<std::string>> missing_documents(const fs::path& dir,
+                                                     const std::vector<std::string>& ids) {
+    auto dirs = target_dirs(dir, 0, false);
+    if (!dirs)
+        return std::unexpected(dirs.error());
+    std::vector<std::string> missing;
+    try {
+        std::vector<Xapian::Database> dbs;
+        for (const fs::path& d : *dirs) {
+            const fs::path path = layout::resolve_database(d);
+            if (path.empty())
+                return fail(ErrorCode::not_found, "no index at " + d.string());
+            dbs.emplace_back(path.string());
+        }
+        const auto n = static_cast<unsigned>(dbs.size());
+        for (const std::string& id : ids)
+            if (!dbs[n > 1 ? layout::shard_of(id, n) : 0].term_exists(schema::term(schema::id, id)))
+                missing.push_back(id);
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot read " + dir.string()));
+    }
+    return missing;
 }
 
 Expected<IndexStats> index_stats(const fs::path& dir) {

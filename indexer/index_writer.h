@@ -69,6 +69,11 @@ struct DeleteReport {
 Expected<DeleteReport> delete_documents(const std::filesystem::path& dir,
                                         const std::vector<std::string>& ids);
 
+/// Of `ids`, those that are not in the current version of the index at `dir` (of any of its
+/// shards). not_found when there is no index there.
+Expected<std::vector<std::string>> missing_documents(const std::filesystem::path& dir,
+                                                     const std::vector<std::string>& ids);
+
 struct IndexStats {
     std::string database; ///< the directory `current` points at (each shard's, one per line)
     unsigned shards = 0;  ///< 0: not sharded

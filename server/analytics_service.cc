@@ -2,6 +2,7 @@
 
 #include "analytics/reports.h"
 #include "common/index_layout.h"
+#include "operations/purge.h"
 #include "query/popularity.h"
 
 #include <boost/asio/post.hpp>
@@ -240,14 +241,21 @@ void AnalyticsService::fold(std::int64_t now) {
 }
 
 void AnalyticsService::purge() {
-    std::int64_t now = 0;
+    operations::PurgeOptions purge;
+    purge.data_dir = options_.data_dir;
+    purge.index = options_.index_dir;
+    purge.log = options_.retention;
+    purge.view_retention_days = options_.view_retention_days;
     {
+        // The day never goes back, whatever the clock does.
         std::lock_guard lock(pending_mutex_);
-        now = std::max(options_.now(), last_day_ * 86400);
+        purge.now = std::max(options_.now(), last_day_ * 86400);
     }
-    auto report = log_store_.purge(now, options_.retention);
-    if (!report)
-        std::cerr << "mixi-search: cannot purge the search log: " << report.error().message << "\n";
+    // Counts it removes are another connection's change: the next tick rebuilds the snapshot.
+    if (auto report = operations::purge_expired(purge); !report)
+        std::cerr << "mixi-search: cannot purge expired data: " << report.error().message
+                  << "
+                     ";
 }
 
 } // namespace mixi::server

@@ -38,6 +38,9 @@ struct AnalyticsOptions {
     std::chrono::milliseconds refresh_interval{60'000};
     analytics::PopularityOptions popularity;
     analytics::RetentionOptions retention;
+    int view_retention_days = 140; ///< page-view counts
+    /// At start and this often: operations::purge_expired (with index_dir, when set, for the
+    /// counts of documents no longer in the index).
     std::chrono::milliseconds purge_interval{3'600'000};
     std::uint64_t report_k = 10, report_k_distinct = 5; ///< for the popular searches below
     /// The wall clock (Unix seconds); tests replace it.

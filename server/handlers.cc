@@ -341,7 +341,9 @@ Response get_privacy(Context& ctx) {
                                                      {"delta", c.trends.delta},
                                                      {"days", c.trends.days}})
                           : json::value(false)},
-        {"page_views", "counted per document, region and day; nothing about the viewer"},
+        {"page_views", "counted per document, region and day; nothing about the viewer; "
+                       "deleted with their document"},
+        {"page_view_retention_days", c.view_retention_days},
         {"cookies", json::array{"lang (only when you pick a language; one year)"}},
         {"access_log", "method, route, status, bytes, duration; no address, query or account"},
         {"signed_in_searches", !c.auth.account_secret.empty()},

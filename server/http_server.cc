@@ -376,6 +376,7 @@ struct HttpServer::Impl {
             analytics.retention.trend_epsilon = config.trends.epsilon;
             analytics.retention.trend_delta = config.trends.delta;
         }
+        analytics.view_retention_days = config.view_retention_days;
         analytics.purge_interval = config.purge_interval;
         analytics.report_k = config.report_k;
         analytics.report_k_distinct = config.report_k_distinct;

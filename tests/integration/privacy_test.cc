@@ -86,6 +86,7 @@ TEST_F(Privacy, TheLanguagePreferenceRanksDocumentsInThatLanguageHigher) {
 
 TEST_F(Privacy, PrivacyEndpointStatesWhatThisDeploymentDoes) {
     auto s = start({"analytics.retention_days=14", "analytics.aggregate_retention_days=90",
+                    "analytics.view_retention_days=60",
                     "geoip.database=" +
                         (source_dir / "tests/fixtures/geoip/GeoIP2-Country-Test.mmdb").string(),
                     "geoip.level=continent"});
@@ -93,6 +94,7 @@ TEST_F(Privacy, PrivacyEndpointStatesWhatThisDeploymentDoes) {
     const auto v = json_body(*s->get("/v1/privacy"));
     EXPECT_EQ(v.at("search_log").at("retention_days").as_int64(), 14) << v;
     EXPECT_EQ(v.at("search_log").at("aggregate_retention_days").as_int64(), 90) << v;
+    EXPECT_EQ(v.at("page_view_retention_days").as_int64(), 60) << v;
     EXPECT_EQ(v.at("region").as_string(), "continent") << v;
     // The scrubber's settings as the library applies them.
     EXPECT_EQ(v.at("search_log").at("max_query_characters").to_number<std::size_t>(),

@@ -4,6 +4,7 @@
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
 #include "analytics/sqlite.h"
+#include "analytics/views.h"
 #include "http_client.h"
 #include "process.h"
 #include "server/auth.h"
@@ -170,6 +171,49 @@ TEST_F(SearchLog, PurgeDeletesRowsPastTheRetention) {
     EXPECT_EQ(rows("SELECT sum(searches), '', '', '' FROM daily_volume")[0][0], "1");
     EXPECT_EQ(run({"purge", "--data", data().string(), "--retention-days", "0"}, tmp.path()).status,
               2);
+}
+
+TEST_F(SearchLog, PurgeDeletesViewCountsPastTheirRetentionAndOfDocumentsNotInTheIndex) {
+    const std::int64_t today = analytics::day_of(std::time(nullptr));
+    auto store_counts = [&] {
+        auto views = analytics::ViewStore::open(data());
+        ASSERT_TRUE(views) << views.error().message;
+        ASSERT_TRUE(views->add({{"a-001", "JP", today, 3},
+                                {"a-001", "JP", today - 200, 4},
+                                {"deleted-doc", "GB", today, 5}}));
+    };
+    auto counts = [&] { return rows("SELECT doc_id, day, count, '' FROM views ORDER BY day"); };
+    store_counts();
+    // Without --index the counts of documents are kept; those older than 140 days are not.
+    const Outcome plain = run({"purge", "--data", data().string()}, tmp.path());
+    EXPECT_EQ(plain.status, 0) << plain.err;
+    EXPECT_NE(plain.out.find("1 page-view counts older than 140 days"), std::string::npos)
+        << plain.out;
+    EXPECT_EQ(counts().size(), 2u);
+    const Outcome with_index =
+        run({"purge", "--data", data().string(), "--index", (tmp.path() / "index").string()},
+            tmp.path());
+    EXPECT_EQ(with_index.status, 0) << with_index.err;
+    EXPECT_NE(with_index.out.find("1 page-view counts of 1 documents not in the index"),
+              std::string::npos)
+        << with_index.out;
+    ASSERT_EQ(counts().size(), 1u);
+    EXPECT_EQ(counts()[0][0], "a-001");
+    // An index that is not there: everything else is purged, and the run fails.
+    const Outcome nowhere =
+        run({"purge", "--data", data().string(), "--index", (tmp.path() / "nowhere").string()},
+            tmp.path());
+    EXPECT_EQ(nowhere.status, 1);
+    EXPECT_NE(nowhere.err.find("no index at"), std::string::npos) << nowhere.err;
+
+    // The server does the same as it starts.
+    store_counts();
+    auto s = start({"analytics.view_retention_days=100"});
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    ASSERT_EQ(counts().size(), 1u);
+    EXPECT_EQ(counts()[0][0], "a-001");
+    EXPECT_EQ(counts()[0][1], std::to_string(today));
 }
 
 TEST_F(SearchLog, PurgeTakesItsDataDirectoryAndRetentionFromTheConfigFile) {

@@ -337,6 +337,51 @@ std::string stored_bytes(const std::filesystem::path& dir) {
     return out;
 }
 
+/// The bytes of one file, as someone who copies it off the disk reads them ("" when missing).
+std::string file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(SearchLog, DeletedAccountRowsLeaveNoBytesInTheDatabaseOrItsWal) {
+    TempDir dir;
+    auto log = SearchLog::open(dir.path());
+    ASSERT_TRUE(log);
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    SearchLogBuffer buffer{testing::ascii_fold};
+    buffer.record_search(event(t, "zanzibar marmalade", 1, 3, "acct-1"));
+    buffer.record_search(event(t + 3600, "quokka harmonium", 1, 3, "acct-1"));
+    buffer.record_search(event(t + 7200, "bergamot tuba", 1, 3, "acct-1"));
+    buffer.record_search(event(t, "kept lighthouse", 2, 3, "acct-2"));
+    auto batch = buffer.take();
+    // Aggregates keep every query by design (they hold no account): here only the rows are
+    // stored, so that any copy of a query on disk is one of the rows'.
+    batch.cells.clear();
+    ASSERT_TRUE(log->add(batch));
+    const auto db_file = dir.path() / "analytics.sqlite";
+    const auto wal_file = dir.path() / "analytics.sqlite-wal";
+    auto on_disk = [&](std::string_view text) {
+        return file_bytes(db_file).find(text) != std::string::npos ||
+               file_bytes(wal_file).find(text) != std::string::npos;
+    };
+    ASSERT_TRUE(on_disk("quokka harmonium")); // what an attacker would read without the rule
+
+    // A ranged delete: the middle hour only.
+    ASSERT_EQ(*log->delete_account("acct-1", t + 3600, t + 7200), 1);
+    EXPECT_FALSE(on_disk("quokka harmonium"));
+    EXPECT_TRUE(on_disk("zanzibar marmalade"));
+    EXPECT_TRUE(on_disk("bergamot tuba"));
+    // Then all of the account, and one entry of another.
+    ASSERT_EQ(*log->delete_account("acct-1"), 2);
+    EXPECT_FALSE(on_disk("zanzibar marmalade"));
+    EXPECT_FALSE(on_disk("bergamot tuba"));
+    EXPECT_TRUE(on_disk("kept lighthouse"));
+    auto history = log->account_history("acct-2");
+    ASSERT_EQ(history->size(), 1u);
+    ASSERT_EQ(*log->delete_entry("acct-2", history->front().id), 1);
+    EXPECT_FALSE(on_disk("kept lighthouse"));
+}
+
 TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
     TempDir dir;
     auto log = SearchLog::open(dir.path());

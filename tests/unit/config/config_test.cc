@@ -99,6 +99,7 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
                                                           {"analytics.report_k_distinct", "0"},
                                                           {"analytics.flush_interval_ms", "0"},
                                                           {"analytics.purge_interval_ms", "0"},
+                                                          {"analytics.view_retention_days", "0"},
                                                           {"ranking.popularity_weight", "-1"},
                                                           {"ranking.region_weight", "-0.5"},
                                                           {"ranking.language_weight", "-2"},

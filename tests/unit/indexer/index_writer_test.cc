@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <string>
 #include <sys/file.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ using mixi::testing::kSampleHidden;
 using mixi::testing::kSamplePublic;
 using mixi::testing::ndjson_line;
 using mixi::testing::open_current;
+using mixi::testing::read_file;
 using mixi::testing::records_source;
 using mixi::testing::sample_ndjson;
 using mixi::testing::sources_of;
@@ -73,6 +75,16 @@ class HeldLock {
     int fd_ = -1;
     bool locked_ = false;
 };
+
+/// The files under `dir` whose raw bytes contain `word`, as someone who copies the disk finds
+/// them (relative paths).
+std::vector<std::string> files_containing(const fs::path& dir, std::string_view word) {
+    std::vector<std::string> out;
+    for (const auto& entry : fs::recursive_directory_iterator(dir))
+        if (entry.is_regular_file() && read_file(entry.path()).find(word) != std::string::npos)
+            out.push_back(fs::relative(entry.path(), dir).string());
+    return out;
+}
 
 // ------------------------------------------------------------------------------- build
 
@@ -165,6 +177,30 @@ TEST(BuildIndex, SecondBuildSwitchesAndKeepsTwoVersions) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(version_names(dir), expected);
     EXPECT_EQ(open_current(dir).get_doccount(), kSamplePublic);
+}
+
+TEST(BuildIndex, APreviousVersionWithADocumentTheNewOneLacksIsDropped) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "index";
+    build_sample(dir);
+    // The sample without p-009: the previous version would keep it on disk as a rollback.
+    std::string without;
+    std::istringstream lines(read_file(sample_ndjson()));
+    for (std::string line; std::getline(lines, line);)
+        if (line.find("\"p-009\"") == std::string::npos)
+            without += line + "\n";
+    const fs::path file = tmp.path() / "without.ndjson";
+    write_file(file, without);
+    ASSERT_FALSE(files_containing(dir, "gornergrat").empty());
+    auto second = build_index(dir, sources_of(file), {});
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(version_names(dir), std::vector<std::string>{second->version});
+    EXPECT_EQ(files_containing(dir, "gornergrat"), std::vector<std::string>{});
+    // A build with every document of the one before keeps that one for a rollback.
+    const auto third = build_sample(dir);
+    std::vector<std::string> expected = {second->version, third.version};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(version_names(dir), expected);
 }
 
 TEST(BuildIndex, NewVersionIsCompactedInPlace) {
@@ -450,6 +486,30 @@ TEST(UpdateIndex, RecordTurningPrivateIsRemoved) {
     EXPECT_EQ(db.get_termfreq("bled"), 0u);
     EXPECT_EQ(spelling_frequency(db, "bled"), 0u);
     EXPECT_EQ(spelling_frequency(db, "minutes"), 3u); // p-004 had it, 4 -> 3
+}
+
+TEST(UpdateIndex, RecordTurningPrivateLeavesNoCopyOnDisk) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "index";
+    build_sample(dir);
+    build_sample(dir); // and a previous version, for a rollback, that has p-004 too
+    for (const char* word : {"slovenia", "burned"})
+        ASSERT_FALSE(files_containing(dir, word).empty()) << word;
+    const fs::path file = tmp.path() / "update.ndjson";
+    write_file(file, ndjson_line("p-004", "Morning fog over Lake Bled", "now private",
+                                 ", \"visibility\": \"private\""));
+    auto report = update_index(dir, sources_of(file), {});
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->removed, 1u);
+    // One version, compacted from the updated one: no free block keeps the old document.
+    EXPECT_EQ(version_names(dir), std::vector<std::string>{report->version});
+    EXPECT_EQ(current_target(dir), fs::path("versions") / report->version);
+    for (const char* word : {"slovenia", "burned"})
+        EXPECT_EQ(files_containing(dir, word), std::vector<std::string>{}) << word;
+    const Xapian::Database db = open_current(dir);
+    EXPECT_EQ(db.get_doccount(), kSamplePublic - 1);
+    EXPECT_EQ(db.get_termfreq("Qa-001"), 1u);
+    EXPECT_EQ(spelling_frequency(db, "minutes"), 3u);
 }
 
 TEST(UpdateIndex, RecordTurningPrivateIsRemovedWhateverElseIsWrongWithIt) {
@@ -754,6 +814,35 @@ TEST(DeleteDocuments, ExistingAndUnknownIds) {
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->deleted.empty());
     EXPECT_EQ(again->not_found, std::vector<std::string>{"p-009"});
+}
+
+TEST(DeleteDocuments, LeaveNoCopyOfTheDocumentOnDisk) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "index";
+    build_sample(dir);
+    build_sample(dir); // and a previous version, for a rollback, that has p-009 too
+    Xapian::Database reader = open_current(dir); // a searcher with the index open
+    for (const char* word : {"riffelsee", "gornergrat"})
+        ASSERT_FALSE(files_containing(dir, word).empty()) << word;
+    auto report = delete_documents(dir, {"p-009"});
+    ASSERT_TRUE(report) << report.error().message;
+    ASSERT_EQ(report->deleted, std::vector<std::string>{"p-009"});
+    for (const char* word : {"riffelsee", "gornergrat"})
+        EXPECT_EQ(files_containing(dir, word), std::vector<std::string>{}) << word;
+    EXPECT_EQ(version_names(dir).size(), 1u);
+    const Xapian::Database db = open_current(dir);
+    EXPECT_EQ(db.get_doccount(), kSamplePublic - 1);
+    EXPECT_EQ(db.get_termfreq("Qp-009"), 0u);
+    EXPECT_EQ(db.get_termfreq("Qa-001"), 1u);
+    EXPECT_EQ(spelling_frequency(db, "minutes"), 3u);
+    // Document ids are kept (view counts and snapshots resolve by them).
+    EXPECT_EQ(db.get_lastdocid(), reader.get_lastdocid());
+    // A searcher that had the old version open reads on until it reopens.
+    EXPECT_EQ(reader.get_doccount(), kSamplePublic);
+    // A second delete of nothing changes nothing.
+    const auto version = version_names(dir);
+    ASSERT_TRUE(delete_documents(dir, {"p-009"}));
+    EXPECT_EQ(version_names(dir), version);
 }
 
 TEST(DeleteDocuments, NoIndexIsNotFound) {

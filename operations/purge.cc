@@ -1,0 +1,80 @@
+#include "operations/purge.h"
+
+#include "analytics/trends.h"
+#include "analytics/views.h"
+#include "common/index_layout.h"
+#include "indexer/index_writer.h"
+
+namespace mixi::operations {
+
+namespace {
+
+constexpr std::int64_t seconds_per_day = 86400;
+
+/// True when `index` names an index a reader could open (plain or sharded).
+bool has_index(const std::filesystem::path& index) {
+    if (index.empty())
+        return false;
+    const unsigned shards = layout::shard_count(index);
+    return !layout::resolve_database(shards > 0 ? layout::shard_dir(index, 0) : index).empty();
+}
+
+} // namespace
+
+Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
+    PurgeReport report;
+    auto log = analytics::SearchLog::open(options.data_dir);
+    if (!log)
+        return std::unexpected(log.error());
+    auto purged = log->purge(options.now, options.log);
+    if (!purged)
+        return std::unexpected(purged.error());
+    report.log = *purged;
+
+    auto db = analytics::Database::open_in(options.data_dir);
+    if (!db)
+        return std::unexpected(db.error());
+    // A release is computed from daily aggregates: it goes when all of its period has.
+    const std::int64_t aggregate_cutoff =
+        (options.now - std::int64_t{options.log.aggregate_retention_days} * seconds_per_day) /
+        seconds_per_day;
+    auto releases = analytics::remove_releases_before(*db, aggregate_cutoff);
+    if (!releases)
+        return std::unexpected(releases.error());
+    report.trend_releases = *releases;
+
+    auto views = analytics::ViewStore::open(options.data_dir);
+    if (!views)
+        return std::unexpected(views.error());
+    // A day is kept whole while any of it is within the period, as the aggregates' days are.
+    const std::int64_t view_cutoff =
+        (options.now - std::int64_t{options.view_retention_days} * seconds_per_day) /
+        seconds_per_day;
+    auto expired = views->remove_before(view_cutoff, options.log.batch_rows);
+    if (!expired)
+        return std::unexpected(expired.error());
+    report.expired_views = *expired;
+
+    if (has_index(options.index)) {
+        auto ids = views->documents();
+        if (!ids)
+            return std::unexpected(ids.error());
+        auto missing = indexer::missing_documents(options.index, *ids);
+        if (!missing)
+            return std::unexpected(missing.error());
+        for (const std::string& id : *missing) {
+            auto removed = views->remove_document(id);
+            if (!removed)
+                return std::unexpected(removed.error());
+            report.gone_views += *removed;
+        }
+        report.gone_documents = static_cast<std::int64_t>(missing->size());
+        report.index_checked = true;
+    }
+
+    if (auto ok = db->checkpoint(); !ok)
+        return std::unexpected(ok.error());
+    return report;
+}
+
+} // namespace mixi::operations

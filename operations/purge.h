@@ -1,0 +1,40 @@
+// Retention: deleting everything kept past its time, and what outlived its document. The server
+// runs it at start and on its purge timer, `mixi-search purge` offline (a systemd timer runs it
+// hourly while the server is down), so the two cannot differ in what a purge removes.
+#pragma once
+
+#include "analytics/search_log.h"
+#include "common/error.h"
+
+#include <cstdint>
+#include <filesystem>
+
+namespace mixi::operations {
+
+struct PurgeOptions {
+    std::filesystem::path data_dir; ///< analytics.sqlite
+    /// The index the counts belong to: the counts of documents not in it go. Empty, or no index
+    /// there yet: they are kept (PurgeReport::index_checked says which).
+    std::filesystem::path index;
+    analytics::RetentionOptions log; ///< search-log rows and aggregates; also trend releases
+    int view_retention_days = 140;   ///< page-view counts (analytics.view_retention_days)
+    std::int64_t now = 0;            ///< Unix seconds
+};
+
+struct PurgeReport {
+    analytics::PurgeReport log;      ///< search-log rows and aggregates
+    std::int64_t trend_releases = 0; ///< releases whose period ended before the aggregates'
+    std::int64_t expired_views = 0;  ///< view-count rows older than view_retention_days
+    std::int64_t gone_documents = 0; ///< documents not in the index whose counts went
+    std::int64_t gone_views = 0;     ///< their view-count rows
+    bool index_checked = false;      ///< the index was there to compare with
+};
+
+/// In this order: the search log's purge (analytics::SearchLog::purge), trend releases whose
+/// period ended before the aggregates' retention, view counts of days older than
+/// view_retention_days, the counts of documents that are not in the index, and then a WAL
+/// checkpoint that truncates analytics.sqlite-wal, so that (with secure_delete, see
+/// analytics/sqlite.h) nothing purged stays in the files. Stops at the first failure.
+Expected<PurgeReport> purge_expired(const PurgeOptions& options);
+
+} // namespace mixi::operations
