@@ -5,6 +5,7 @@
 #include "common/dates.h"
 #include "common/index_layout.h"
 #include "operations/purge.h"
+#include "server/options.h"
 
 #include <boost/program_options.hpp>
 #include <ctime>
@@ -54,15 +55,7 @@ int run_purge(const Args& args) {
     operations::PurgeOptions options;
     options.data_dir = config->data_dir;
     options.index = index;
-    options.log.retention_days = config->retention_days;
-    options.log.aggregate_retention_days = config->aggregate_retention_days;
-    options.log.k = config->report_k;
-    options.log.k_distinct = config->report_k_distinct;
-    if (config->trends.enabled) {
-        options.log.trend_days = config->trends.days;
-        options.log.trend_epsilon = config->trends.epsilon;
-        options.log.trend_delta = config->trends.delta;
-    }
+    options.log = server::retention_options(*config);
     options.view_retention_days = config->view_retention_days;
     options.now = std::time(nullptr);
     if (!now_text.empty()) {

@@ -253,9 +253,7 @@ void AnalyticsService::purge() {
     }
     // Counts it removes are another connection's change: the next tick rebuilds the snapshot.
     if (auto report = operations::purge_expired(purge); !report)
-        std::cerr << "mixi-search: cannot purge expired data: " << report.error().message
-                  << "
-                     ";
+        std::cerr << "mixi-search: cannot purge expired data: " << report.error().message << "\n";
 }
 
 } // namespace mixi::server

@@ -365,17 +365,7 @@ struct HttpServer::Impl {
         analytics.flush_interval = config.analytics_flush_interval;
         analytics.refresh_interval = config.popularity_refresh_interval;
         analytics.popularity.half_life_days = config.half_life_days;
-        analytics.retention.retention_days = config.retention_days;
-        analytics.retention.aggregate_retention_days = config.aggregate_retention_days;
-        // Text below the reports' thresholds goes once its day is over (public trends may
-        // keep it until their release).
-        analytics.retention.k = config.report_k;
-        analytics.retention.k_distinct = config.report_k_distinct;
-        if (config.trends.enabled) {
-            analytics.retention.trend_days = config.trends.days;
-            analytics.retention.trend_epsilon = config.trends.epsilon;
-            analytics.retention.trend_delta = config.trends.delta;
-        }
+        analytics.retention = retention_options(config);
         analytics.view_retention_days = config.view_retention_days;
         analytics.purge_interval = config.purge_interval;
         analytics.report_k = config.report_k;

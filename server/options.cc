@@ -24,4 +24,18 @@ query::SearchOptions search_options(const config::Config& config) {
     return out;
 }
 
+analytics::RetentionOptions retention_options(const config::Config& config) {
+    analytics::RetentionOptions options;
+    options.retention_days = config.retention_days;
+    options.aggregate_retention_days = config.aggregate_retention_days;
+    options.k = config.report_k;
+    options.k_distinct = config.report_k_distinct;
+    if (config.trends.enabled) {
+        options.trend_days = config.trends.days;
+        options.trend_epsilon = config.trends.epsilon;
+        options.trend_delta = config.trends.delta;
+    }
+    return options;
+}
+
 } // namespace mixi::server

@@ -2,6 +2,7 @@
 // option structs filled from it: the one mapping `serve` and the CLI subcommands use.
 #pragma once
 
+#include "analytics/search_log.h"
 #include "config/config.h"
 #include "query/searcher.h"
 
@@ -14,5 +15,10 @@ using config::TrendsConfig;
 /// search.*, ranking.*, shards.* and limits.query_bytes as the query library's options (the
 /// query length the HTTP limit allows is the one the library checks too).
 query::SearchOptions search_options(const config::Config& config);
+
+/// analytics.* retention and report thresholds, and trends.* when public trends are on, as the
+/// search log's purge and fold take them: text below the thresholds goes once its day is over
+/// (public trends may keep it until their release).
+analytics::RetentionOptions retention_options(const config::Config& config);
 
 } // namespace mixi::server
