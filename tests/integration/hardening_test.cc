@@ -6,9 +6,7 @@
 #include "process.h"
 #include "server_process.h"
 
-#include <fcntl.h>
 #include <fstream>
-#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sstream>
@@ -163,38 +161,6 @@ uid_t proc_owner(pid_t pid) {
                                                                                   : uid_t(-1);
 }
 
-/// Starts `program` with `args` as user and group `id` (the test runs as root), its output in
-/// `out` and `err`, the environment without MIXI_* variables.
-pid_t spawn_as(uid_t id, const std::string& program, const std::vector<std::string>& args,
-               const fs::path& out, const fs::path& err) {
-    // Everything the child needs is made before fork(): after it, only system calls.
-    std::vector<std::string> argv_s = {program};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e)
-        if (!std::string_view(*e).starts_with("MIXI_"))
-            env_s.emplace_back(*e);
-    std::vector<char*> envp;
-    for (auto& e : env_s)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::string out_s = out.string(), err_s = err.string();
-    const pid_t pid = ::fork();
-    if (pid != 0)
-        return pid;
-    const int o = ::open(out_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0 || ::setgroups(0, nullptr) != 0 ||
-        ::setresgid(id, id, id) != 0 || ::setresuid(id, id, id) != 0)
-        ::_exit(126);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-}
-
 TEST_F(Hardening, TheRunningServerIsNotDumpableAndHasNoCoreFileLimit) {
     // Started with core files allowed, as a shell with `ulimit -c unlimited` would.
     struct rlimit before {};
@@ -220,8 +186,13 @@ TEST_F(Hardening, TheRunningServerIsNotDumpableAndHasNoCoreFileLimit) {
     fs::copy_file(MIXI_BINARY, binary);
     auto run_as_nobody = [&](const std::string& program, const std::vector<std::string>& args,
                              const std::string& name) {
-        return spawn_as(nobody, program, args, tmp.path() / (name + ".out"),
-                        tmp.path() / (name + ".err"));
+        // setpriv (util-linux) drops to the user and execs the program in the same process.
+        std::vector<std::string> as_nobody = {"--reuid=" + std::to_string(nobody),
+                                              "--regid=" + std::to_string(nobody), "--clear-groups",
+                                              program};
+        as_nobody.insert(as_nobody.end(), args.begin(), args.end());
+        return testing::spawn_program("/usr/bin/setpriv", as_nobody, tmp.path() / (name + ".out"),
+                                      tmp.path() / (name + ".err"));
     };
     const pid_t server =
         run_as_nobody(binary.string(),
