@@ -47,6 +47,17 @@ std::vector<std::string> ids(const SearchResult& r) {
     return out;
 }
 
+/// A public English record: the note's id as its title, `body` as its text.
+indexer::Record english_note(std::string id, std::string body) {
+    indexer::Record r;
+    r.id = id;
+    r.title = "note " + id;
+    r.lang = "en";
+    r.body = std::move(body);
+    r.visibility = "public";
+    return r;
+}
+
 TEST(Searcher, EmptyAndUnsearchableQueriesAreErrors) {
     Searcher s = open_fixture();
     for (const char* q : {"", "   ", "!!! ??"}) {
@@ -168,20 +179,12 @@ TEST(Searcher, DidYouMeanOnlyWhenItFindsMore) {
 TEST(Searcher, DidYouMeanNeverCorrectsTheStartOfAWordTheIndexHas) {
     // "pho" is one letter from "who", but it is "photography" being typed: no correction.
     // "phtography" completes nothing and is still corrected.
-    auto record = [](std::string id, std::string body) {
-        indexer::Record r;
-        r.id = id;
-        r.title = "note " + id;
-        r.lang = "en";
-        r.body = std::move(body);
-        r.visibility = "public";
-        return r;
-    };
     testing::TempDir dir;
     std::vector<std::unique_ptr<indexer::Source>> sources;
-    sources.push_back(std::make_unique<indexer::RecordsSource>(std::vector<indexer::Record>{
-        record("a", "Who we are and who we were."), record("b", "Who is who in the village."),
-        record("c", "Photography of the mountains.")}));
+    sources.push_back(std::make_unique<indexer::RecordsSource>(
+        std::vector<indexer::Record>{english_note("a", "Who we are and who we were."),
+                                     english_note("b", "Who is who in the village."),
+                                     english_note("c", "Photography of the mountains.")}));
     ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
     auto s = Searcher::open(dir.path());
     ASSERT_TRUE(s);
@@ -546,15 +549,6 @@ TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage)
 }
 
 TEST(Searcher, AnUpdateThatAddsAVariantBringsTheExactFormBack) {
-    auto record = [](std::string id, std::string body) {
-        indexer::Record r;
-        r.id = id;
-        r.title = "note " + id;
-        r.lang = "en";
-        r.body = std::move(body);
-        r.visibility = "public";
-        return r;
-    };
     auto sources_of = [](std::vector<indexer::Record> records) {
         std::vector<std::unique_ptr<indexer::Source>> sources;
         sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
@@ -562,8 +556,8 @@ TEST(Searcher, AnUpdateThatAddsAVariantBringsTheExactFormBack) {
     };
     testing::TempDir dir;
     ASSERT_TRUE(indexer::build_index(dir.path(),
-                                     sources_of({record("e1", "Running shoes for trails."),
-                                                 record("e2", "Shoes, socks and a jacket.")}),
+                                     sources_of({english_note("e1", "Running shoes for trails."),
+                                                 english_note("e2", "Shoes, socks and a jacket.")}),
                                      {}));
     auto searcher = Searcher::open(dir.path());
     ASSERT_TRUE(searcher);
@@ -575,7 +569,8 @@ TEST(Searcher, AnUpdateThatAddsAVariantBringsTheExactFormBack) {
 
     // A page with only "shoe" is added in place: the searcher's remembered frequencies are of
     // the old revision, and must not leave the exact form out any more.
-    ASSERT_TRUE(indexer::update_index(dir.path(), sources_of({record("e3", "One shoe.")}), {}));
+    ASSERT_TRUE(
+        indexer::update_index(dir.path(), sources_of({english_note("e3", "One shoe.")}), {}));
     auto changed = searcher->reopen();
     ASSERT_TRUE(changed && *changed);
     const SearchResult found = search(*searcher, req);
