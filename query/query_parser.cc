@@ -233,8 +233,6 @@ class Builder {
             if (const Xapian::doccount f = frequency(c); f >= needed)
                 found.emplace_back(f, c);
         };
-        if (options_.typo_spelling)
-            consider(options_.typo_spelling->get_spelling_suggestion(word, max_edits));
         // Deletions and transpositions of neighbours: one lookup each.
         for (std::size_t i = 0; i < cps.size(); ++i) {
             std::u32string v = cps;
@@ -246,6 +244,10 @@ class Builder {
                 consider(to_utf8(v));
             }
         }
+        // The spelling suggestion (substitutions, insertions, two edits) costs more than all
+        // those lookups: asked only for a word the index lacks that they did not explain.
+        if (found.empty() && own == 0 && options_.typo_spelling)
+            consider(options_.typo_spelling->get_spelling_suggestion(word, max_edits));
         std::sort(found.begin(), found.end(),
                   [](const auto& a, const auto& b) { return a.first > b.first; });
         std::vector<std::string> out;

@@ -59,8 +59,9 @@ struct ParseOptions {
     /// `typo_rare` documents, also matches the words it has within edit distance 1 (2 from 8
     /// letters; a transposition is one edit) that are in at least `typo_ratio` times as many
     /// documents, scaled by `typo_weight` so exact matches rank first. Candidates are the
-    /// spelling suggestion of `typo_spelling` and the word's deletions and transpositions
-    /// looked up in `typo_terms` (at most two lookups a letter). Null typo_terms: off.
+    /// word's deletions and transpositions looked up in `typo_terms` (at most two lookups a
+    /// letter) and, for a word the index lacks when those found none, the spelling suggestion
+    /// of `typo_spelling` (which costs more than all of them). Null typo_terms: off.
     const Xapian::Database* typo_terms = nullptr;
     const Xapian::Database* typo_spelling = nullptr;
     double typo_weight = 0.6;
