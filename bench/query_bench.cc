@@ -6,6 +6,8 @@
 //   mixi/facets          the same with facets on (the matcher must then visit every match)
 //   mixi/snippets_nospell  snippets on, facets and spelling off
 //   mixi/core            snippets, facets and spelling off: parse + match + stored data only
+//   mixi/suggest         Searcher::suggest of the query's longest word less its last two letters
+//                        (as-you-type: completions and titles; typo tolerance on)
 //   mixi/snippets_notypos  mixi/snippets with typo tolerance off (SearchRequest::typos; on in
 //                        every other mixi/ benchmark, as the default)
 //   xapian/bare          Xapian::QueryParser (english, STEM_SOME, default OR) + Enquire with
@@ -42,6 +44,7 @@
 #include <algorithm>
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -191,6 +194,36 @@ Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std:
         for (const auto& h : r->hits)
             n += h.snippet.size() > 0;
         return n;
+    };
+}
+
+/// As-you-type: Searcher::suggest (completions and the titles of a prefix search) of the
+/// query's longest word without its last two letters: a word being typed, which holds the
+/// slip of a typo'd query (MIXI_BENCH_QUERIES) wherever the slip is not in those two letters.
+Runner suggest_runner(const Env& e, std::string& error) {
+    auto opened = mixi::query::Searcher::open(e.index_dir);
+    if (!opened) {
+        error = opened.error().message;
+        return {};
+    }
+    auto searcher = std::make_shared<mixi::query::Searcher>(std::move(*opened));
+    return [searcher](const std::string& q) -> std::size_t {
+        std::string longest, word;
+        for (char c : q + " ") {
+            if (std::isalpha(static_cast<unsigned char>(c))) {
+                word += c;
+            } else {
+                if (word.size() > longest.size())
+                    longest = word;
+                word.clear();
+            }
+        }
+        mixi::query::SuggestRequest req;
+        req.q = longest.size() > 5 ? longest.substr(0, longest.size() - 2) : longest;
+        req.limit = 5;
+        req.lang = "en";
+        auto r = searcher->suggest(req);
+        return r ? r->completions.size() + r->titles.size() : 0;
     };
 }
 
@@ -489,6 +522,7 @@ void register_all() {
     add("mixi/snippets_notypos", [](const Env& e, std::string& err) {
         return mixi_runner(e, true, false, true, err, /*typos*/ false);
     });
+    add("mixi/suggest", [](const Env& e, std::string& err) { return suggest_runner(e, err); });
     add("xapian/bare_stop",
         [](const Env& e, std::string& err) { return bare_runner(e, true, err); });
     benchmark::RegisterBenchmark("snippet/mixi", [](benchmark::State& st) {

@@ -191,11 +191,22 @@ class Builder {
         out_.highlight_terms.insert(t.term);
         if (typos)
             q = with_typos(t, q);
-        if (as_prefix)
+        if (as_prefix) {
             q = Xapian::Query(Xapian::Query::OP_OR, q,
                               Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
                                             options_.prefix_expansions,
                                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
+            // A typo in the word being typed: the completions of the prefix one edit away.
+            if (options_.typo_terms && t.kind == TokenKind::word)
+                if (const std::string fixed = typo_prefix(*options_.typo_terms, t.term);
+                    !fixed.empty())
+                    q = Xapian::Query(
+                        Xapian::Query::OP_OR, q,
+                        Xapian::Query(options_.typo_weight,
+                                      Xapian::Query(Xapian::Query::OP_WILDCARD, fixed,
+                                                    options_.prefix_expansions,
+                                                    Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT)));
+        }
         return q;
     }
 
@@ -510,6 +521,54 @@ Xapian::doccount TermFrequencies::operator()(const std::string& term) {
     if (known_.size() >= capacity_)
         known_.clear();
     return known_[term] = db_.get_termfreq(term);
+}
+
+std::string typo_prefix(const Xapian::Database& db, const std::string& prefix) {
+    const std::u32string cps = code_points(prefix);
+    if (cps.size() < 4 || cps.size() > 24 || !latin_letters(cps) ||
+        db.allterms_begin(prefix) != db.allterms_end(prefix))
+        return {};
+    auto starts_words = [&](const std::u32string& v) {
+        const std::string p = to_utf8(v);
+        return db.allterms_begin(p) != db.allterms_end(p) ? p : std::string();
+    };
+    const std::size_t n = cps.size();
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (cps[i] == cps[i + 1])
+            continue;
+        std::u32string v = cps;
+        std::swap(v[i], v[i + 1]);
+        if (auto p = starts_words(v); !p.empty())
+            return p;
+    }
+    // Deleting the last letter only shortens the prefix: it would complete to anything.
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        std::u32string v = cps;
+        v.erase(i, 1);
+        if (auto p = starts_words(v); !p.empty())
+            return p;
+    }
+    std::u32string letters = U"abcdefghijklmnopqrstuvwxyz";
+    for (char32_t c : cps)
+        if (letters.find(c) == std::u32string::npos)
+            letters.push_back(c);
+    for (std::size_t i = 1; i < n; ++i)
+        for (char32_t c : letters) {
+            std::u32string v = cps;
+            v.insert(v.begin() + static_cast<std::ptrdiff_t>(i), c);
+            if (auto p = starts_words(v); !p.empty())
+                return p;
+        }
+    for (std::size_t i = 1; i < n; ++i)
+        for (char32_t c : letters) {
+            if (c == cps[i])
+                continue;
+            std::u32string v = cps;
+            v[i] = c;
+            if (auto p = starts_words(v); !p.empty())
+                return p;
+        }
+    return {};
 }
 
 unsigned edit_distance(std::string_view a, std::string_view b, unsigned limit) {

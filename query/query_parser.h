@@ -99,6 +99,12 @@ struct ParsedQuery {
 /// one edit (optimal string alignment); `limit` + 1 once it is known to be above `limit`.
 unsigned edit_distance(std::string_view a, std::string_view b, unsigned limit);
 
+/// For a word still being typed: a Latin prefix of 4+ letters that starts no word of `db`
+/// ("phtogr") → the prefix one edit away that starts some ("photogr"), trying transpositions,
+/// deletions, insertions and substitutions of a–z in that order (a few hundred term-list seeks
+/// at most); "" when there is none or the prefix starts words already.
+std::string typo_prefix(const Xapian::Database& db, const std::string& prefix);
+
 /// Parses `text`. Fails with invalid_query for empty or over-long input.
 Expected<ParsedQuery> parse_query(std::string_view text, analyzers::Analyzer& analyzer,
                                   const ParseOptions& options);

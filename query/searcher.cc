@@ -518,6 +518,12 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
             for (auto t = s.db.allterms_begin(last.term);
                  t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
                 words.emplace_back(t.get_termfreq(), *t);
+            // A typo in the word being typed: the completions of the prefix one edit away.
+            if (const std::string fixed = words.empty() ? typo_prefix(s.db, last.term) : "";
+                !fixed.empty())
+                for (auto t = s.db.allterms_begin(fixed);
+                     t != s.db.allterms_end(fixed) && scanned < scan_limit; ++t, ++scanned)
+                    words.emplace_back(t.get_termfreq(), *t);
             if (words.empty()) {
                 const std::string fixed = s.spelling.get_spelling_suggestion(last.term);
                 if (!fixed.empty())

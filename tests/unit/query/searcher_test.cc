@@ -234,6 +234,29 @@ TEST(Searcher, ATypoFindsThePagesOfTheWordItMissed) {
     EXPECT_TRUE(search(s, "hiking -photgraphy").corrected.empty());
 }
 
+TEST(Searcher, AWordBeingTypedToleratesATypo) {
+    Searcher s = open_fixture();
+    SuggestRequest sr;
+    sr.q = "phtogr";
+    const auto completed = s.suggest(sr);
+    ASSERT_TRUE(completed);
+    EXPECT_NE(
+        std::find(completed->completions.begin(), completed->completions.end(), "photography"),
+        completed->completions.end());
+    SearchRequest req;
+    req.q = "phtogr";
+    req.prefix = true;
+    const auto exact = search(s, "photography");
+    EXPECT_EQ(ids(search(s, req)), ids(exact));
+    req.typos = false;
+    EXPECT_EQ(search(s, req).total, 0u);
+    // A prefix that starts words, or a short one, is no typo.
+    const Xapian::Database db(layout::resolve_database(fixture_index()).string());
+    EXPECT_EQ(typo_prefix(db, "phtogr"), "photogr");
+    EXPECT_EQ(typo_prefix(db, "photogr"), "");
+    EXPECT_EQ(typo_prefix(db, "pht"), "");
+}
+
 TEST(Searcher, ExactMatchesRankAboveTypoMatches) {
     // "trial" is in one page and "trail", one edit away, in thirty: both match "trial",
     // the page that has it first. "trail" is frequent: no typo of anything.
