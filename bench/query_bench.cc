@@ -6,6 +6,10 @@
 //   mixi/facets          the same with facets on (the matcher must then visit every match)
 //   mixi/snippets_nospell  snippets on, facets and spelling off
 //   mixi/core            snippets, facets and spelling off: parse + match + stored data only
+//   mixi/suggest         Searcher::suggest of the query's longest word less its last two letters
+//                        (as-you-type: completions and titles; typo tolerance on)
+//   mixi/snippets_notypos  mixi/snippets with typo tolerance off (SearchRequest::typos; on in
+//                        every other mixi/ benchmark, as the default)
 //   xapian/bare          Xapian::QueryParser (english, STEM_SOME, default OR) + Enquire with
 //                        BM25Weight (same k1, b), top 10, reading each hit's document data
 //   xapian/bare_stop     the same with a SimpleStopper holding our English stop words (our
@@ -25,7 +29,8 @@
 //
 // Env: MIXI_SCIFACT (default $MIXI_BENCH_DATA/beir/scifact), MIXI_BENCH_INDEX (default
 // /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
-// it to rebuild after changing the indexer), MIXI_BENCH_REPS.
+// it to rebuild after changing the indexer), MIXI_BENCH_REPS, MIXI_BENCH_QUERIES (a JSONL file
+// of _id and text, e.g. bench/typo_queries.py's typo'd copy: the test queries' texts by id).
 #include "bench/scifact.h"
 #include "common/index_layout.h"
 #include "common/stored_data.h"
@@ -39,6 +44,7 @@
 #include <algorithm>
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -101,6 +107,19 @@ Env load_env() {
         env.error = "no test queries read from " + queries.string();
         return env;
     }
+    if (const std::string other = env_or("MIXI_BENCH_QUERIES", ""); !other.empty()) {
+        std::map<std::string, std::string> texts;
+        mixi::for_each_line(other, [&](const std::string& line) {
+            boost::system::error_code ec;
+            const json::value v = json::parse(line, ec);
+            if (!ec && v.is_object())
+                texts[mixi::bench::json_text(v.get_object(), "_id")] =
+                    mixi::bench::json_text(v.get_object(), "text");
+        });
+        for (Query& q : env.queries)
+            if (auto it = texts.find(q.id); it != texts.end())
+                q.text = it->second;
+    }
 
     // Build the index unless a usable one is there.
     bool have_index = false;
@@ -151,14 +170,15 @@ unsigned reps() {
 /// Runs one query; returns the number of hits (so the work cannot be optimised away).
 using Runner = std::function<std::size_t(const std::string&)>;
 
-Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error) {
+Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error,
+                   bool typos = true) {
     auto opened = mixi::query::Searcher::open(e.index_dir);
     if (!opened) {
         error = opened.error().message;
         return {};
     }
     auto searcher = std::make_shared<mixi::query::Searcher>(std::move(*opened));
-    return [searcher, snippets, facets, spelling](const std::string& q) -> std::size_t {
+    return [searcher, snippets, facets, spelling, typos](const std::string& q) -> std::size_t {
         mixi::query::SearchRequest req;
         req.q = q;
         req.per_page = 10;
@@ -166,6 +186,7 @@ Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std:
         req.snippets = snippets;
         req.facets = facets;
         req.spelling = spelling;
+        req.typos = typos;
         auto r = searcher->search(req);
         if (!r)
             return 0;
@@ -173,6 +194,36 @@ Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std:
         for (const auto& h : r->hits)
             n += h.snippet.size() > 0;
         return n;
+    };
+}
+
+/// As-you-type: Searcher::suggest (completions and the titles of a prefix search) of the
+/// query's longest word without its last two letters: a word being typed, which holds the
+/// slip of a typo'd query (MIXI_BENCH_QUERIES) wherever the slip is not in those two letters.
+Runner suggest_runner(const Env& e, std::string& error) {
+    auto opened = mixi::query::Searcher::open(e.index_dir);
+    if (!opened) {
+        error = opened.error().message;
+        return {};
+    }
+    auto searcher = std::make_shared<mixi::query::Searcher>(std::move(*opened));
+    return [searcher](const std::string& q) -> std::size_t {
+        std::string longest, word;
+        for (char c : q + " ") {
+            if (std::isalpha(static_cast<unsigned char>(c))) {
+                word += c;
+            } else {
+                if (word.size() > longest.size())
+                    longest = word;
+                word.clear();
+            }
+        }
+        mixi::query::SuggestRequest req;
+        req.q = longest.size() > 5 ? longest.substr(0, longest.size() - 2) : longest;
+        req.limit = 5;
+        req.lang = "en";
+        auto r = searcher->suggest(req);
+        return r ? r->completions.size() + r->titles.size() : 0;
     };
 }
 
@@ -468,6 +519,10 @@ void register_all() {
         [](const Env& e, std::string& err) { return mixi_runner(e, true, false, false, err); });
     add("mixi/core",
         [](const Env& e, std::string& err) { return mixi_runner(e, false, false, false, err); });
+    add("mixi/snippets_notypos", [](const Env& e, std::string& err) {
+        return mixi_runner(e, true, false, true, err, /*typos*/ false);
+    });
+    add("mixi/suggest", [](const Env& e, std::string& err) { return suggest_runner(e, err); });
     add("xapian/bare_stop",
         [](const Env& e, std::string& err) { return bare_runner(e, true, err); });
     benchmark::RegisterBenchmark("snippet/mixi", [](benchmark::State& st) {

@@ -59,8 +59,9 @@ struct TempDir {
 } // namespace
 
 int run_eval(const Args& args) {
-    std::string beir, split, keep;
+    std::string beir, split, keep, queries_path;
     unsigned threads = 1;
+    bool typos = true;
     long long random_views = -1;
     query::SearchOptions options;
     indexer::BuildOptions build;
@@ -68,6 +69,10 @@ int run_eval(const Args& args) {
     opts.add_options()("help,h", "show this help")(
         "beir", po::value(&beir), "BEIR folder: corpus.jsonl[.gz], queries.jsonl[.gz], qrels/")(
         "split", po::value(&split)->default_value("test"), "qrels split (qrels/SPLIT.tsv)")(
+        "queries", po::value(&queries_path),
+        "queries from this JSONL file (_id, text) instead of the folder's (e.g. a typo'd copy "
+        "written by bench/typo_queries.py)")("typos", po::value(&typos)->default_value(typos),
+                                             "typo tolerance (1) or the exact words only (0)")(
         "threads", po::value(&threads)->default_value(threads),
         "indexing threads")("keep-index", po::value(&keep), "build the index here and keep it")(
         "k1", po::value(&options.k1)->default_value(options.k1),
@@ -97,7 +102,9 @@ int run_eval(const Args& args) {
         return beir.empty() && !vm.count("help") ? exit_usage : exit_ok;
     }
     const fs::path corpus = plain_or_gz(fs::path(beir) / "corpus.jsonl");
-    const fs::path queries_file = plain_or_gz(fs::path(beir) / "queries.jsonl");
+    const fs::path queries_file = queries_path.empty()
+                                      ? plain_or_gz(fs::path(beir) / "queries.jsonl")
+                                      : fs::path(queries_path);
     const fs::path qrels_file = fs::path(beir) / "qrels" / (split + ".tsv");
     if (corpus.empty() || queries_file.empty() || !fs::exists(qrels_file)) {
         std::cerr << "mixi-search eval: " << beir
@@ -178,6 +185,7 @@ int run_eval(const Args& args) {
             req.lang = "en";
             req.per_page = 100;
             req.facets = req.spelling = req.snippets = false;
+            req.typos = typos;
             req.popularity = popularity;
             req.region = "JP";
             auto result = searcher->search(req);

@@ -5,6 +5,7 @@
 #include "common/schema.h"
 #include "common/utf8.h"
 
+#include <algorithm>
 #include <xapian.h>
 
 namespace mixi::query {
@@ -114,6 +115,70 @@ std::vector<Unit> plain_words(std::string_view s) {
     return units;
 }
 
+/// The code points of a UTF-8 word.
+std::u32string code_points(std::string_view s) {
+    std::u32string out;
+    for (std::size_t i = 0; i < s.size();) {
+        char32_t cp = 0;
+        i += decode_utf8(s, i, cp);
+        out.push_back(cp);
+    }
+    return out;
+}
+
+std::string to_utf8(const std::u32string& cps) {
+    std::string out;
+    for (char32_t c : cps) {
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else if (c < 0x800) {
+            out += static_cast<char>(0xC0 | (c >> 6));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            out += static_cast<char>(0xE0 | (c >> 12));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (c >> 18));
+            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (c & 0x3F));
+        }
+    }
+    return out;
+}
+
+/// Letters of the Latin script (Basic Latin, Latin-1, Extended-A/B, Extended Additional).
+bool latin_letters(const std::u32string& w) {
+    for (char32_t c : w) {
+        const bool ascii = (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z');
+        const bool extended =
+            (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x1E00 && c <= 0x1EFF);
+        if (!ascii && !extended)
+            return false;
+    }
+    return true;
+}
+
+unsigned osa_distance(const std::u32string& a, const std::u32string& b, unsigned limit) {
+    const std::size_t n = a.size(), m = b.size();
+    if ((n > m ? n - m : m - n) > limit)
+        return limit + 1;
+    std::vector<std::vector<unsigned>> d(n + 1, std::vector<unsigned>(m + 1));
+    for (std::size_t i = 0; i <= n; ++i)
+        d[i][0] = static_cast<unsigned>(i);
+    for (std::size_t j = 0; j <= m; ++j)
+        d[0][j] = static_cast<unsigned>(j);
+    for (std::size_t i = 1; i <= n; ++i)
+        for (std::size_t j = 1; j <= m; ++j) {
+            const unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return std::min(d[n][m], limit + 1);
+}
+
 class Builder {
   public:
     Builder(analyzers::Analyzer& analyzer, const ParseOptions& options, ParsedQuery& out)
@@ -121,7 +186,109 @@ class Builder {
 
     /// The query for one analysed word: its stem and exact form, or for CJK the word and its
     /// bigrams (which match text that was segmented differently).
-    Xapian::Query word_query(const Token& t, bool as_prefix) {
+    Xapian::Query word_query(const Token& t, bool as_prefix, bool typos = false) {
+        Xapian::Query q = word_forms(t);
+        out_.highlight_terms.insert(t.term);
+        if (typos)
+            q = with_typos(t, q);
+        if (as_prefix) {
+            q = Xapian::Query(Xapian::Query::OP_OR, q,
+                              Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
+                                            options_.prefix_expansions,
+                                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
+            // A typo in the word being typed: the completions of the prefix one edit away.
+            if (options_.typo_terms && t.kind == TokenKind::word)
+                if (const std::string fixed = typo_prefix(*options_.typo_terms, t.term);
+                    !fixed.empty())
+                    q = Xapian::Query(
+                        Xapian::Query::OP_OR, q,
+                        Xapian::Query(options_.typo_weight,
+                                      Xapian::Query(Xapian::Query::OP_WILDCARD, fixed,
+                                                    options_.prefix_expansions,
+                                                    Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT)));
+        }
+        return q;
+    }
+
+    /// The number of documents that hold `term`.
+    Xapian::doccount frequency(const std::string& term) const {
+        return options_.term_stats ? (*options_.term_stats)(term)
+                                   : options_.typo_terms->get_termfreq(term);
+    }
+
+    /// Words of the index a typo of `word` may have meant, most frequent first (at most 3).
+    std::vector<std::string> typo_candidates(const std::string& word) const {
+        const std::u32string cps = code_points(word);
+        if (cps.size() < 4 || cps.size() > 40 || !latin_letters(cps))
+            return {};
+        const Xapian::doccount own = frequency(word);
+        if (own > options_.typo_rare)
+            return {};
+        // The start of words the index has ("photog" of "photography") is no typo either.
+        if (own == 0) {
+            auto starts = options_.typo_terms->allterms_begin(word);
+            if (starts != options_.typo_terms->allterms_end(word))
+                return {};
+        }
+        const unsigned max_edits = cps.size() >= 8 ? 2 : 1;
+        const Xapian::doccount needed = std::max<Xapian::doccount>(1, own * options_.typo_ratio);
+        std::vector<std::pair<Xapian::doccount, std::string>> found;
+        auto consider = [&](const std::string& c) {
+            if (c.empty() || c == word)
+                return;
+            for (const auto& f : found)
+                if (f.second == c)
+                    return;
+            if (osa_distance(cps, code_points(c), max_edits) > max_edits)
+                return;
+            if (const Xapian::doccount f = frequency(c); f >= needed)
+                found.emplace_back(f, c);
+        };
+        // Deletions and transpositions of neighbours: one lookup each.
+        for (std::size_t i = 0; i < cps.size(); ++i) {
+            std::u32string v = cps;
+            v.erase(i, 1);
+            consider(to_utf8(v));
+            if (i + 1 < cps.size() && cps[i] != cps[i + 1]) {
+                v = cps;
+                std::swap(v[i], v[i + 1]);
+                consider(to_utf8(v));
+            }
+        }
+        // The spelling suggestion (substitutions, insertions, two edits) costs more than all
+        // those lookups: asked only for a word the index lacks that they did not explain.
+        if (found.empty() && own == 0 && options_.typo_spelling)
+            consider(options_.typo_spelling->get_spelling_suggestion(word, max_edits));
+        std::sort(found.begin(), found.end(),
+                  [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::vector<std::string> out;
+        for (std::size_t k = 0; k < found.size() && k < 3; ++k)
+            out.push_back(found[k].second);
+        return out;
+    }
+
+    /// `q`, the query of the word `t`, or its close words at a lower weight.
+    Xapian::Query with_typos(const Token& t, const Xapian::Query& q) {
+        const auto candidates = typo_candidates(t.term);
+        if (candidates.empty())
+            return q;
+        std::vector<Xapian::Query> alternatives;
+        for (const auto& c : candidates) {
+            Token ct = t;
+            ct.term = c;
+            alternatives.push_back(word_forms(ct));
+            out_.highlight_terms.insert(c);
+        }
+        out_.corrected[t.term] = candidates.front();
+        return Xapian::Query(Xapian::Query::OP_OR, q,
+                             Xapian::Query(options_.typo_weight,
+                                           Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
+                                                         alternatives.end())));
+    }
+
+    /// The forms of one analysed word: its stem and exact form, or for CJK the word and its
+    /// bigrams.
+    Xapian::Query word_forms(const Token& t) {
         Xapian::Query q;
         if (t.kind == TokenKind::cjk) {
             q = Xapian::Query(t.term);
@@ -153,12 +320,6 @@ class Builder {
         } else {
             q = Xapian::Query(t.term);
         }
-        out_.highlight_terms.insert(t.term);
-        if (as_prefix)
-            q = Xapian::Query(Xapian::Query::OP_OR, q,
-                              Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
-                                            options_.prefix_expansions,
-                                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
         return q;
     }
 
@@ -200,7 +361,8 @@ class Builder {
         for (std::size_t k = 0; k < kept.size() && words_ < options_.max_words; ++k, ++words_) {
             const Token& t = *kept[k];
             const bool prefix = last_is_prefix && k + 1 == kept.size() && t.end == u.text.size();
-            out.push_back(word_query(t, prefix));
+            const bool typos = options_.typo_terms && t.kind == TokenKind::word && !prefix;
+            out.push_back(word_query(t, prefix, typos));
             QueryWord w;
             w.term = t.term;
             w.begin = u.begin + t.begin;
@@ -359,6 +521,58 @@ Xapian::doccount TermFrequencies::operator()(const std::string& term) {
     if (known_.size() >= capacity_)
         known_.clear();
     return known_[term] = db_.get_termfreq(term);
+}
+
+std::string typo_prefix(const Xapian::Database& db, const std::string& prefix) {
+    const std::u32string cps = code_points(prefix);
+    if (cps.size() < 4 || cps.size() > 24 || !latin_letters(cps) ||
+        db.allterms_begin(prefix) != db.allterms_end(prefix))
+        return {};
+    auto starts_words = [&](const std::u32string& v) {
+        const std::string p = to_utf8(v);
+        return db.allterms_begin(p) != db.allterms_end(p) ? p : std::string();
+    };
+    const std::size_t n = cps.size();
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        if (cps[i] == cps[i + 1])
+            continue;
+        std::u32string v = cps;
+        std::swap(v[i], v[i + 1]);
+        if (auto p = starts_words(v); !p.empty())
+            return p;
+    }
+    // Deleting the last letter only shortens the prefix: it would complete to anything.
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+        std::u32string v = cps;
+        v.erase(i, 1);
+        if (auto p = starts_words(v); !p.empty())
+            return p;
+    }
+    std::u32string letters = U"abcdefghijklmnopqrstuvwxyz";
+    for (char32_t c : cps)
+        if (letters.find(c) == std::u32string::npos)
+            letters.push_back(c);
+    for (std::size_t i = 1; i < n; ++i)
+        for (char32_t c : letters) {
+            std::u32string v = cps;
+            v.insert(v.begin() + static_cast<std::ptrdiff_t>(i), c);
+            if (auto p = starts_words(v); !p.empty())
+                return p;
+        }
+    for (std::size_t i = 1; i < n; ++i)
+        for (char32_t c : letters) {
+            if (c == cps[i])
+                continue;
+            std::u32string v = cps;
+            v[i] = c;
+            if (auto p = starts_words(v); !p.empty())
+                return p;
+        }
+    return {};
+}
+
+unsigned edit_distance(std::string_view a, std::string_view b, unsigned limit) {
+    return osa_distance(code_points(a), code_points(b), limit);
 }
 
 Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,

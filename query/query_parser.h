@@ -8,6 +8,7 @@
 #include "common/error.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -54,6 +55,18 @@ struct ParseOptions {
     /// only a variant for it to rank below, so it is left out, saving its posting list.
     /// Null (a remote shard, where each lookup is a round trip): the exact form is kept.
     TermFrequencies* term_stats = nullptr;
+    /// Typo tolerance: a Latin word of 4+ letters that the index lacks, or holds in at most
+    /// `typo_rare` documents, also matches the words it has within edit distance 1 (2 from 8
+    /// letters; a transposition is one edit) that are in at least `typo_ratio` times as many
+    /// documents, scaled by `typo_weight` so exact matches rank first. Candidates are the
+    /// word's deletions and transpositions looked up in `typo_terms` (at most two lookups a
+    /// letter) and, for a word the index lacks when those found none, the spelling suggestion
+    /// of `typo_spelling` (which costs more than all of them). Null typo_terms: off.
+    const Xapian::Database* typo_terms = nullptr;
+    const Xapian::Database* typo_spelling = nullptr;
+    double typo_weight = 0.6;
+    Xapian::doccount typo_rare = 3;
+    Xapian::doccount typo_ratio = 20;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;
@@ -77,7 +90,20 @@ struct ParsedQuery {
     std::vector<QueryWord> words;
     std::set<std::string> highlight_terms; ///< folded words to mark in snippets
     std::set<std::string> highlight_stems; ///< their stems (in `lang`)
+    /// Words typo tolerance also matched with a close word: folded word → the most frequent
+    /// of the words it matched.
+    std::map<std::string, std::string> corrected;
 };
+
+/// The edit distance of two words in code points, a transposition of neighbours counting as
+/// one edit (optimal string alignment); `limit` + 1 once it is known to be above `limit`.
+unsigned edit_distance(std::string_view a, std::string_view b, unsigned limit);
+
+/// For a word still being typed: a Latin prefix of 4+ letters that starts no word of `db`
+/// ("phtogr") → the prefix one edit away that starts some ("photogr"), trying transpositions,
+/// deletions, insertions and substitutions of a–z in that order (a few hundred term-list seeks
+/// at most); "" when there is none or the prefix starts words already.
+std::string typo_prefix(const Xapian::Database& db, const std::string& prefix);
 
 /// Parses `text`. Fails with invalid_query for empty or over-long input.
 Expected<ParsedQuery> parse_query(std::string_view text, analyzers::Analyzer& analyzer,

@@ -43,6 +43,12 @@ json::object to_json(const SearchResult& r) {
         facets["lang"] = std::move(langs);
         out["facets"] = std::move(facets);
     }
+    if (!r.corrected.empty()) {
+        json::object corrected;
+        for (const auto& [word, close] : r.corrected)
+            corrected[word] = close;
+        out["corrected"] = std::move(corrected);
+    }
     if (r.did_you_mean)
         out["did_you_mean"] = *r.did_you_mean;
     return out;

@@ -518,6 +518,12 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
             for (auto t = s.db.allterms_begin(last.term);
                  t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
                 words.emplace_back(t.get_termfreq(), *t);
+            // A typo in the word being typed: the completions of the prefix one edit away.
+            if (const std::string fixed = words.empty() ? typo_prefix(s.db, last.term) : "";
+                !fixed.empty())
+                for (auto t = s.db.allterms_begin(fixed);
+                     t != s.db.allterms_end(fixed) && scanned < scan_limit; ++t, ++scanned)
+                    words.emplace_back(t.get_termfreq(), *t);
             if (words.empty()) {
                 const std::string fixed = s.spelling.get_spelling_suggestion(last.term);
                 if (!fixed.empty())
@@ -548,7 +554,9 @@ namespace {
 
 /// How the query of `request` is parsed by a searcher with these options and index.
 ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
-                           const std::string& index_language, TermFrequencies* term_stats) {
+                           const std::string& index_language, TermFrequencies* term_stats,
+                           const Xapian::Database* typo_terms = nullptr,
+                           const Xapian::Database* typo_spelling = nullptr) {
     ParseOptions po;
     po.lang = request.lang;
     po.preferred_lang = request.preferred_lang;
@@ -558,6 +566,11 @@ ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
     po.index_language = index_language;
     po.term_stats = term_stats;
     po.bigram_weight = o.bigram_weight;
+    if (request.typos && o.typo_weight > 0) {
+        po.typo_terms = typo_terms;
+        po.typo_spelling = typo_spelling;
+        po.typo_weight = o.typo_weight;
+    }
     po.max_query_bytes = o.max_query_bytes;
     return po;
 }
@@ -792,7 +805,7 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
     bool changed = false;
     for (auto w = parsed.words.rbegin(); w != parsed.words.rend(); ++w) {
         // A word the index has, or the start of words it has ("pho" of "photo"), is no typo.
-        if (!w->correctable || db.get_termfreq(w->term) > 0 ||
+        if (!w->correctable || parsed.corrected.contains(w->term) || db.get_termfreq(w->term) > 0 ||
             db.allterms_begin(w->term) != db.allterms_end(w->term))
             continue;
         const std::string suggestion = spelling.get_spelling_suggestion(w->term);
@@ -818,8 +831,8 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
 Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     State& s = *state_;
     const SearchOptions& o = s.options;
-    const ParseOptions po =
-        parse_options(request, o, s.index_language, s.remote ? nullptr : &s.term_freqs);
+    const ParseOptions po = parse_options(request, o, s.index_language,
+                                          s.remote ? nullptr : &s.term_freqs, &s.db, &s.spelling);
     auto parsed = parse_query(request.q, s.analyzer, po);
     if (!parsed)
         return std::unexpected(parsed.error());
@@ -843,6 +856,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     result.per_page = request.per_page;
     result.total = page.estimated;
     result.query_lang = parsed->lang;
+    result.corrected = parsed->corrected;
     result.partial = s.partial;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};

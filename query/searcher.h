@@ -22,6 +22,7 @@ struct SearchOptions {
     double b = 0.75;            ///< BM25 length normalisation
     double exact_weight = 0.1;  ///< see ParseOptions
     double bigram_weight = 0.5; ///< see ParseOptions
+    double typo_weight = 0.6;   ///< see ParseOptions: weight of a typo's close words
     unsigned max_per_page = 100;
     unsigned max_page = 1000;
     std::size_t snippet_bytes = 240;
@@ -59,6 +60,9 @@ struct SearchRequest {
     std::string preferred_lang;
     bool facets = false;  ///< count types and languages over all matches (costs a full pass)
     bool spelling = true; ///< offer a correction when the query finds few documents
+    /// A word the index lacks (or holds far more rarely than a close word) also matches its
+    /// close words (ParseOptions); false searches the exact words only.
+    bool typos = true;
     bool snippets = true;
     /// Page views to rank by (none: text relevance only), and the searcher's region in them
     /// ("" or "ZZ": unknown, no region term).
@@ -80,8 +84,11 @@ struct SearchResult {
     bool has_facets = false; ///< facets were asked for (and counted over all matches)
     std::map<std::string, std::uint64_t> type_facets, lang_facets;
     std::optional<std::string> did_you_mean; ///< a corrected query that finds more
-    std::string query_lang;                  ///< the language the query was analysed in
-    bool partial = false; ///< a shard was down: these are the results of the others
+    /// Words of the query that typo tolerance also matched with a close word: word → the
+    /// close word (folded). did_you_mean never corrects these.
+    std::map<std::string, std::string> corrected;
+    std::string query_lang; ///< the language the query was analysed in
+    bool partial = false;   ///< a shard was down: these are the results of the others
 };
 
 struct SuggestRequest {

@@ -53,8 +53,9 @@ bool read_date(Context& ctx, const std::string& name,
     return false;
 }
 
-bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error) {
-    const std::string v = ctx.params.get(name, "0");
+bool read_flag(Context& ctx, const std::string& name, bool& out, Response& error,
+               const char* absent = "0") {
+    const std::string v = ctx.params.get(name, absent);
     if (v == "1" || v == "true") {
         out = true;
         return true;
@@ -472,7 +473,8 @@ bool read_search_request(Context& ctx, query::SearchRequest& req, Response& erro
         !read_flag(ctx, "prefix", req.prefix, error) ||
         !read_flag(ctx, "all", req.match_all, error) ||
         !read_flag(ctx, "facets", req.facets, error) ||
-        !read_flag(ctx, "explain", req.explain, error))
+        !read_flag(ctx, "explain", req.explain, error) ||
+        !read_flag(ctx, "typos", req.typos, error, "1"))
         return false;
     req.types = ctx.params.all("type");
     req.langs = ctx.params.all("lang");
@@ -692,7 +694,7 @@ std::vector<Route> routes() {
         {http::verb::get,
          "/v1/search",
          {"q", "page", "per_page", "type", "lang", "from", "to", "sort", "prefix", "all", "facets",
-          "explain"},
+          "explain", "typos"},
          {"type", "lang"},
          get_search},
         {http::verb::get, "/v1/suggest", {"q", "limit"}, {}, get_suggest},

@@ -1,6 +1,6 @@
 // The search page: search-as-you-type with suggestions (an ARIA combobox), results with
-// highlighted snippets, type and language facets, paging, "did you mean" and the language
-// preference. It asks only this server's /v1 API. Everything from the server is inserted as
+// highlighted snippets, type and language facets, paging, typo corrections ("showing results
+// for", with a link to the exact words), "did you mean" and the language preference. It asks only this server's /v1 API. Everything from the server is inserted as
 // text; the only markup taken from a snippet is its <mark>, rebuilt as an element.
 "use strict";
 
@@ -11,7 +11,8 @@ const LANG_NAMES = { en: "English", ja: "日本語", zh: "中文", de: "Deutsch"
 const PER_PAGE = 10, DEBOUNCE_MS = 150;
 
 // What is shown: the query and filters of the last committed search (in the address bar).
-const state = { q: "", page: 1, types: [], langs: [] };
+// `exact`: typo tolerance off (typos=0), after "search instead for".
+const state = { q: "", page: 1, types: [], langs: [], exact: false };
 let generation = 0; // answers to older requests are dropped
 let controller = null, debounceTimer = 0;
 let options = [], active = -1; // the suggestions listbox
@@ -63,8 +64,9 @@ async function api(path, params, signal) {
   return body;
 }
 
-function searchParams(q, { prefix = false, page = 1, types = [], langs = [] } = {}) {
+function searchParams(q, { prefix = false, page = 1, types = [], langs = [], exact = false } = {}) {
   const p = new URLSearchParams({ q, per_page: String(PER_PAGE) });
+  if (exact) p.set("typos", "0");
   if (page > 1) p.set("page", String(page));
   if (types.length) p.set("type", types.join(","));
   if (langs.length) p.set("lang", langs.join(","));
@@ -92,6 +94,7 @@ function showError(e, q) {
   hitsList.replaceChildren();
   $("pager").hidden = true;
   $("did-you-mean").hidden = true;
+  $("corrected").hidden = true;
   if (e.code === "invalid_query" || e.code === "missing_parameter")
     setStatus(`Nothing to search for in “${q}”: type a word.`, "empty");
   else if (e.status === 429)
@@ -133,6 +136,7 @@ function renderHits(result, q, live) {
     setStatus(live ? `${n} so far for “${q}”; press Enter for filters.`
                    : `${n} for “${q}”` + (pages > 1 ? `, page ${result.page} of ${pages}.` : "."));
   }
+  showCorrected(result, q);
   const dym = result.did_you_mean;
   $("did-you-mean").hidden = !dym;
   if (dym) $("dym").textContent = dym;
@@ -141,6 +145,25 @@ function renderHits(result, q, live) {
   $("prev").disabled = result.page <= 1;
   $("next").disabled = result.page >= pages;
   $("page-of").textContent = `Page ${result.page} of ${pages}`;
+}
+
+// The query with the words typo tolerance matched as the words they matched ("photgraphy
+// tips" → "photography tips"). The server's keys are folded words.
+function correctedQuery(q, corrected) {
+  return q.replace(/[^\s"():-]+/gu, w => corrected[w.toLowerCase()] ?? w);
+}
+
+// "Showing results for photography · search instead for photgraphy": the link searches the
+// words as typed, without typo tolerance.
+function showCorrected(result, q) {
+  const corrected = result.corrected || {};
+  const shown = result.hits.length > 0 && Object.keys(corrected).length > 0;
+  $("corrected").hidden = !shown;
+  if (!shown) return;
+  $("corrected-q").textContent = correctedQuery(q, corrected);
+  const link = $("exact");
+  link.textContent = q;
+  link.href = `/?${new URLSearchParams({ q, typos: "0" })}`;
 }
 
 function renderFacets(result) {
@@ -166,15 +189,17 @@ function renderFacets(result) {
 
 // A finished search: the first page is logged by the server (as a search people made), facets
 // are counted, and the address bar remembers it.
-async function commit(q, { page = 1, push = true } = {}) {
+async function commit(q, { page = 1, push = true, exact = false } = {}) {
   q = q.trim();
   clearTimeout(debounceTimer);
   closeSuggestions();
   state.q = q;
   state.page = page;
+  state.exact = exact;
   if (push) {
     const p = new URLSearchParams();
     if (q) p.set("q", q);
+    if (exact) p.set("typos", "0");
     if (page > 1) p.set("page", String(page));
     if (state.types.length) p.set("type", state.types.join(","));
     if (state.langs.length) p.set("lang", state.langs.join(","));
@@ -188,7 +213,7 @@ async function commit(q, { page = 1, push = true } = {}) {
   controller = new AbortController();
   setStatus("Searching…");
   try {
-    const result = await api("/v1/search", searchParams(q, { page, types: state.types, langs: state.langs }),
+    const result = await api("/v1/search", searchParams(q, { page, types: state.types, langs: state.langs, exact }),
                              controller.signal);
     if (mine !== generation) return;
     renderHits(result, q, false);
@@ -206,6 +231,7 @@ function clearResults() {
   renderFacets(null);
   $("pager").hidden = true;
   $("did-you-mean").hidden = true;
+  $("corrected").hidden = true;
   setStatus("");
 }
 
@@ -354,7 +380,7 @@ $("search").addEventListener("submit", e => {
   commit(input.value);
 });
 
-// ---- facets, paging, "did you mean" -------------------------------------------------------
+// ---- facets, paging, corrections, "did you mean" -------------------------------------------------------
 
 $("facets").addEventListener("change", e => {
   const box = e.target;
@@ -363,11 +389,20 @@ $("facets").addEventListener("change", e => {
   const at = list.indexOf(box.value);
   if (box.checked && at < 0) list.push(box.value);
   if (!box.checked && at >= 0) list.splice(at, 1);
-  commit(state.q);
+  commit(state.q, { exact: state.exact });
 });
 
-$("prev").addEventListener("click", () => { commit(state.q, { page: state.page - 1 }); input.focus(); });
-$("next").addEventListener("click", () => { commit(state.q, { page: state.page + 1 }); });
+$("prev").addEventListener("click", () => {
+  commit(state.q, { page: state.page - 1, exact: state.exact });
+  input.focus();
+});
+$("next").addEventListener("click", () => { commit(state.q, { page: state.page + 1, exact: state.exact }); });
+$("exact").addEventListener("click", e => {
+  if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return; // a new tab
+  e.preventDefault();
+  input.value = $("exact").textContent;
+  commit(input.value, { exact: true });
+});
 $("dym").addEventListener("click", () => {
   input.value = $("dym").textContent;
   commit(input.value);
@@ -396,7 +431,7 @@ langSelect.addEventListener("change", async () => {
     setStatus("Could not save the language. Try again in a moment.", "error");
     return;
   }
-  if (state.q) commit(state.q, { page: state.page, push: false }); // ranks by the new language
+  if (state.q) commit(state.q, { page: state.page, push: false, exact: state.exact }); // ranks by the new language
 });
 
 // ---- the address bar ----------------------------------------------------------------------
@@ -408,7 +443,7 @@ function fromLocation() {
   state.langs = split(p.get("lang"));
   const page = Math.min(1000, Math.max(1, parseInt(p.get("page") || "1", 10) || 1));
   input.value = p.get("q") || "";
-  commit(input.value, { page, push: false });
+  commit(input.value, { page, push: false, exact: p.get("typos") === "0" });
 }
 
 window.addEventListener("popstate", fromLocation);

@@ -189,13 +189,36 @@ test("at 360 px wide nothing scrolls sideways", async () => {
   await screenshot(page, "search-360-suggestions");
 });
 
+test("a typo shows the results of the word meant, with a link to search the words as typed", async () => {
+  const { page } = await open();
+  await page.goto(server.url + "/?q=photgraphy");
+  await page.waitForSelector("#corrected:not([hidden])");
+  assert.equal((await page.textContent("#corrected")).replace(/\s+/g, " ").trim(),
+               "Showing results for photography · search instead for photgraphy");
+  assert.match(await statusText(page), /results? for “photgraphy”/);
+  assert.ok((await hits(page)).length > 0);
+  assert.equal(await page.isHidden("#did-you-mean"), true);
+  await screenshot(page, "typo-corrected");
+  // The link searches the exact words: nothing, and then "did you mean" offers the word.
+  await page.click("#exact");
+  await page.waitForFunction(() => /typos=0/.test(location.search));
+  await page.waitForFunction(() => /No results for “photgraphy”/.test(document.getElementById("status").textContent));
+  assert.equal(await page.isHidden("#corrected"), true);
+  await page.waitForSelector("#did-you-mean:not([hidden])");
+  assert.equal(await page.textContent("#dym"), "photography");
+  // Back: the corrected search again.
+  await page.goBack();
+  await page.waitForSelector("#corrected:not([hidden])");
+  assert.ok(!/typos=0/.test(page.url()));
+});
+
 test("empty and error states say what happened", async () => {
   const { page } = await open();
   await page.goto(server.url + "/?q=qqqzzzxv");
   await page.waitForFunction(() => /No results for “qqqzzzxv”/.test(document.getElementById("status").textContent));
   await page.goto(server.url + "/?q=!!");
   await page.waitForFunction(() => /Nothing to search for/.test(document.getElementById("status").textContent));
-  await page.goto(server.url + "/?q=photgraphy");
+  await page.goto(server.url + "/?q=photgraphy&typos=0");
   await page.waitForSelector("#did-you-mean:not([hidden])");
   await page.click("#dym");
   await page.waitForFunction(() => /results? for “photography”/.test(document.getElementById("status").textContent));

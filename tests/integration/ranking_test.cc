@@ -251,7 +251,7 @@ TEST_F(Ranking, AdminDeletesADocumentFromResultsSuggestionsSpellingAndViewsAtOnc
     };
     ASSERT_EQ(hit_ids(search(*s, "glimmerstone")), std::vector<std::string>{"glimmer"});
     ASSERT_FALSE(suggest("glimmers").at("completions").as_array().empty());
-    ASSERT_EQ(testing::json_body(*s->get("/v1/search?q=glimerstone")).at("did_you_mean"),
+    ASSERT_EQ(testing::json_body(*s->get("/v1/search?q=glimerstone&typos=0")).at("did_you_mean"),
               "glimmerstone");
 
     testing::HttpClient c(s->port());
@@ -264,7 +264,7 @@ TEST_F(Ranking, AdminDeletesADocumentFromResultsSuggestionsSpellingAndViewsAtOnc
     // At once: the next search, on any connection, no longer finds it.
     EXPECT_TRUE(hit_ids(search(*s, "glimmerstone")).empty());
     EXPECT_TRUE(suggest("glimmers").at("completions").as_array().empty());
-    const auto spelled = testing::json_body(*s->get("/v1/search?q=glimerstone"));
+    const auto spelled = testing::json_body(*s->get("/v1/search?q=glimerstone&typos=0"));
     EXPECT_FALSE(spelled.as_object().contains("did_you_mean")) << spelled;
     const auto again =
         c.request("DELETE", "/v1/admin/documents/glimmer", {{"Authorization", "Bearer " + key}});

@@ -242,17 +242,28 @@ TEST_F(Server, SearchParameters) {
     expect_error(s->get(search_target(en, "&page=0")), 400, "page=0");
 }
 
-TEST_F(Server, SearchSuggestsASpellingCorrection) {
+TEST_F(Server, SearchCorrectsATypoAndSuggestsACorrectionWithTyposOff) {
     START(s);
-    const auto r = s->get(search_target("photgraphy"));
+    // Typo tolerance finds the pages of the word meant and says so; no did_you_mean for it.
+    const auto typo = json_body(*s->get(search_target("photgraphy")));
+    ASSERT_TRUE(typo.is_object() && typo.as_object().contains("corrected")) << typo;
+    EXPECT_EQ(typo.at("corrected"), (json::object{{"photgraphy", "photography"}})) << typo;
+    EXPECT_GT(typo.at("total").to_number<std::int64_t>(), 0) << typo;
+    EXPECT_FALSE(typo.as_object().contains("did_you_mean")) << typo;
+    // typos=0 searches the exact words, which find nothing: then a correction is suggested.
+    const auto r = s->get(search_target("photgraphy", "&typos=0"));
     ASSERT_TRUE(r);
     ASSERT_EQ(r->result_int(), 200u);
     const auto v = json_body(*r);
     ASSERT_TRUE(v.is_object() && v.as_object().contains("did_you_mean")) << r->body();
     EXPECT_EQ(v.at("did_you_mean").as_string(), "photography");
-    // A correctly spelt query gets no suggestion.
+    EXPECT_EQ(v.at("total").to_number<std::int64_t>(), 0) << v;
+    EXPECT_FALSE(v.as_object().contains("corrected")) << v;
+    // A correctly spelt query gets neither.
     const auto ok = json_body(*s->get(search_target("photography")));
     EXPECT_FALSE(ok.as_object().contains("did_you_mean")) << ok;
+    EXPECT_FALSE(ok.as_object().contains("corrected")) << ok;
+    expect_error(s->get(search_target("photgraphy", "&typos=maybe")), 400, "typos=maybe");
 }
 
 TEST_F(Server, SuggestCompletesAPrefix) {

@@ -215,7 +215,15 @@ TEST_F(Shards, TwoAndThreeShardsLocalAndRemoteRankAsOneIndex) {
         auto a = single->search(r), b = remote->search(r);
         ASSERT_TRUE(a && b);
         EXPECT_EQ(a->total, b->total);
+        EXPECT_EQ(a->corrected, b->corrected);
+        r.typos = false;
+        a = single->search(r);
+        b = remote->search(r);
+        ASSERT_TRUE(a && b);
+        EXPECT_EQ(a->total, b->total);
+        ASSERT_TRUE(a->did_you_mean);
         EXPECT_EQ(a->did_you_mean, b->did_you_mean);
+        r.typos = true;
         r.q = "debian";
         a = single->search(r);
         b = remote->search(r);

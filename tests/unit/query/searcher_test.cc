@@ -167,9 +167,16 @@ TEST(Searcher, BrokenSyntaxFallsBackToWords) {
     EXPECT_FALSE(search(s, "type: hiking").hits.empty());
 }
 
+SearchResult search_exact(Searcher& s, const std::string& q) {
+    SearchRequest req;
+    req.q = q;
+    req.typos = false;
+    return search(s, req);
+}
+
 TEST(Searcher, DidYouMeanOnlyWhenItFindsMore) {
     Searcher s = open_fixture();
-    const auto r = search(s, "photgraphy");
+    const auto r = search_exact(s, "photgraphy");
     EXPECT_EQ(r.total, 0u);
     ASSERT_TRUE(r.did_you_mean);
     EXPECT_EQ(*r.did_you_mean, "photography");
@@ -195,9 +202,96 @@ TEST(Searcher, DidYouMeanNeverCorrectsTheStartOfAWordTheIndexHas) {
         const auto r = search(*s, req);
         EXPECT_FALSE(r.did_you_mean) << "prefix " << prefix << ": " << *r.did_you_mean;
     }
-    const auto typo = search(*s, "phtography");
+    const auto typo = search_exact(*s, "phtography");
     ASSERT_TRUE(typo.did_you_mean);
     EXPECT_EQ(*typo.did_you_mean, "photography");
+}
+
+TEST(EditDistance, ATranspositionIsOneEdit) {
+    EXPECT_EQ(edit_distance("photgraphy", "photography", 2), 1u);
+    EXPECT_EQ(edit_distance("phtoography", "photography", 2), 1u);
+    EXPECT_EQ(edit_distance("trial", "trail", 2), 1u);
+    EXPECT_EQ(edit_distance("café", "cafe", 2), 1u);
+    EXPECT_EQ(edit_distance("fotograpy", "photography", 2), 3u);
+    EXPECT_EQ(edit_distance("abcd", "abcd", 1), 0u);
+}
+
+TEST(Searcher, ATypoFindsThePagesOfTheWordItMissed) {
+    Searcher s = open_fixture();
+    const auto exact = search(s, "photography");
+    ASSERT_FALSE(exact.hits.empty());
+    const auto r = search(s, "photgraphy");
+    ASSERT_FALSE(r.hits.empty());
+    EXPECT_EQ(ids(r), ids(exact));
+    EXPECT_EQ(r.corrected, (std::map<std::string, std::string>{{"photgraphy", "photography"}}));
+    EXPECT_FALSE(r.did_you_mean);
+    EXPECT_TRUE(exact.corrected.empty());
+    // The snippets mark the word the typo matched.
+    EXPECT_EQ(r.hits[0].snippet, exact.hits[0].snippet);
+    // The start of a word the index has is no typo.
+    EXPECT_TRUE(search(s, "photog").corrected.empty());
+    // Off, a phrase, a short word, an excluded word: the exact words only.
+    EXPECT_EQ(search_exact(s, "photgraphy").total, 0u);
+    EXPECT_EQ(search(s, "\"photgraphy\"").total, 0u);
+    EXPECT_TRUE(search(s, "phto").corrected.empty());
+    EXPECT_TRUE(search(s, "hiking -photgraphy").corrected.empty());
+}
+
+TEST(Searcher, AWordBeingTypedToleratesATypo) {
+    Searcher s = open_fixture();
+    SuggestRequest sr;
+    sr.q = "phtogr";
+    const auto completed = s.suggest(sr);
+    ASSERT_TRUE(completed);
+    EXPECT_NE(
+        std::find(completed->completions.begin(), completed->completions.end(), "photography"),
+        completed->completions.end());
+    SearchRequest req;
+    req.q = "phtogr";
+    req.prefix = true;
+    const auto exact = search(s, "photography");
+    EXPECT_EQ(ids(search(s, req)), ids(exact));
+    req.typos = false;
+    EXPECT_EQ(search(s, req).total, 0u);
+    // A prefix that starts words, or a short one, is no typo.
+    const Xapian::Database db(layout::resolve_database(fixture_index()).string());
+    EXPECT_EQ(typo_prefix(db, "phtogr"), "photogr");
+    EXPECT_EQ(typo_prefix(db, "photogr"), "");
+    EXPECT_EQ(typo_prefix(db, "pht"), "");
+}
+
+TEST(Searcher, ExactMatchesRankAboveTypoMatches) {
+    // "trial" is in one page and "trail", one edit away, in thirty: both match "trial",
+    // the page that has it first. "trail" is frequent: no typo of anything.
+    auto record = [](std::string id, std::string body) {
+        indexer::Record r;
+        r.id = id;
+        r.title = "note " + id;
+        r.lang = "en";
+        r.body = std::move(body);
+        r.visibility = "public";
+        return r;
+    };
+    std::vector<indexer::Record> records;
+    for (int i = 0; i < 30; ++i)
+        records.push_back(record(std::to_string(i), "A trail through the trail woods."));
+    records.push_back(record("x", "The trial of the century."));
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    SearchRequest req;
+    req.q = "trial";
+    req.per_page = 50;
+    const auto r = search(*s, req);
+    ASSERT_EQ(r.total, 31u);
+    EXPECT_EQ(r.hits[0].id, "x");
+    EXPECT_GT(r.hits[0].score, r.hits[1].score);
+    EXPECT_EQ(r.corrected.at("trial"), "trail");
+    EXPECT_TRUE(search(*s, "trail").corrected.empty());
+    EXPECT_EQ(search_exact(*s, "trial").total, 1u);
 }
 
 TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
@@ -205,7 +299,10 @@ TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
     // repaired text, where the word offsets point (found by fuzzing: out_of_range before).
     Searcher s = open_fixture();
     const std::string bad = "\xff\xff\xff\xff\xff\xff";
-    const auto r = search(s, bad + " photgraphy");
+    SearchRequest req;
+    req.q = bad + " photgraphy";
+    req.typos = false;
+    const auto r = search(s, req);
     ASSERT_TRUE(r.did_you_mean);
     EXPECT_EQ(*r.did_you_mean, repair_utf8(bad) + " photography");
 }
