@@ -191,7 +191,18 @@ class Builder {
         out_.highlight_terms.insert(t.term);
         if (typos)
             q = with_typos(t, q);
-        if (as_prefix) {
+        if (as_prefix && options_.completions && PrefixCompletions::cached(t.term)) {
+            // The same expansion as the wildcard's below (its most frequent words, as one
+            // synonym), without reading every word that starts this way.
+            const auto& words = (*options_.completions)(t.term);
+            std::vector<Xapian::Query> parts;
+            for (std::size_t i = 0; i < words.size() && i < options_.prefix_expansions; ++i)
+                parts.emplace_back(words[i].second);
+            if (!parts.empty())
+                q = Xapian::Query(
+                    Xapian::Query::OP_OR, q,
+                    Xapian::Query(Xapian::Query::OP_SYNONYM, parts.begin(), parts.end()));
+        } else if (as_prefix) {
             q = Xapian::Query(Xapian::Query::OP_OR, q,
                               Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
                                             options_.prefix_expansions,
@@ -573,6 +584,33 @@ std::string typo_prefix(const Xapian::Database& db, const std::string& prefix) {
 
 unsigned edit_distance(std::string_view a, std::string_view b, unsigned limit) {
     return osa_distance(code_points(a), code_points(b), limit);
+}
+
+const std::vector<std::pair<Xapian::doccount, std::string>>&
+PrefixCompletions::operator()(const std::string& prefix) {
+    if (auto it = known_.find(prefix); it != known_.end())
+        return it->second;
+    ++scans_;
+    std::vector<std::pair<Xapian::doccount, std::string>> top;
+    // A min-heap of the `kept` most frequent so far: one pass, `kept` words in memory.
+    auto more = [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    for (auto t = db_.allterms_begin(prefix); t != db_.allterms_end(prefix); ++t) {
+        const Xapian::doccount f = t.get_termfreq();
+        if (top.size() == kept &&
+            !more(std::pair(f, std::string_view(*t)),
+                  std::pair(top.front().first, std::string_view(top.front().second))))
+            continue;
+        top.emplace_back(f, *t);
+        std::push_heap(top.begin(), top.end(), more);
+        if (top.size() > kept) {
+            std::pop_heap(top.begin(), top.end(), more);
+            top.pop_back();
+        }
+    }
+    std::sort_heap(top.begin(), top.end(), more);
+    return known_[prefix] = std::move(top);
 }
 
 Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,

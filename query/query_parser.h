@@ -39,6 +39,41 @@ class TermFrequencies {
     std::unordered_map<std::string, Xapian::doccount> known_;
 };
 
+/// The most frequent words of one revision of an index that start with a short prefix, each
+/// prefix scanned once. A one-letter prefix starts tens of thousands of words in a large index,
+/// and finding its most frequent ones reads every one of them: search-as-you-type would pay
+/// that on every keystroke. Longer prefixes start few words and are expanded by Xapian as they
+/// come. Like TermFrequencies, one per thread.
+class PrefixCompletions {
+  public:
+    static constexpr std::size_t max_prefix_bytes = 3; ///< longer prefixes are not cached
+    static constexpr std::size_t kept = 50;            ///< words kept for each prefix
+
+    /// `db` must outlive this.
+    explicit PrefixCompletions(const Xapian::Database& db) : db_(db) {}
+
+    /// Whether `prefix` is short enough to be answered from the cache.
+    static bool cached(std::string_view prefix) {
+        return !prefix.empty() && prefix.size() <= max_prefix_bytes;
+    }
+
+    /// The at most `kept` unprefixed terms that start with `prefix` (cached(prefix) must hold),
+    /// most frequent first (ties in term order), with their term frequencies.
+    const std::vector<std::pair<Xapian::doccount, std::string>>&
+    operator()(const std::string& prefix);
+
+    /// Forgets every prefix: call it when the database is reopened on a new revision.
+    void clear() { known_.clear(); }
+
+    /// Prefixes scanned since construction (for tests).
+    std::size_t scans() const { return scans_; }
+
+  private:
+    const Xapian::Database& db_;
+    std::unordered_map<std::string, std::vector<std::pair<Xapian::doccount, std::string>>> known_;
+    std::size_t scans_ = 0;
+};
+
 struct ParseOptions {
     std::string lang;           ///< language for stemming and stop words; "" = detect
     std::string preferred_lang; ///< the searcher's language, used when the script fits
@@ -67,6 +102,9 @@ struct ParseOptions {
     double typo_weight = 0.6;
     Xapian::doccount typo_rare = 3;
     Xapian::doccount typo_ratio = 20;
+    /// The most frequent completions of short prefixes; null: every prefix is expanded by
+    /// Xapian (OP_WILDCARD), which reads every word that starts with it.
+    PrefixCompletions* completions = nullptr;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     std::size_t max_query_bytes = 2048;

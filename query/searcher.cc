@@ -106,6 +106,7 @@ struct Searcher::State {
     bool remote = false;        ///< a shard is served by xapian-tcpsrv
     schema::StoredDictionaries dictionaries; ///< of the shards' stored fields
     TermFrequencies term_freqs{db};          ///< of db's revision
+    PrefixCompletions completions{db};       ///< of db's revision
 };
 
 namespace {
@@ -342,6 +343,7 @@ Expected<void> Searcher::connect(State& s) {
     s.dictionaries = stored_dictionaries(subs);
     s.db = std::move(db);
     s.term_freqs.clear();
+    s.completions.clear();
     s.subs = std::move(subs);
     s.partial = partial;
     s.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -400,6 +402,7 @@ Expected<bool> Searcher::reopen() {
             s.spelling.reopen();
         if (changed) {
             s.term_freqs.clear();
+            s.completions.clear();
             s.index_language = sole_language(s.db);
             s.dictionaries = stored_dictionaries(s.subs);
         }
@@ -513,17 +516,22 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
         const std::string head = text.substr(0, last.begin);
         std::vector<std::pair<Xapian::doccount, std::string>> words;
         try {
-            constexpr int scan_limit = 2000; // enough for any real prefix; bounded for "a"
-            int scanned = 0;
-            for (auto t = s.db.allterms_begin(last.term);
-                 t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
-                words.emplace_back(t.get_termfreq(), *t);
-            // A typo in the word being typed: the completions of the prefix one edit away.
-            if (const std::string fixed = words.empty() ? typo_prefix(s.db, last.term) : "";
-                !fixed.empty())
-                for (auto t = s.db.allterms_begin(fixed);
-                     t != s.db.allterms_end(fixed) && scanned < scan_limit; ++t, ++scanned)
+            if (PrefixCompletions::cached(last.term)) {
+                // A short prefix starts too many words to read on every keystroke.
+                words = s.completions(last.term);
+            } else {
+                constexpr int scan_limit = 2000; // enough for any real prefix of 4+ bytes
+                int scanned = 0;
+                for (auto t = s.db.allterms_begin(last.term);
+                     t != s.db.allterms_end(last.term) && scanned < scan_limit; ++t, ++scanned)
                     words.emplace_back(t.get_termfreq(), *t);
+                // A typo in the word being typed: the completions of the prefix one edit away.
+                if (const std::string fixed = words.empty() ? typo_prefix(s.db, last.term) : "";
+                    !fixed.empty())
+                    for (auto t = s.db.allterms_begin(fixed);
+                         t != s.db.allterms_end(fixed) && scanned < scan_limit; ++t, ++scanned)
+                        words.emplace_back(t.get_termfreq(), *t);
+            }
             if (words.empty()) {
                 const std::string fixed = s.spelling.get_spelling_suggestion(last.term);
                 if (!fixed.empty())
@@ -831,8 +839,9 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
 Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     State& s = *state_;
     const SearchOptions& o = s.options;
-    const ParseOptions po = parse_options(request, o, s.index_language,
-                                          s.remote ? nullptr : &s.term_freqs, &s.db, &s.spelling);
+    ParseOptions po = parse_options(request, o, s.index_language,
+                                    s.remote ? nullptr : &s.term_freqs, &s.db, &s.spelling);
+    po.completions = &s.completions;
     auto parsed = parse_query(request.q, s.analyzer, po);
     if (!parsed)
         return std::unexpected(parsed.error());

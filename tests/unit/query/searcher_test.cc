@@ -851,3 +851,70 @@ TEST(Popularity, ExplainReportsTheLanguageBoostOfMatchesInThePreferredLanguage) 
 
 } // namespace
 } // namespace mixi::query
+
+namespace mixi::query {
+namespace {
+
+TEST(PrefixCompletions, KeepsTheMostFrequentWordsOfAShortPrefixAndScansItOnce) {
+    Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    // "apple" in 5 documents, "apricot" in 3, then 60 words in one each; "Zapple" (a stem)
+    // and "banana" do not start with "a".
+    for (int d = 0; d < 70; ++d) {
+        Xapian::Document doc;
+        if (d < 5)
+            doc.add_term("apple");
+        if (d < 3)
+            doc.add_term("apricot");
+        if (d < 60)
+            doc.add_term(std::string(1, 'a').append(std::to_string(100 + d)));
+        doc.add_term("Zapple");
+        doc.add_term("banana");
+        db.add_document(doc);
+    }
+    db.commit();
+    PrefixCompletions completions(db);
+    EXPECT_TRUE(PrefixCompletions::cached("a"));
+    EXPECT_TRUE(PrefixCompletions::cached("abc"));
+    EXPECT_FALSE(PrefixCompletions::cached("abcd"));
+    EXPECT_FALSE(PrefixCompletions::cached(""));
+    const auto& a = completions("a");
+    ASSERT_EQ(a.size(), PrefixCompletions::kept);
+    EXPECT_EQ(a[0], (std::pair<Xapian::doccount, std::string>{5, "apple"}));
+    EXPECT_EQ(a[1], (std::pair<Xapian::doccount, std::string>{3, "apricot"}));
+    // Then the words of one document, in term order: a100 ... a147.
+    for (std::size_t i = 2; i < a.size(); ++i)
+        EXPECT_EQ(a[i],
+                  (std::pair<Xapian::doccount, std::string>{1, "a" + std::to_string(100 + i - 2)}));
+    EXPECT_EQ(completions.scans(), 1u);
+    completions("a");
+    EXPECT_EQ(completions.scans(), 1u);
+    EXPECT_TRUE(completions("x").empty());
+    EXPECT_EQ(completions.scans(), 2u);
+    completions.clear();
+    completions("a");
+    EXPECT_EQ(completions.scans(), 3u);
+
+    // A search-as-you-type query expands a short prefix to the same words as Xapian's
+    // wildcard (fewer than 50 start with "ap") and finds the same documents.
+    analyzers::Analyzer analyzer;
+    auto matches = [&](PrefixCompletions* c) {
+        ParseOptions po;
+        po.lang = "en";
+        po.prefix = true;
+        po.completions = c;
+        auto parsed = parse_query("ap", analyzer, po);
+        EXPECT_TRUE(parsed);
+        Xapian::Enquire enquire(db);
+        enquire.set_query(parsed->query);
+        std::set<Xapian::docid> out;
+        for (auto m : enquire.get_mset(0, 100))
+            out.insert(m);
+        return out;
+    };
+    const auto with_cache = matches(&completions);
+    EXPECT_EQ(with_cache.size(), 5u);
+    EXPECT_EQ(with_cache, matches(nullptr));
+}
+
+} // namespace
+} // namespace mixi::query
