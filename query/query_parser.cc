@@ -184,6 +184,27 @@ class Builder {
     Builder(analyzers::Analyzer& analyzer, const ParseOptions& options, ParsedQuery& out)
         : analyzer_(analyzer), options_(options), out_(out) {}
 
+    /// The words that complete `prefix`, as one synonym: its most frequent words (short
+    /// prefixes from the cache) within a budget of postings, or without a local index
+    /// (remote shards) Xapian's wildcard over the most frequent.
+    Xapian::Query completions(const std::string& prefix) const {
+        if (!options_.completions)
+            return Xapian::Query(Xapian::Query::OP_WILDCARD, prefix, options_.prefix_expansions,
+                                 Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+        const auto words = PrefixCompletions::cached(prefix) ? (*options_.completions)(prefix)
+                                                             : options_.completions->scan(prefix);
+        std::vector<Xapian::Query> parts;
+        Xapian::doccount postings = 0;
+        for (std::size_t i = 0; i < words.size() && parts.size() < options_.prefix_expansions;
+             ++i) {
+            if (!parts.empty() && postings + words[i].first > options_.prefix_postings)
+                continue; // a rarer word may still fit
+            postings += words[i].first;
+            parts.emplace_back(words[i].second);
+        }
+        return Xapian::Query(Xapian::Query::OP_SYNONYM, parts.begin(), parts.end());
+    }
+
     /// The query for one analysed word: its stem and exact form, or for CJK the word and its
     /// bigrams (which match text that was segmented differently).
     Xapian::Query word_query(const Token& t, bool as_prefix, bool typos = false) {
@@ -191,33 +212,14 @@ class Builder {
         out_.highlight_terms.insert(t.term);
         if (typos)
             q = with_typos(t, q);
-        if (as_prefix && options_.completions && PrefixCompletions::cached(t.term)) {
-            // The same expansion as the wildcard's below (its most frequent words, as one
-            // synonym), without reading every word that starts this way.
-            const auto& words = (*options_.completions)(t.term);
-            std::vector<Xapian::Query> parts;
-            for (std::size_t i = 0; i < words.size() && i < options_.prefix_expansions; ++i)
-                parts.emplace_back(words[i].second);
-            if (!parts.empty())
-                q = Xapian::Query(
-                    Xapian::Query::OP_OR, q,
-                    Xapian::Query(Xapian::Query::OP_SYNONYM, parts.begin(), parts.end()));
-        } else if (as_prefix) {
-            q = Xapian::Query(Xapian::Query::OP_OR, q,
-                              Xapian::Query(Xapian::Query::OP_WILDCARD, t.term,
-                                            options_.prefix_expansions,
-                                            Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT));
-            // A typo in the word being typed: the completions of the prefix one edit away.
-            if (options_.typo_terms && t.kind == TokenKind::word)
-                if (const std::string fixed = typo_prefix(*options_.typo_terms, t.term);
-                    !fixed.empty())
-                    q = Xapian::Query(
-                        Xapian::Query::OP_OR, q,
-                        Xapian::Query(options_.typo_weight,
-                                      Xapian::Query(Xapian::Query::OP_WILDCARD, fixed,
-                                                    options_.prefix_expansions,
-                                                    Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT)));
-        }
+        if (!as_prefix)
+            return q;
+        q = Xapian::Query(Xapian::Query::OP_OR, q, completions(t.term));
+        // A typo in the word being typed: the completions of the prefix one edit away.
+        if (options_.typo_terms && t.kind == TokenKind::word)
+            if (const std::string fixed = typo_prefix(*options_.typo_terms, t.term); !fixed.empty())
+                q = Xapian::Query(Xapian::Query::OP_OR, q,
+                                  Xapian::Query(options_.typo_weight, completions(fixed)));
         return q;
     }
 
@@ -591,6 +593,11 @@ PrefixCompletions::operator()(const std::string& prefix) {
     if (auto it = known_.find(prefix); it != known_.end())
         return it->second;
     ++scans_;
+    return known_[prefix] = scan(prefix);
+}
+
+std::vector<std::pair<Xapian::doccount, std::string>>
+PrefixCompletions::scan(const std::string& prefix) const {
     std::vector<std::pair<Xapian::doccount, std::string>> top;
     // A min-heap of the `kept` most frequent so far: one pass, `kept` words in memory.
     auto more = [](const auto& a, const auto& b) {
@@ -610,7 +617,7 @@ PrefixCompletions::operator()(const std::string& prefix) {
         }
     }
     std::sort_heap(top.begin(), top.end(), more);
-    return known_[prefix] = std::move(top);
+    return top;
 }
 
 Expected<ParsedQuery> parse_query(std::string_view raw, analyzers::Analyzer& analyzer,

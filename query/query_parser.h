@@ -62,6 +62,9 @@ class PrefixCompletions {
     const std::vector<std::pair<Xapian::doccount, std::string>>&
     operator()(const std::string& prefix);
 
+    /// The same for any prefix, read from the index each time (a long prefix starts few words).
+    std::vector<std::pair<Xapian::doccount, std::string>> scan(const std::string& prefix) const;
+
     /// Forgets every prefix: call it when the database is reopened on a new revision.
     void clear() { known_.clear(); }
 
@@ -107,6 +110,10 @@ struct ParseOptions {
     PrefixCompletions* completions = nullptr;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
+    /// Postings a short prefix's expansion may read: its most frequent words are taken while
+    /// their document counts fit (the first always), so "a" over a million posts reads a
+    /// bounded share of the index instead of the lists of "a", "and", "are", "as", ... in full.
+    Xapian::doccount prefix_postings = 250'000;
     std::size_t max_query_bytes = 2048;
     unsigned max_words = 64;
 };

@@ -916,5 +916,41 @@ TEST(PrefixCompletions, KeepsTheMostFrequentWordsOfAShortPrefixAndScansItOnce) {
     EXPECT_EQ(with_cache, matches(nullptr));
 }
 
+TEST(PrefixCompletions, AShortPrefixReadsABoundedNumberOfPostings) {
+    // "all" in 40 documents, "and" in 30, "art" in 20, "axe" in 2: with room for 45 postings,
+    // "a" expands to "all" (40) and "axe" (2), skipping the lists that no longer fit.
+    Xapian::WritableDatabase db(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    for (int d = 0; d < 50; ++d) {
+        Xapian::Document doc;
+        for (auto [word, in] : {std::pair{"all", 40}, {"and", 30}, {"art", 20}, {"axe", 2}})
+            if (d < in)
+                doc.add_term(word);
+        doc.add_term("filler");
+        db.add_document(doc);
+    }
+    db.commit();
+    PrefixCompletions completions(db);
+    analyzers::Analyzer analyzer;
+    ParseOptions po;
+    po.lang = "en";
+    po.prefix = true;
+    po.completions = &completions;
+    po.prefix_postings = 45;
+    auto parsed = parse_query("a", analyzer, po);
+    ASSERT_TRUE(parsed);
+    std::set<std::string> terms(parsed->query.get_unique_terms_begin(),
+                                parsed->query.get_unique_terms_end());
+    EXPECT_TRUE(terms.contains("all"));
+    EXPECT_TRUE(terms.contains("axe"));
+    EXPECT_FALSE(terms.contains("and"));
+    EXPECT_FALSE(terms.contains("art"));
+    // Without the bound every word is read.
+    po.prefix_postings = 1000;
+    parsed = parse_query("a", analyzer, po);
+    ASSERT_TRUE(parsed);
+    terms = {parsed->query.get_unique_terms_begin(), parsed->query.get_unique_terms_end()};
+    EXPECT_TRUE(terms.contains("and") && terms.contains("art")) << parsed->query.get_description();
+}
+
 } // namespace
 } // namespace mixi::query
