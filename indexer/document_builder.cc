@@ -52,7 +52,8 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
     const std::string body = repair_utf8(r.body);
     std::string lang = r.lang;
     if (lang.empty())
-        lang = analyzers::identify_document_language(title + "\n" + std::string(utf8_prefix(body, 4096)));
+        lang = analyzers::identify_document_language(title + "\n" +
+                                                     std::string(utf8_prefix(body, 4096)));
 
     Xapian::termpos pos = 0;
     index_text(title, lang, options_.title_weight, pos, true, out);
