@@ -841,7 +841,9 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const SearchOptions& o = s.options;
     ParseOptions po = parse_options(request, o, s.index_language,
                                     s.remote ? nullptr : &s.term_freqs, &s.db, &s.spelling);
-    po.completions = &s.completions;
+    // Over remote shards each term-list read is a round trip: their servers expand prefixes.
+    if (!s.remote)
+        po.completions = &s.completions;
     auto parsed = parse_query(request.q, s.analyzer, po);
     if (!parsed)
         return std::unexpected(parsed.error());
