@@ -79,6 +79,9 @@ int run_eval(const Args& args) {
         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
         "exact-weight", po::value(&options.exact_weight)->default_value(options.exact_weight),
         "weight of the unstemmed word beside its stem")(
+        "proximity-weight",
+        po::value(&options.proximity_weight)->default_value(options.proximity_weight),
+        "weight of two query words found next to each other")(
         "title-weight", po::value(&build.title_weight)->default_value(build.title_weight),
         "wdf of a title word")(
         "random-views", po::value(&random_views),

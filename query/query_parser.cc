@@ -6,6 +6,7 @@
 #include "common/utf8.h"
 
 #include <algorithm>
+#include <array>
 #include <xapian.h>
 
 namespace mixi::query {
@@ -436,6 +437,38 @@ class Builder {
         return {};
     }
 
+    /// Pairs of query words typed next to each other (neither a stop word, the word being
+    /// typed left out) as phrases of their exact forms: a page where they also stand together
+    /// ranks above one that has them far apart ("package management" against "power
+    /// management ... package").
+    std::vector<Xapian::Query> proximity(const std::vector<Unit>& units,
+                                         bool last_is_prefix) const {
+        std::vector<Xapian::Query> pairs;
+        if (options_.proximity_weight <= 0)
+            return pairs;
+        std::string previous; // the last word of the run of plain words, "" after anything else
+        for (std::size_t k = 0; k < units.size(); ++k) {
+            const Unit& u = units[k];
+            if (u.kind != UnitKind::word || u.negated ||
+                (last_is_prefix && k + 1 == units.size())) {
+                previous.clear();
+                continue;
+            }
+            for (const Token& t : analyzer_.tokenize(u.text)) {
+                if (t.kind != TokenKind::word || analyzer_.is_stopword(t.term, out_.lang)) {
+                    previous.clear();
+                    continue;
+                }
+                if (!previous.empty() && previous != t.term) {
+                    const std::array<std::string, 2> pair = {previous, t.term};
+                    pairs.emplace_back(Xapian::Query::OP_PHRASE, pair.begin(), pair.end(), 2);
+                }
+                previous = t.term;
+            }
+        }
+        return pairs;
+    }
+
     Expected<void> build(const std::vector<Unit>& units, bool last_is_prefix) {
         // Stop words are dropped from the query's words unless they are all it has ("the
         // who", "to be or not to be"); phrases always keep them.
@@ -505,6 +538,11 @@ class Builder {
             q = Xapian::Query(
                 Xapian::Query::OP_AND_NOT, q,
                 Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(), negatives_.end()));
+        if (auto near = proximity(units, last_is_prefix); !near.empty() && !options_.match_all)
+            q = Xapian::Query(
+                Xapian::Query::OP_AND_MAYBE, q,
+                Xapian::Query(options_.proximity_weight,
+                              Xapian::Query(Xapian::Query::OP_OR, near.begin(), near.end())));
         out_.query = q;
         // Values of one field are alternatives; different fields must all hold.
         std::vector<Xapian::Query> fields;

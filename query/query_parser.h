@@ -83,6 +83,9 @@ struct ParseOptions {
     bool match_all = false;     ///< words are ANDed instead of ORed
     bool prefix = false;        ///< the last word is incomplete (search-as-you-type)
     double exact_weight = 0.1;  ///< weight of the unstemmed form beside the stem
+    /// Weight of the extra match of two query words that stand next to each other in the text
+    /// (a phrase of the pair's exact forms); 0: no proximity boost.
+    double proximity_weight = 0;
     /// The language of every document of the index, when they all share one. A word of a
     /// query in that language then has its stem wherever its exact form is, so the exact form
     /// is only an extra to the stem's match (OP_AND_MAYBE) rather than a match of its own

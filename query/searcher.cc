@@ -571,6 +571,7 @@ ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
     po.match_all = request.match_all;
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
+    po.proximity_weight = o.proximity_weight;
     po.index_language = index_language;
     po.term_stats = term_stats;
     po.bigram_weight = o.bigram_weight;

@@ -294,6 +294,25 @@ TEST(Searcher, ExactMatchesRankAboveTypoMatches) {
     EXPECT_EQ(search_exact(*s, "trial").total, 1u);
 }
 
+TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
+    // The same words, as often, in pages of the same length: only the order differs.
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::vector<indexer::Record>{
+        english_note("apart", "Package tools and power management hub."),
+        english_note("together", "Power tools and package management hub.")}));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    SearchOptions options;
+    auto ranked = [&](double proximity_weight) {
+        options.proximity_weight = proximity_weight;
+        auto s = Searcher::open(dir.path(), options);
+        EXPECT_TRUE(s);
+        return ids(search(*s, "package management"));
+    };
+    EXPECT_EQ(ranked(0.03), (std::vector<std::string>{"together", "apart"}));
+    EXPECT_EQ(ranked(0), (std::vector<std::string>{"apart", "together"})); // a tie, by docid
+}
+
 TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
     // Each stray byte becomes a 3-byte U+FFFD before parsing: the correction is made in that
     // repaired text, where the word offsets point (found by fuzzing: out_of_range before).
