@@ -192,8 +192,10 @@ class Builder {
         if (!options_.completions)
             return Xapian::Query(Xapian::Query::OP_WILDCARD, prefix, options_.prefix_expansions,
                                  Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-        const auto words = PrefixCompletions::cached(prefix) ? (*options_.completions)(prefix)
-                                                             : options_.completions->scan(prefix);
+        std::vector<std::pair<Xapian::doccount, std::string>> scanned;
+        const auto& words = PrefixCompletions::cached(prefix)
+                                ? (*options_.completions)(prefix)
+                                : (scanned = options_.completions->scan(prefix));
         std::vector<Xapian::Query> parts;
         Xapian::doccount postings = 0;
         for (std::size_t i = 0; i < words.size() && parts.size() < options_.prefix_expansions;
