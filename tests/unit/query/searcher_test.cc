@@ -263,19 +263,10 @@ TEST(Searcher, AWordBeingTypedToleratesATypo) {
 TEST(Searcher, ExactMatchesRankAboveTypoMatches) {
     // "trial" is in one page and "trail", one edit away, in thirty: both match "trial",
     // the page that has it first. "trail" is frequent: no typo of anything.
-    auto record = [](std::string id, std::string body) {
-        indexer::Record r;
-        r.id = id;
-        r.title = "note " + id;
-        r.lang = "en";
-        r.body = std::move(body);
-        r.visibility = "public";
-        return r;
-    };
     std::vector<indexer::Record> records;
     for (int i = 0; i < 30; ++i)
-        records.push_back(record(std::to_string(i), "A trail through the trail woods."));
-    records.push_back(record("x", "The trial of the century."));
+        records.push_back(english_note(std::to_string(i), "A trail through the trail woods."));
+    records.push_back(english_note("x", "The trial of the century."));
     testing::TempDir dir;
     std::vector<std::unique_ptr<indexer::Source>> sources;
     sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
