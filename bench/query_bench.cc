@@ -25,7 +25,10 @@
 // Every benchmark runs each query REPS times (env MIXI_BENCH_REPS, default 5) after one
 // untimed warm-up pass; Google Benchmark's time is the mean per query. Each query is also timed
 // on its own: the median of its REPS runs is its latency, and p50 / p99 / max over the 300
-// queries are set as counters and printed in a table at the end.
+// queries are set as counters and printed in a table at the end. MIXI_BENCH_WARMUP=0 skips the
+// warm-up: with MIXI_BENCH_REPS=1 each query is then searched once by a new searcher, whose
+// caches (term frequencies, spelling suggestions, prefixes) hold only what earlier queries put
+// there, as for a site's first searches after a reindex.
 //
 // Env: MIXI_SCIFACT (default $MIXI_BENCH_DATA/beir/scifact), MIXI_BENCH_INDEX (default
 // /tmp/mixi-bench-scifact; built with mixi::indexer::build_index when it has no index; delete
@@ -318,8 +321,9 @@ void run_latency(benchmark::State& state, const std::string& name,
     }
     const std::size_t n = e.queries.size();
     std::size_t hits = 0;
-    for (const Query& q : e.queries) // warm-up: page cache, lazily opened tables, stemmers
-        hits += run(q.text);
+    if (env_or("MIXI_BENCH_WARMUP", "1") != "0")
+        for (const Query& q : e.queries) // warm-up: page cache, lazily opened tables, stemmers
+            hits += run(q.text);
 
     std::vector<std::vector<double>> times(n);
     std::size_t i = 0;

@@ -274,7 +274,7 @@ class Builder {
         // The spelling suggestion (substitutions, insertions, two edits) costs more than all
         // those lookups: asked only for a word the index lacks that they did not explain.
         if (found.empty() && own == 0 && options_.typo_spelling)
-            consider(options_.typo_spelling->get_spelling_suggestion(word, max_edits));
+            consider((*options_.typo_spelling)(word, max_edits));
         std::sort(found.begin(), found.end(),
                   [](const auto& a, const auto& b) { return a.first > b.first; });
         std::vector<std::string> out;
@@ -574,6 +574,17 @@ Xapian::doccount TermFrequencies::operator()(const std::string& term) {
     if (known_.size() >= capacity_)
         known_.clear();
     return known_[term] = db_.get_termfreq(term);
+}
+
+const std::string& SpellingSuggestions::operator()(const std::string& word, unsigned max_edits) {
+    std::string key = std::to_string(max_edits) + word;
+    if (auto it = known_.find(key); it != known_.end())
+        return it->second;
+    if (known_.size() >= capacity_)
+        known_.clear();
+    ++lookups_;
+    std::string suggestion = db_.get_spelling_suggestion(word, max_edits);
+    return known_.emplace(std::move(key), std::move(suggestion)).first->second;
 }
 
 std::string typo_prefix(const Xapian::Database& db, const std::string& prefix) {

@@ -39,6 +39,32 @@ class TermFrequencies {
     std::unordered_map<std::string, Xapian::doccount> known_;
 };
 
+/// Spelling suggestions of one revision of an index, each word asked once. A suggestion reads
+/// the spelling table's postings of every trigram of the word and measures the distance to each
+/// word they share, which costs more than the rest of a typo's handling; a site's typos repeat
+/// ("photgraphy" is typed by many). Like TermFrequencies, one per thread.
+class SpellingSuggestions {
+  public:
+    /// `db` must outlive this.
+    explicit SpellingSuggestions(const Xapian::Database& db, std::size_t capacity = 1 << 14)
+        : db_(db), capacity_(capacity) {}
+
+    /// Database::get_spelling_suggestion(word, max_edits): "" when there is none.
+    const std::string& operator()(const std::string& word, unsigned max_edits);
+
+    /// Forgets every suggestion: call it when the database is reopened on a new revision.
+    void clear() { known_.clear(); }
+
+    /// Suggestions asked of the database since construction (for tests).
+    std::size_t lookups() const { return lookups_; }
+
+  private:
+    const Xapian::Database& db_;
+    std::size_t capacity_;
+    std::unordered_map<std::string, std::string> known_; ///< max_edits digit + word → suggestion
+    std::size_t lookups_ = 0;
+};
+
 /// The most frequent words of one revision of an index that start with a short prefix, each
 /// prefix scanned once. A one-letter prefix starts tens of thousands of words in a large index,
 /// and finding its most frequent ones reads every one of them: search-as-you-type would pay
@@ -102,9 +128,10 @@ struct ParseOptions {
     /// documents, scaled by `typo_weight` so exact matches rank first. Candidates are the
     /// word's deletions and transpositions looked up in `typo_terms` (at most two lookups a
     /// letter) and, for a word the index lacks when those found none, the spelling suggestion
-    /// of `typo_spelling` (which costs more than all of them). Null typo_terms: off.
+    /// of `typo_spelling` (which costs more than all of them; cached per revision). Null
+    /// typo_terms: off.
     const Xapian::Database* typo_terms = nullptr;
-    const Xapian::Database* typo_spelling = nullptr;
+    SpellingSuggestions* typo_spelling = nullptr;
     double typo_weight = 0.6;
     Xapian::doccount typo_rare = 3;
     Xapian::doccount typo_ratio = 20;

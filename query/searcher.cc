@@ -104,9 +104,10 @@ struct Searcher::State {
     ResolvedPopularity popularity;
     std::string index_language; ///< of every document in db, when they share one (else "")
     bool remote = false;        ///< a shard is served by xapian-tcpsrv
-    schema::StoredDictionaries dictionaries; ///< of the shards' stored fields
-    TermFrequencies term_freqs{db};          ///< of db's revision
-    PrefixCompletions completions{db};       ///< of db's revision
+    schema::StoredDictionaries dictionaries;   ///< of the shards' stored fields
+    TermFrequencies term_freqs{db};            ///< of db's revision
+    PrefixCompletions completions{db};         ///< of db's revision
+    SpellingSuggestions suggestions{spelling}; ///< of spelling's revision
 };
 
 namespace {
@@ -344,6 +345,7 @@ Expected<void> Searcher::connect(State& s) {
     s.db = std::move(db);
     s.term_freqs.clear();
     s.completions.clear();
+    s.suggestions.clear();
     s.subs = std::move(subs);
     s.partial = partial;
     s.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -398,8 +400,8 @@ Expected<bool> Searcher::reopen() {
     }
     try {
         bool changed = s.db.reopen();
-        if (s.separate_spelling)
-            s.spelling.reopen();
+        if ((s.separate_spelling && s.spelling.reopen()) || changed)
+            s.suggestions.clear();
         if (changed) {
             s.term_freqs.clear();
             s.completions.clear();
@@ -533,7 +535,7 @@ Expected<SuggestResult> Searcher::suggest(const SuggestRequest& request) {
                         words.emplace_back(t.get_termfreq(), *t);
             }
             if (words.empty()) {
-                const std::string fixed = s.spelling.get_spelling_suggestion(last.term);
+                const std::string fixed = s.suggestions(last.term, 2);
                 if (!fixed.empty())
                     words.emplace_back(0, fixed);
             }
@@ -564,7 +566,7 @@ namespace {
 ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
                            const std::string& index_language, TermFrequencies* term_stats,
                            const Xapian::Database* typo_terms = nullptr,
-                           const Xapian::Database* typo_spelling = nullptr) {
+                           SpellingSuggestions* typo_spelling = nullptr) {
     ParseOptions po;
     po.lang = request.lang;
     po.preferred_lang = request.preferred_lang;
@@ -806,8 +808,7 @@ Hit read_hit(const Ranked& r, const schema::StoredDictionaries& dictionaries,
 /// when that finds more than `found` documents within `filter`.
 std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery& parsed,
                                         const ParseOptions& po, analyzers::Analyzer& analyzer,
-                                        const Xapian::Database& db,
-                                        const Xapian::Database& spelling,
+                                        const Xapian::Database& db, SpellingSuggestions& spelling,
                                         const Xapian::Query& filter, std::uint64_t found) {
     // The words' offsets index the query as parsed, with ill-formed UTF-8 repaired.
     std::string corrected = repair_utf8(q);
@@ -817,7 +818,7 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
         if (!w->correctable || parsed.corrected.contains(w->term) || db.get_termfreq(w->term) > 0 ||
             db.allterms_begin(w->term) != db.allterms_end(w->term))
             continue;
-        const std::string suggestion = spelling.get_spelling_suggestion(w->term);
+        const std::string suggestion = spelling(w->term, 2);
         if (suggestion.empty() || suggestion == w->term)
             continue;
         corrected.replace(w->begin, w->end - w->begin, suggestion);
@@ -841,7 +842,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     State& s = *state_;
     const SearchOptions& o = s.options;
     ParseOptions po = parse_options(request, o, s.index_language,
-                                    s.remote ? nullptr : &s.term_freqs, &s.db, &s.spelling);
+                                    s.remote ? nullptr : &s.term_freqs, &s.db, &s.suggestions);
     // Over remote shards each term-list read is a round trip: their servers expand prefixes.
     if (!s.remote)
         po.completions = &s.completions;
@@ -884,7 +885,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         count_facets(spies, result);
     // A correction is looked for only when the query finds few documents.
     if (request.spelling && result.total < o.spelling_below)
-        result.did_you_mean = did_you_mean(request.q, *parsed, po, s.analyzer, s.db, s.spelling,
+        result.did_you_mean = did_you_mean(request.q, *parsed, po, s.analyzer, s.db, s.suggestions,
                                            *filter, result.total);
     return result;
 }

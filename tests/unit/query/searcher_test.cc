@@ -558,6 +558,50 @@ TEST(Searcher, ReopenSeesANewVersion) {
     EXPECT_FALSE(*s->reopen());
 }
 
+TEST(Searcher, ATypoIsCorrectedWithTheWordsOfTheReopenedRevision) {
+    // "zebqa" is a substitution away from "zebra": only the spelling table finds it. The first
+    // revision has no zebra, and what the searcher remembers of it must not outlive it.
+    testing::TempDir dir;
+    auto sources_of = [](std::vector<indexer::Record> records) {
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+        return sources;
+    };
+    ASSERT_TRUE(indexer::build_index(dir.path(),
+                                     sources_of({english_note("a", "A horse in the field.")}), {}));
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    for (int twice = 0; twice < 2; ++twice)
+        EXPECT_TRUE(search(*s, "zebqa").corrected.empty());
+    ASSERT_TRUE(indexer::update_index(
+        dir.path(), sources_of({english_note("b", "A zebra in the field.")}), {}));
+    auto changed = s->reopen();
+    ASSERT_TRUE(changed && *changed);
+    const SearchResult r = search(*s, "zebqa");
+    EXPECT_EQ(r.corrected, (std::map<std::string, std::string>{{"zebqa", "zebra"}}));
+    EXPECT_EQ(ids(r), std::vector<std::string>{"b"});
+}
+
+TEST(SpellingSuggestions, AsksTheDatabaseOnceAWordUntilCleared) {
+    testing::TempDir dir; // the in-memory backend has no spelling table
+    Xapian::WritableDatabase db((dir.path() / "db").string(), Xapian::DB_CREATE);
+    db.add_spelling("photography");
+    db.commit();
+    SpellingSuggestions suggestions(db);
+    EXPECT_EQ(suggestions("photogrqphy", 2), "photography");
+    EXPECT_EQ(suggestions("photogrqphy", 2), "photography");
+    EXPECT_EQ(suggestions("zzzzzz", 1), "");
+    EXPECT_EQ(suggestions("zzzzzz", 1), "");
+    EXPECT_EQ(suggestions.lookups(), 2u);
+    // The edit limit is part of the question: one edit is not enough for two slips.
+    EXPECT_EQ(suggestions("photogrqpyh", 1), "");
+    EXPECT_EQ(suggestions("photogrqpyh", 2), "photography");
+    EXPECT_EQ(suggestions.lookups(), 4u);
+    suggestions.clear();
+    EXPECT_EQ(suggestions("photogrqphy", 2), "photography");
+    EXPECT_EQ(suggestions.lookups(), 5u);
+}
+
 TEST(Searcher, ExactFormIsOptionalOnlyWhereEveryDocumentSharesTheQuerysLanguage) {
     auto record = [](std::string id, std::string lang, std::string body) {
         indexer::Record r;
