@@ -18,6 +18,8 @@ std::string_view to_string(ErrorCode code) {
         return "index_unavailable";
     case ErrorCode::io_error:
         return "io_error";
+    case ErrorCode::read_only_copy:
+        return "read_only_copy";
     case ErrorCode::internal:
         return "internal";
     }

@@ -17,6 +17,7 @@ enum class ErrorCode {
     index_locked,      ///< another writer holds the index lock
     index_unavailable, ///< the index cannot be opened or read
     io_error,          ///< reading or writing a file failed
+    read_only_copy,    ///< the index is a copy (a replica, remote shards): write its primary
     internal,          ///< a bug or an unexpected library failure
 };
 

@@ -18,8 +18,39 @@ fs::path lock_file(const fs::path& dir) {
     return dir / "write.lock";
 }
 
+fs::path replica_stub(const fs::path& dir) {
+    return dir / "XAPIANDB";
+}
+
+bool is_replica(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_regular_file(replica_stub(dir), ec);
+}
+
+namespace {
+
+/// The database a stub file names: its first line "auto <path>" (Xapian's stub format; lines
+/// starting with # are comments), relative to the stub's directory. Empty when there is none.
+fs::path stub_target(const fs::path& dir) {
+    std::ifstream in(replica_stub(dir));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        if (!line.starts_with("auto "))
+            return {};
+        const fs::path target = line.substr(5);
+        return target.is_absolute() ? target : dir / target;
+    }
+    return {};
+}
+
+} // namespace
+
 fs::path resolve_database(const fs::path& dir) {
     std::error_code ec;
+    if (is_replica(dir))
+        return stub_target(dir);
     const fs::path link = current_link(dir);
     if (fs::is_symlink(link, ec)) {
         fs::path target = fs::read_symlink(link, ec);

@@ -455,6 +455,12 @@ namespace {
 /// shards a build asks for (0 or 1: none); checked against what `dir` already is.
 Expected<std::vector<fs::path>> target_dirs(const fs::path& dir, unsigned wanted, bool building) {
     const unsigned existing = layout::shard_count(dir);
+    const bool replica =
+        layout::is_replica(dir) || (existing > 0 && layout::is_replica(layout::shard_dir(dir, 0)));
+    if (replica)
+        return fail(ErrorCode::read_only_copy,
+                    dir.string() + " is a replica kept by xapian-replicate: write the primary "
+                                   "index it copies (docs/scale-out.md), and the replica follows");
     const bool plain = !layout::resolve_database(dir).empty();
     const unsigned n = building ? wanted : existing;
     if (building && existing > 0 && existing != std::max(1u, wanted))

@@ -36,6 +36,7 @@ enum class ApiError {
     io_error,
     index_locked,
     index_unavailable,
+    read_only_copy,
     views_disabled,
     too_many_connections,
 };
@@ -97,6 +98,10 @@ inline constexpr std::array http_errors = {
               "another process is writing the index; try again"},
     HttpError{ApiError::index_unavailable, "index_unavailable", detail::status::service_unavailable,
               "the search index is not available right now"},
+    HttpError{ApiError::read_only_copy, "read_only_copy", detail::status::conflict,
+              "this server searches a copy of the index (a replica or remote shards): delete "
+              "documents where the index is written, with `mixi-search index delete --data` on "
+              "the writer; every copy follows"},
     HttpError{ApiError::views_disabled, "views_disabled", detail::status::service_unavailable,
               "this server does not count page views"},
     HttpError{ApiError::too_many_connections, "too_many_connections",
@@ -137,6 +142,8 @@ constexpr ApiError api_error(ErrorCode code) {
         return ApiError::index_unavailable;
     case ErrorCode::io_error:
         return ApiError::io_error;
+    case ErrorCode::read_only_copy:
+        return ApiError::read_only_copy;
     case ErrorCode::internal:
         break;
     }

@@ -197,6 +197,12 @@ Response delete_document(Context& ctx) {
     if (auto refused = refuse_admin(ctx))
         return std::move(*refused);
     const std::string id = ctx.params.get("id");
+    // Remote shards are written on their hosts, by the writer of the index they were built
+    // from: nothing here can delete from them.
+    const auto& shards = ctx.app.config().shards;
+    if (std::any_of(shards.begin(), shards.end(),
+                    [](const std::string& s) { return s.starts_with("tcp://"); }))
+        return ctx.app.error(ctx.request, ApiError::read_only_copy);
     // This server's view counts are in memory too: the service forgets them everywhere.
     operations::ForgetViews forget_views;
     if (AnalyticsService* analytics = ctx.app.services().analytics)
