@@ -131,7 +131,7 @@ const ResolvedViews& resolve(ResolvedPopularity& r, const Xapian::Database& db,
 Expected<std::vector<Shard>> expand_shards(const std::vector<std::string>& specs) {
     std::vector<Shard> out;
     for (const std::string& spec : specs) {
-        if (spec.starts_with("tcp://")) {
+        if (is_remote_shard(spec)) {
             const std::string rest = spec.substr(6);
             const auto colon = rest.rfind(':');
             unsigned long port = 0;

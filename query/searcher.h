@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mixi::query {
@@ -109,6 +110,12 @@ struct SuggestResult {
     std::vector<Hit> titles;              ///< documents whose words start that way (no snippets)
     std::vector<std::string> popular;     ///< popular searches that start with what was typed
 };
+
+/// Whether a shard as Searcher::open_shards takes it is remote ("tcp://host:port", served by
+/// xapian-tcpsrv) rather than a local index directory.
+inline bool is_remote_shard(std::string_view spec) {
+    return spec.starts_with("tcp://");
+}
 
 /// One reader of an index directory. Holds a Xapian::Database and an Analyzer, neither of
 /// which takes locks: use one Searcher per thread.

@@ -7,6 +7,7 @@
 #include "common/dates.h"
 #include "operations/delete_document.h"
 #include "query/result_json.h"
+#include "query/searcher.h"
 #include "server/analytics_service.h"
 #include "server/auth.h"
 
@@ -201,7 +202,7 @@ Response delete_document(Context& ctx) {
     // from: nothing here can delete from them.
     const auto& shards = ctx.app.config().shards;
     if (std::any_of(shards.begin(), shards.end(),
-                    [](const std::string& s) { return s.starts_with("tcp://"); }))
+                    [](const std::string& s) { return query::is_remote_shard(s); }))
         return ctx.app.error(ctx.request, ApiError::read_only_copy);
     // This server's view counts are in memory too: the service forgets them everywhere.
     operations::ForgetViews forget_views;
