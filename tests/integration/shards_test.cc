@@ -4,17 +4,14 @@
 #include "../unit/temp_dir.h"
 #include "analytics/views.h"
 #include "common/index_layout.h"
+#include "daemon.h"
 #include "http_client.h"
 #include "process.h"
 #include "query/searcher.h"
 #include "server_process.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace mixi {
@@ -29,67 +26,15 @@ using testing::ServerProcess;
 const fs::path source_dir = MIXI_SOURCE_DIR;
 const char* const tcpsrv = "/usr/bin/xapian-tcpsrv";
 
-/// A free loopback port (bound and released: xapian-tcpsrv cannot be asked to pick one).
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t n = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
-
 /// xapian-tcpsrv serving one database on a loopback port; killed when destroyed.
-class RemoteShard {
+class RemoteShard : public testing::Daemon {
   public:
-    RemoteShard(fs::path database, std::uint16_t port = 0)
-        : database_(std::move(database)), port_(port ? port : free_port()) {
-        start();
-    }
-    ~RemoteShard() { stop(SIGKILL); }
-    RemoteShard(const RemoteShard&) = delete;
-    RemoteShard& operator=(const RemoteShard&) = delete;
-
-    void start() {
-        // Its own process group: xapian-tcpsrv forks a child per connection, and a dead
-        // shard is the listener and its children.
-        pid_ = testing::spawn_program(tcpsrv,
-                                      {"--interface", "127.0.0.1", "--port", std::to_string(port_),
-                                       "--quiet", database_.string()},
-                                      "/dev/null", "/dev/null", {}, true);
-        for (int i = 0; i < 200 && pid_ > 0 && !accepts(port_); ++i)
-            std::this_thread::sleep_for(10ms);
-    }
-    void stop(int sig = SIGKILL) {
-        if (pid_ <= 0)
-            return;
-        ::kill(-pid_, sig);
-        if (sig == SIGKILL) {
-            testing::wait_exit(pid_, 5s);
-            pid_ = -1;
-        }
-    }
-    std::string spec() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
-    std::uint16_t port() const { return port_; }
-
-  private:
-    fs::path database_;
-    std::uint16_t port_;
-    pid_t pid_ = -1;
+    explicit RemoteShard(const fs::path& database, std::uint16_t port = testing::free_port())
+        : Daemon(tcpsrv,
+                 {"--interface", "127.0.0.1", "--port", std::to_string(port), "--quiet",
+                  database.string()},
+                 port) {}
+    std::string spec() const { return "tcp://127.0.0.1:" + std::to_string(port()); }
 };
 
 class Shards : public ::testing::Test {
