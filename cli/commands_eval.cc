@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -59,8 +60,8 @@ struct TempDir {
 } // namespace
 
 int run_eval(const Args& args) {
-    std::string beir, split, keep, queries_path;
-    unsigned threads = 1;
+    std::string beir, split, keep, reuse, queries_path;
+    unsigned threads = 1, passes = 1;
     bool typos = true;
     long long random_views = -1;
     query::SearchOptions options;
@@ -75,6 +76,10 @@ int run_eval(const Args& args) {
                                              "typo tolerance (1) or the exact words only (0)")(
         "threads", po::value(&threads)->default_value(threads),
         "indexing threads")("keep-index", po::value(&keep), "build the index here and keep it")(
+        "index", po::value(&reuse),
+        "search this index (built by --keep-index with the same collection) instead of building "
+        "one")("passes", po::value(&passes)->default_value(passes),
+               "run the queries this many times (the cost per search is of all of them)")(
         "k1", po::value(&options.k1)->default_value(options.k1),
         "BM25 k1")("b", po::value(&options.b)->default_value(options.b), "BM25 b")(
         "exact-weight", po::value(&options.exact_weight)->default_value(options.exact_weight),
@@ -82,6 +87,9 @@ int run_eval(const Args& args) {
         "proximity-weight",
         po::value(&options.proximity_weight)->default_value(options.proximity_weight),
         "weight of two query words found next to each other")(
+        "proximity-window",
+        po::value(&options.proximity_window)->default_value(options.proximity_window),
+        "matches in text order that proximity re-ranks")(
         "title-weight", po::value(&build.title_weight)->default_value(build.title_weight),
         "wdf of a title word")(
         "random-views", po::value(&random_views),
@@ -146,26 +154,33 @@ int run_eval(const Args& args) {
     const std::size_t corpus_size = records.size();
 
     TempDir dir;
-    if (!keep.empty()) {
-        dir.path = keep;
+    double indexing_seconds = 0;
+    if (!reuse.empty()) {
+        dir.path = reuse;
         dir.keep = true;
     } else {
-        char tmpl[] = "/tmp/mixi-eval-XXXXXX";
-        if (!::mkdtemp(tmpl)) {
-            std::cerr << "mixi-search eval: cannot create a temporary directory\n";
+        if (!keep.empty()) {
+            dir.path = keep;
+            dir.keep = true;
+        } else {
+            char tmpl[] = "/tmp/mixi-eval-XXXXXX";
+            if (!::mkdtemp(tmpl)) {
+                std::cerr << "mixi-search eval: cannot create a temporary directory\n";
+                return exit_error;
+            }
+            dir.path = tmpl;
+        }
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+        indexer::IndexOptions index_options;
+        index_options.threads = threads;
+        index_options.build = build;
+        auto built = indexer::build_index(dir.path, std::move(sources), index_options);
+        if (!built) {
+            std::cerr << "mixi-search eval: " << built.error().message << "\n";
             return exit_error;
         }
-        dir.path = tmpl;
-    }
-    std::vector<std::unique_ptr<indexer::Source>> sources;
-    sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
-    indexer::IndexOptions index_options;
-    index_options.threads = threads;
-    index_options.build = build;
-    auto built = indexer::build_index(dir.path, std::move(sources), index_options);
-    if (!built) {
-        std::cerr << "mixi-search eval: " << built.error().message << "\n";
-        return exit_error;
+        indexing_seconds = built->seconds;
     }
     auto searcher = query::Searcher::open(dir.path, options);
     if (!searcher) {
@@ -174,11 +189,14 @@ int run_eval(const Args& args) {
     }
 
     struct Scores {
-        double ndcg = 0, recall = 0, mrr = 0;
+        double ndcg = 0, recall = 0, mrr = 0, p1 = 0, ndcg3 = 0;
         std::size_t n = 0;
+        double ms_per_search = 0; ///< wall time of searching alone, per search
     };
     auto evaluate = [&](const PopularitySnapshot& popularity) {
         Scores s;
+        std::chrono::steady_clock::duration searching{};
+        std::size_t searches = 0;
         for (const auto& [qid, judged] : qrels) {
             auto q = queries.find(qid);
             if (q == queries.end())
@@ -191,7 +209,12 @@ int run_eval(const Args& args) {
             req.typos = typos;
             req.popularity = popularity;
             req.region = "JP";
+            const auto start = std::chrono::steady_clock::now();
             auto result = searcher->search(req);
+            for (unsigned pass = 1; pass < passes; ++pass)
+                result = searcher->search(req);
+            searching += std::chrono::steady_clock::now() - start;
+            searches += std::max(passes, 1u);
             std::vector<std::string> ranked;
             if (result)
                 for (const auto& h : result->hits)
@@ -199,13 +222,23 @@ int run_eval(const Args& args) {
             s.ndcg += query::ndcg_at(ranked, judged, 10);
             s.recall += query::recall_at(ranked, judged, 100);
             s.mrr += query::mrr_at(ranked, judged, 10);
+            s.ndcg3 += query::ndcg_at(ranked, judged, 3);
+            if (!ranked.empty()) {
+                auto j = judged.find(ranked.front());
+                s.p1 += j != judged.end() && j->second > 0;
+            }
             ++s.n;
         }
         if (s.n) {
             s.ndcg /= s.n;
             s.recall /= s.n;
             s.mrr /= s.n;
+            s.ndcg3 /= s.n;
+            s.p1 /= s.n;
         }
+        if (searches)
+            s.ms_per_search =
+                std::chrono::duration<double, std::milli>(searching).count() / searches;
         return s;
     };
     const Scores text = evaluate(nullptr);
@@ -214,10 +247,16 @@ int run_eval(const Args& args) {
     std::cout << "collection:  " << beir << " (" << corpus_size << " documents"
               << (bad ? ", " + std::to_string(bad) + " unreadable lines" : "") << ", " << n << " "
               << split << " queries)\n"
-              << "indexing:    " << built->seconds << " s\n"
+              << "indexing:    "
+              << (reuse.empty() ? std::to_string(indexing_seconds) + " s" : "reused " + reuse)
+              << "\n"
               << "nDCG@10:     " << ndcg << "\n"
               << "Recall@100:  " << recall << "\n"
-              << "MRR@10:      " << mrr << "\n";
+              << "MRR@10:      " << mrr << "\n"
+              << "P@1:         " << text.p1 << "\n"
+              << "nDCG@3:      " << text.ndcg3 << "\n"
+              << "per search:  " << text.ms_per_search << " ms (" << passes << " pass"
+              << (passes == 1 ? "" : "es") << ", 100 hits, no snippets)\n";
     if (random_views >= 0) {
         // Views unrelated to relevance: a Pareto tail (most documents a few views, a few very
         // many) spread over five regions. Relevance should barely move.

@@ -55,6 +55,7 @@ struct ScoreParts {
     double popularity = 0; ///< popularity_weight * f(views)
     double region = 0;     ///< region_weight * f(views from the searcher's region)
     double language = 0;   ///< language_weight when the document is in the preferred language
+    double proximity = 0;  ///< proximity_weight * the weights of the query's pairs found adjacent
     double views = 0, region_views = 0;
 };
 

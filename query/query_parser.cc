@@ -6,7 +6,6 @@
 #include "common/utf8.h"
 
 #include <algorithm>
-#include <array>
 #include <xapian.h>
 
 namespace mixi::query {
@@ -387,6 +386,10 @@ class Builder {
                 t.kind == TokenKind::word && !u.negated && !prefix && tokens.size() == 1;
             out_.words.push_back(std::move(w));
         }
+        // An unspaced CJK query of a few words ("東京都で写真"): the user typed one phrase.
+        cjk_sentence_ = out.size() >= 2 && out.size() <= 4 &&
+                        std::all_of(kept.begin(), kept.end(),
+                                    [](const Token* t) { return t->kind == TokenKind::cjk; });
         return out;
     }
 
@@ -440,14 +443,11 @@ class Builder {
     }
 
     /// Pairs of query words typed next to each other (neither a stop word, the word being
-    /// typed left out) as phrases of their exact forms: a page where they also stand together
-    /// ranks above one that has them far apart ("package management" against "power
-    /// management ... package").
-    std::vector<Xapian::Query> proximity(const std::vector<Unit>& units,
-                                         bool last_is_prefix) const {
-        std::vector<Xapian::Query> pairs;
-        if (options_.proximity_weight <= 0)
-            return pairs;
+    /// typed left out): a page where they also stand together ranks above one that has them far
+    /// apart ("package management" against "power management ... package").
+    std::vector<std::pair<std::string, std::string>> adjacent(const std::vector<Unit>& units,
+                                                              bool last_is_prefix) const {
+        std::vector<std::pair<std::string, std::string>> pairs;
         std::string previous; // the last word of the run of plain words, "" after anything else
         for (std::size_t k = 0; k < units.size(); ++k) {
             const Unit& u = units[k];
@@ -461,10 +461,10 @@ class Builder {
                     previous.clear();
                     continue;
                 }
-                if (!previous.empty() && previous != t.term) {
-                    const std::array<std::string, 2> pair = {previous, t.term};
-                    pairs.emplace_back(Xapian::Query::OP_PHRASE, pair.begin(), pair.end(), 2);
-                }
+                if (!previous.empty() && previous != t.term &&
+                    std::find(pairs.begin(), pairs.end(), std::pair(previous, t.term)) ==
+                        pairs.end())
+                    pairs.emplace_back(previous, t.term);
                 previous = t.term;
             }
         }
@@ -482,8 +482,11 @@ class Builder {
                 if (!analyzer_.is_stopword(t.term, out_.lang))
                     keep_stopwords_ = false;
         }
-        // Groups of positive clauses; `a OR b` joins its neighbours into one group.
+        // Groups of positive clauses; `a OR b` joins its neighbours into one group. A group
+        // from one unspaced CJK unit of 2-4 words needs all of them (`strict`): a page sharing
+        // one kanji bigram with it is no answer while pages with every word exist.
         std::vector<std::vector<Xapian::Query>> groups;
+        std::vector<bool> strict;
         bool join_next = false;
         for (std::size_t k = 0; k < units.size(); ++k) {
             const Unit& u = units[k];
@@ -515,36 +518,48 @@ class Builder {
             }
             if (clauses.empty())
                 continue;
+            const bool sentence = u.kind == UnitKind::word && cjk_sentence_;
+            cjk_sentence_ = false;
             if (join_next && !groups.empty()) {
                 groups.back().insert(groups.back().end(), clauses.begin(), clauses.end());
+                strict.back() = false;
             } else if (clauses.size() > 1 && !options_.match_all) {
                 groups.push_back(std::move(clauses));
+                strict.push_back(sentence);
             } else {
-                for (auto& c : clauses)
+                for (auto& c : clauses) {
                     groups.push_back({std::move(c)});
+                    strict.push_back(false);
+                }
             }
             join_next = false;
         }
-        std::vector<Xapian::Query> group_queries;
-        for (auto& g : groups)
-            group_queries.emplace_back(Xapian::Query::OP_OR, g.begin(), g.end());
-        group_queries.insert(group_queries.end(), positives_.begin(), positives_.end());
-        if (group_queries.empty() && negatives_.empty() && filters_.empty() && !out_.from &&
-            !out_.to)
+        if (groups.empty() && positives_.empty() && negatives_.empty() && filters_.empty() &&
+            !out_.from && !out_.to)
             return fail(ErrorCode::invalid_query, "query has no words to search for");
-        const auto op = options_.match_all ? Xapian::Query::OP_AND : Xapian::Query::OP_OR;
-        Xapian::Query q = group_queries.empty()
-                              ? Xapian::Query::MatchAll
-                              : Xapian::Query(op, group_queries.begin(), group_queries.end());
-        if (!negatives_.empty())
-            q = Xapian::Query(
-                Xapian::Query::OP_AND_NOT, q,
-                Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(), negatives_.end()));
-        if (auto near = proximity(units, last_is_prefix); !near.empty() && !options_.match_all)
-            q = Xapian::Query(
-                Xapian::Query::OP_AND_MAYBE, q,
-                Xapian::Query(options_.proximity_weight,
-                              Xapian::Query(Xapian::Query::OP_OR, near.begin(), near.end())));
+        // The query with strict groups as written (AND), and `loose` with every group ORed.
+        auto combine = [&](bool as_written) {
+            std::vector<Xapian::Query> group_queries;
+            for (std::size_t k = 0; k < groups.size(); ++k)
+                group_queries.emplace_back(as_written && strict[k] ? Xapian::Query::OP_AND
+                                                                   : Xapian::Query::OP_OR,
+                                           groups[k].begin(), groups[k].end());
+            group_queries.insert(group_queries.end(), positives_.begin(), positives_.end());
+            const auto op = options_.match_all ? Xapian::Query::OP_AND : Xapian::Query::OP_OR;
+            Xapian::Query q = group_queries.empty()
+                                  ? Xapian::Query::MatchAll
+                                  : Xapian::Query(op, group_queries.begin(), group_queries.end());
+            if (!negatives_.empty())
+                q = Xapian::Query(
+                    Xapian::Query::OP_AND_NOT, q,
+                    Xapian::Query(Xapian::Query::OP_OR, negatives_.begin(), negatives_.end()));
+            return q;
+        };
+        Xapian::Query q = combine(true);
+        if (std::find(strict.begin(), strict.end(), true) != strict.end())
+            out_.loose = combine(false);
+        if (options_.adjacent_pairs)
+            out_.adjacent = adjacent(units, last_is_prefix);
         out_.query = q;
         // Values of one field are alternatives; different fields must all hold.
         std::vector<Xapian::Query> fields;
@@ -563,6 +578,7 @@ class Builder {
     std::map<std::string, std::vector<Xapian::Query>> filters_;
     unsigned words_ = 0;
     bool keep_stopwords_ = false;
+    bool cjk_sentence_ = false; ///< the last word_clauses were an unspaced CJK sentence
 };
 
 } // namespace

@@ -109,9 +109,9 @@ struct ParseOptions {
     bool match_all = false;     ///< words are ANDed instead of ORed
     bool prefix = false;        ///< the last word is incomplete (search-as-you-type)
     double exact_weight = 0.1;  ///< weight of the unstemmed form beside the stem
-    /// Weight of the extra match of two query words that stand next to each other in the text
-    /// (a phrase of the pair's exact forms); 0: no proximity boost.
-    double proximity_weight = 0;
+    /// Collect ParsedQuery::adjacent, the pairs of query words typed next to each other, for
+    /// the searcher's proximity re-ranking.
+    bool adjacent_pairs = false;
     /// The language of every document of the index, when they all share one. A word of a
     /// query in that language then has its stem wherever its exact form is, so the exact form
     /// is only an extra to the stem's match (OP_AND_MAYBE) rather than a match of its own
@@ -158,8 +158,11 @@ struct QueryWord {
 };
 
 struct ParsedQuery {
-    Xapian::Query query;                  ///< text part (MatchAll when only filters were given)
-    Xapian::Query filter;                 ///< field filters from the syntax; empty Query when none
+    Xapian::Query query;  ///< text part (MatchAll when only filters were given)
+    Xapian::Query filter; ///< field filters from the syntax; empty Query when none
+    /// When `query` needs every word of an unspaced CJK query of 2-4 words ("東京都で写真"):
+    /// the same query with any of them, to search when `query` finds nothing. Else empty.
+    Xapian::Query loose;
     std::optional<std::int64_t> from, to; ///< date range from the syntax (to is exclusive)
     std::string lang;                     ///< language used
     std::vector<QueryWord> words;
@@ -168,6 +171,9 @@ struct ParsedQuery {
     /// Words typo tolerance also matched with a close word: folded word → the most frequent
     /// of the words it matched.
     std::map<std::string, std::string> corrected;
+    /// With ParseOptions::adjacent_pairs: pairs of query words typed next to each other (plain
+    /// words, neither a stop word, the word being typed left out), folded exact forms.
+    std::vector<std::pair<std::string, std::string>> adjacent;
 };
 
 /// The edit distance of two words in code points, a transposition of neighbours counting as

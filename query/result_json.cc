@@ -26,10 +26,13 @@ json::object to_json(const SearchResult& r) {
             o["published"] = h.published;
         o["score"] = h.score;
         if (h.explain)
-            o["explain"] = json::object{
-                {"text", h.explain->text},     {"popularity", h.explain->popularity},
-                {"region", h.explain->region}, {"language", h.explain->language},
-                {"views", h.explain->views},   {"region_views", h.explain->region_views}};
+            o["explain"] = json::object{{"text", h.explain->text},
+                                        {"popularity", h.explain->popularity},
+                                        {"region", h.explain->region},
+                                        {"language", h.explain->language},
+                                        {"proximity", h.explain->proximity},
+                                        {"views", h.explain->views},
+                                        {"region_views", h.explain->region_views}};
         hits.push_back(std::move(o));
     }
     out["hits"] = std::move(hits);

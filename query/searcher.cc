@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <set>
 #include <unordered_map>
 #include <xapian.h>
 
@@ -223,15 +225,108 @@ struct Ranked {
     Xapian::docid docid;
     Xapian::Document document;
     ScoreParts parts;
+    std::string key; ///< the document's id, when the order needs it for ties
+};
+
+/// Proximity re-ranking (SearchOptions::proximity_weight): what each of the query's pairs of
+/// adjacent words adds to a page where they also stand next to each other.
+class Proximity {
+  public:
+    Proximity() = default;
+    /// The pairs of `parsed`, weighted with the statistics of `db` (`freqs`, when not null,
+    /// caches its term frequencies).
+    Proximity(const ParsedQuery& parsed, const SearchOptions& o, const Xapian::Database& db,
+              TermFrequencies* freqs)
+        : window_(o.proximity_window) {
+        if (o.proximity_weight <= 0 || window_ == 0 || parsed.adjacent.empty())
+            return;
+        const double n = db.get_doccount();
+        auto index_of = [&](const std::string& term) {
+            auto it = std::find(terms_.begin(), terms_.end(), term);
+            if (it != terms_.end())
+                return static_cast<std::size_t>(it - terms_.begin());
+            terms_.push_back(term);
+            const double df = freqs ? (*freqs)(term) : db.get_termfreq(term);
+            // BM25's idf, kept positive (1 + ...): a word in most pages still adds a little.
+            idf_.push_back(std::log(1 + (n - df + 0.5) / (df + 0.5)));
+            return terms_.size() - 1;
+        };
+        for (const auto& [a, b] : parsed.adjacent) {
+            const std::size_t i = index_of(a), j = index_of(b);
+            pairs_.push_back({i, j, o.proximity_weight * (idf_[i] + idf_[j])});
+        }
+    }
+
+    bool on() const { return !pairs_.empty(); }
+    Xapian::doccount window() const { return on() ? window_ : 0; }
+
+    /// What proximity adds to document `did` of `db`: the weight of each pair whose words stand
+    /// next to each other in it, in that order. Reads the positions of its words only.
+    double operator()(const Xapian::Database& db, Xapian::docid did) const {
+        std::vector<std::optional<std::vector<Xapian::termpos>>> positions(terms_.size());
+        auto of = [&](std::size_t t) -> const std::vector<Xapian::termpos>& {
+            if (!positions[t]) {
+                positions[t].emplace();
+                for (auto p = db.positionlist_begin(did, terms_[t]);
+                     p != db.positionlist_end(did, terms_[t]); ++p)
+                    positions[t]->push_back(*p);
+            }
+            return *positions[t];
+        };
+        double added = 0;
+        for (const Pair& pair : pairs_) {
+            const auto& a = of(pair.first);
+            if (a.empty())
+                continue;
+            const auto& b = of(pair.second);
+            auto next = b.begin();
+            for (const Xapian::termpos p : a) {
+                next = std::lower_bound(next, b.end(), p + 1);
+                if (next == b.end())
+                    break;
+                if (*next == p + 1) {
+                    added += pair.weight;
+                    break;
+                }
+            }
+        }
+        return added;
+    }
+
+    /// Adds what proximity gives to the first window() of `ranked` (in text order, each with
+    /// its key) and sorts those again by score, ties by key.
+    void rerank(const Xapian::Database& db, std::vector<Ranked>& ranked) const {
+        const std::size_t n = std::min<std::size_t>(window(), ranked.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            ranked[i].parts.proximity = (*this)(db, ranked[i].docid);
+            ranked[i].score += ranked[i].parts.proximity;
+        }
+        std::stable_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),
+                         [](const Ranked& a, const Ranked& b) {
+                             return a.score != b.score ? a.score > b.score : a.key < b.key;
+                         });
+    }
+
+  private:
+    struct Pair {
+        std::size_t first, second; ///< indexes into terms_
+        double weight;
+    };
+    Xapian::doccount window_ = 0;
+    std::vector<std::string> terms_;
+    std::vector<double> idf_;
+    std::vector<Pair> pairs_;
 };
 
 /// The page [first, first + count) of the matches of `enquire` ranked by text score plus what
 /// views add to it (`boost` of the document id), exactly: the top k by text are re-ranked, and k
 /// grows until no match below the k-th could overtake the page's last (views add at most
-/// `most`). Returns the estimated number of matches. Match spies count on the first pass only.
+/// `most`). Proximity adds to the first of them (its window) first. Returns the estimated number of
+/// matches. Match spies count on the first pass only.
 Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
                         Xapian::doccount check,
                         const std::function<ScoreParts(const std::string&)>& boost, double most,
+                        const Proximity& proximity, const Xapian::Database& db,
                         std::vector<Ranked>& page) {
     // Ties in text score go by id; the sort key then carries the id (schema::slot_id).
     enquire.set_sort_by_relevance_then_value(schema::slot_id, false);
@@ -251,9 +346,15 @@ Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian
                     id = string_field(data.get_object(), "id");
             }
             const ScoreParts parts = boost(id);
-            all.push_back(
-                {m.get_weight() + (parts.popularity + parts.region), m.get_rank(), *m, {}, parts});
+            all.push_back({m.get_weight() + (parts.popularity + parts.region),
+                           m.get_rank(),
+                           *m,
+                           {},
+                           parts,
+                           std::move(id)});
         }
+        // The window is within the first k (k >= 100): a match below the k-th gets nothing.
+        proximity.rerank(db, all);
         std::stable_sort(all.begin(), all.end(),
                          [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
         const bool complete = mset.size() < k;
@@ -573,7 +674,7 @@ ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
     po.match_all = request.match_all;
     po.prefix = request.prefix;
     po.exact_weight = o.exact_weight;
-    po.proximity_weight = o.proximity_weight;
+    po.adjacent_pairs = o.proximity_weight > 0 && o.proximity_window > 0;
     po.index_language = index_language;
     po.term_stats = term_stats;
     po.bigram_weight = o.bigram_weight;
@@ -677,6 +778,55 @@ Xapian::Query boosted(const Xapian::Query& text, const Boosts& boosts, const Res
     return ranked;
 }
 
+/// Accepts the words a query can be expanded with: a stem (the form queries match) where the
+/// language stems, an unprefixed word where it does not, never one of the query's own.
+class ExpansionWords : public Xapian::ExpandDecider {
+  public:
+    ExpansionWords(const Xapian::Query& query, bool stems) : stems_(stems) {
+        for (auto t = query.get_unique_terms_begin(); t != query.get_unique_terms_end(); ++t)
+            own_.insert(*t);
+    }
+    bool operator()(const std::string& term) const override {
+        if (term.empty() || own_.contains(term))
+            return false;
+        if (stems_)
+            return term.starts_with(schema::stem) && term.size() > 2;
+        // Unprefixed: prefixes are upper-case ASCII; a word of digits says little.
+        const unsigned char c = static_cast<unsigned char>(term[0]);
+        return !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9');
+    }
+
+  private:
+    bool stems_;
+    std::set<std::string> own_;
+};
+
+/// `text` with pseudo-relevance feedback (SearchOptions::prf_docs): the best expansion words
+/// of its first matches within `filter` beside it. `text` itself when it finds nothing.
+Xapian::Query expanded(const Xapian::Database& db, const Xapian::Query& text,
+                       const Xapian::Query& filter, bool stems, const SearchOptions& o) {
+    Xapian::Enquire first(db);
+    first.set_query(filtered(text, filter));
+    first.set_weighting_scheme(Xapian::BM25Weight(o.k1, 0, 1, o.b, 0.5));
+    const Xapian::MSet top = first.get_mset(0, o.prf_docs);
+    if (top.empty())
+        return text;
+    Xapian::RSet rset;
+    for (auto m = top.begin(); m != top.end(); ++m)
+        rset.add_document(*m);
+    const ExpansionWords decider(text, stems);
+    const Xapian::ESet eset = first.get_eset(o.prf_terms, rset, &decider);
+    if (eset.empty())
+        return text;
+    const double best = eset.begin().get_weight();
+    std::vector<Xapian::Query> words;
+    for (auto e = eset.begin(); e != eset.end(); ++e)
+        words.emplace_back(best > 0 ? e.get_weight() / best : 1.0, Xapian::Query(*e));
+    return Xapian::Query(Xapian::Query::OP_OR, text,
+                         Xapian::Query(o.prf_weight, Xapian::Query(Xapian::Query::OP_OR,
+                                                                   words.begin(), words.end())));
+}
+
 /// The id of a document, from its id term ("" when it has none).
 std::string document_id(const Xapian::Document& doc) {
     auto t = doc.termlist_begin();
@@ -699,8 +849,11 @@ void explain(std::vector<Ranked>& page, const Xapian::Database& db, const Xapian
     for (Ranked& r : page) {
         const std::string id = document_id(r.document);
         ids.emplace_back(schema::term(schema::id, id));
-        if (!views_added)
+        if (!views_added) {
+            const double proximity = r.parts.proximity;
             r.parts = boosts.views_parts(id);
+            r.parts.proximity = proximity;
+        }
         if (!language.empty()) {
             auto t = r.document.termlist_begin();
             t.skip_to(language);
@@ -746,7 +899,7 @@ struct Page {
 /// `spies` (when not null), and each hit carries the parts of its score when explaining.
 Page rank(const Xapian::Database& db, const Xapian::Query& text, const Xapian::Query& filter,
           const Boosts& boosts, const ResolvedViews* views, const SearchRequest& request,
-          const SearchOptions& o, FacetSpies* spies) {
+          const SearchOptions& o, const Proximity& proximity, FacetSpies* spies) {
     Xapian::Enquire enquire(db);
     enquire.set_query(filtered(boosted(text, boosts, views), filter));
     const Xapian::BM25Weight weighting(o.k1, 0, 1, o.b, 0.5);
@@ -764,13 +917,28 @@ Page rank(const Xapian::Database& db, const Xapian::Query& text, const Xapian::Q
     const bool views_here = boosts.by_views && !views;
     if (views_here) {
         auto parts = [&](const std::string& id) { return boosts.views_parts(id); };
-        page.estimated =
-            rerank(enquire, first, request.per_page, check, parts, boosts.most(), page.hits);
+        page.estimated = rerank(enquire, first, request.per_page, check, parts, boosts.most(),
+                                proximity, db, page.hits);
+    } else if (first < proximity.window()) {
+        // The window in text order, ties by id (the sort key) as over shards.
+        enquire.set_sort_by_relevance_then_value(schema::slot_id, false);
+        const Xapian::doccount want = first + request.per_page;
+        const Xapian::MSet mset = enquire.get_mset(0, std::max(want, proximity.window()), check);
+        page.estimated = mset.get_matches_estimated();
+        std::vector<Ranked> all;
+        all.reserve(mset.size());
+        for (auto m = mset.begin(); m != mset.end(); ++m)
+            all.push_back({m.get_weight(), m.get_rank(), *m, {}, {}, m.get_sort_key()});
+        proximity.rerank(db, all);
+        for (Xapian::doccount i = first; i < want && i < all.size(); ++i) {
+            page.hits.push_back(std::move(all[i]));
+            page.hits.back().document = mset[page.hits.back().rank].get_document();
+        }
     } else {
         const Xapian::MSet mset = enquire.get_mset(first, request.per_page, check);
         page.estimated = mset.get_matches_estimated();
         for (auto m = mset.begin(); m != mset.end(); ++m)
-            page.hits.push_back({m.get_weight(), m.get_rank(), *m, m.get_document(), {}});
+            page.hits.push_back({m.get_weight(), m.get_rank(), *m, m.get_document(), {}, {}});
     }
     if (request.explain)
         explain(page.hits, db, text, weighting, boosts, views_here);
@@ -860,9 +1028,22 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const ResolvedViews* views = nullptr;
     if (boosts.by_views && s.shards.size() == 1)
         views = &resolve(s.popularity, s.db, s.db_path, request.popularity);
+    const Proximity proximity =
+        request.sort == Sort::relevance
+            ? Proximity(*parsed, o, s.db, s.remote ? nullptr : &s.term_freqs)
+            : Proximity();
     FacetSpies spies;
-    const Page page = rank(s.db, parsed->query, *filter, boosts, views, request, o,
-                           request.facets ? &spies : nullptr);
+    // Pseudo-relevance feedback: a second search with the words of the first's best pages.
+    if (o.prf_docs > 0 && request.sort == Sort::relevance && !request.prefix &&
+        !parsed->words.empty())
+        parsed->query =
+            expanded(s.db, parsed->query, *filter, s.analyzer.has_stemmer(parsed->lang), o);
+    Page page = rank(s.db, parsed->query, *filter, boosts, views, request, o, proximity,
+                     request.facets ? &spies : nullptr);
+    // An unspaced CJK query needs all its words; when no page has them all, any of them.
+    if (page.hits.empty() && page.estimated == 0 && !parsed->loose.empty())
+        page = rank(s.db, parsed->loose, *filter, boosts, views, request, o, proximity,
+                    request.facets ? &spies : nullptr);
 
     SearchResult result;
     result.page = request.page;

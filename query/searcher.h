@@ -22,10 +22,21 @@ struct SearchOptions {
     double k1 = 1.2;           ///< BM25 term frequency saturation
     double b = 0.75;           ///< BM25 length normalisation
     double exact_weight = 0.1; ///< see ParseOptions
-    /// See ParseOptions. Off: 0.03 (the best on SciFact's train split) raises SciFact's test
-    /// nDCG@10 from 0.6952 to 0.7011, but over several shards the phrase scores differ from
-    /// one index's (bench/RESULTS.md, "Proximity").
+    /// Proximity: a query's pairs of words typed next to each other (ParseOptions::
+    /// adjacent_pairs) that also stand next to each other in a page add proximity_weight ·
+    /// (idf(a) + idf(b)) each to its score, for the first proximity_window matches in text
+    /// order, which are then sorted again (ties by id). Computed from the positions of those
+    /// pages alone and the statistics of the whole index, so it is the same over any number of
+    /// shards. 0 (either): off.
     double proximity_weight = 0;
+    unsigned proximity_window = 0;
+    /// Pseudo-relevance feedback: the query is searched once, the `prf_terms` best expansion
+    /// words of its first `prf_docs` matches (Xapian's ESet: the words those pages share that
+    /// the rest of the index has rarely) are added beside it at `prf_weight` (each scaled by
+    /// its expansion weight over the best one's), and the expanded query ranks. 0 docs: off.
+    unsigned prf_docs = 0;
+    unsigned prf_terms = 10;
+    double prf_weight = 0.3;
     double bigram_weight = 0.5; ///< see ParseOptions
     double typo_weight = 0.6;   ///< see ParseOptions: weight of a typo's close words
     unsigned max_per_page = 100;

@@ -187,6 +187,50 @@ TEST_F(Shards, TwoAndThreeShardsLocalAndRemoteRankAsOneIndex) {
     }
 }
 
+TEST_F(Shards, TwoAndThreeShardsRankAsOneIndexWithProximity) {
+    // Proximity re-ranks the first matches from their positions and the whole index's
+    // statistics: the same scores and order over local and remote shards as in one index.
+    query::SearchOptions options;
+    options.proximity_weight = 0.05;
+    options.proximity_window = 30;
+    const fs::path one = build("one", 0);
+    auto single = query::Searcher::open(one, options);
+    ASSERT_TRUE(single) << single.error().message;
+    const std::vector<std::string> queries = {"package management",
+                                              "photography tips for beginners",
+                                              "debian package management tools",
+                                              "rule of thirds composition",
+                                              "apt-get install package",
+                                              "mise à jour du système"};
+    query::SearchOptions off = options;
+    off.proximity_weight = 0;
+    auto plain = query::Searcher::open(one, off);
+    ASSERT_TRUE(plain);
+    bool moved = false; // the boost changes some order or score, or the test shows nothing
+    for (const auto& q : queries)
+        moved = moved || top10(*single, q) != top10(*plain, q);
+    EXPECT_TRUE(moved);
+    for (const unsigned n : {2u, 3u}) {
+        const fs::path dir = build("sharded" + std::to_string(n), n);
+        std::vector<std::unique_ptr<RemoteShard>> remotes;
+        std::vector<std::string> specs;
+        for (unsigned i = 0; i < n; ++i) {
+            remotes.push_back(std::make_unique<RemoteShard>(layout::shard_dir(dir, i) / "current"));
+            specs.push_back(remotes.back()->spec());
+        }
+        auto local = query::Searcher::open(dir, options);
+        auto remote = query::Searcher::open_shards(specs, options);
+        ASSERT_TRUE(local) << local.error().message;
+        ASSERT_TRUE(remote) << remote.error().message;
+        for (const auto& q : queries) {
+            const auto want = top10(*single, q);
+            ASSERT_FALSE(want.empty()) << q;
+            expect_same(want, top10(*local, q), q + ", " + std::to_string(n) + " local shards");
+            expect_same(want, top10(*remote, q), q + ", " + std::to_string(n) + " remote shards");
+        }
+    }
+}
+
 TEST_F(Shards, ADeadShardIsAClearErrorOrPartialResultsAndSearchRecoversWhenItReturns) {
     const fs::path dir = build("sharded", 2);
     RemoteShard first(layout::shard_dir(dir, 0) / "current");

@@ -294,6 +294,7 @@ TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
         english_note("together", "Power tools and package management hub.")}));
     ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
     SearchOptions options;
+    options.proximity_window = 10;
     auto ranked = [&](double proximity_weight) {
         options.proximity_weight = proximity_weight;
         auto s = Searcher::open(dir.path(), options);
@@ -302,6 +303,42 @@ TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
     };
     EXPECT_EQ(ranked(0.03), (std::vector<std::string>{"together", "apart"}));
     EXPECT_EQ(ranked(0), (std::vector<std::string>{"apart", "together"})); // a tie, by docid
+}
+
+TEST(Searcher, AJapaneseQueryRanksAJapanesePageWithAllItsWordsAboveAChinesePageSharingOne) {
+    // Typed without spaces, "東京都で写真" is one request: a short Chinese page full of one of
+    // its words (写真, a word in both languages) is no answer while a page has them all.
+    auto page = [](std::string id, std::string lang, std::string title, std::string body) {
+        indexer::Record r;
+        r.id = std::move(id);
+        r.lang = std::move(lang);
+        r.title = std::move(title);
+        r.body = std::move(body);
+        r.visibility = "public";
+        return r;
+    };
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::vector<indexer::Record>{
+        page("zh", "zh", "写真集", "写真 写真 写真。这是写真的页面。"),
+        page("ja", "ja", "週末の散歩",
+             "週末は東京都の公園を歩きました。桜がきれいで、たくさん写真を撮りました。"
+             "天気も良く、友達と一緒に昼ご飯を食べました。また行きたいと思います。"),
+        page("ja2", "ja", "東京都の天気", "東京都の明日の天気は晴れです。"),
+        page("ja3", "ja", "東京都の交通", "東京都の電車とバスの案内です。")}));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    SearchRequest req;
+    req.q = "東京都で写真";
+    req.typos = false;
+    EXPECT_EQ(ids(search(*s, req)), std::vector<std::string>{"ja"});
+    // The words typed apart stay alternatives, and so does a sentence no page has whole.
+    req.q = "東京都 写真";
+    const auto apart = ids(search(*s, req));
+    EXPECT_EQ(apart.size(), 4u);
+    req.q = "大阪で写真";
+    EXPECT_EQ(ids(search(*s, req)), (std::vector<std::string>{"zh", "ja"}));
 }
 
 TEST(Searcher, DidYouMeanAfterIllFormedUtf8) {
