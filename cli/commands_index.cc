@@ -54,10 +54,13 @@ int write_command(const std::string& sub, const Args& args) {
         "title-weight",
         po::value(&options.build.title_weight)->default_value(options.build.title_weight),
         "how much a title word counts against a body word")(
-        "default-visibility", po::value(&default_visibility)->default_value("private"),
-        "what an NDJSON record without a \"visibility\" field is: private (not indexed; "
-        "removed by an update) or public. HTML pages are public unless they say robots "
-        "noindex")("quiet,q", "no progress display");
+        "emphasis-weight",
+        po::value(&options.build.emphasis_weight)->default_value(options.build.emphasis_weight),
+        "how much a word of a heading (h1-h3) or the meta description counts against a body "
+        "word")("default-visibility", po::value(&default_visibility)->default_value("private"),
+                "what an NDJSON record without a \"visibility\" field is: private (not indexed; "
+                "removed by an update) or public. HTML pages are public unless they say robots "
+                "noindex")("quiet,q", "no progress display");
     if (sub == "build")
         opts.add_options()("shards", po::value(&options.shards)->default_value(0),
                            "split the index into N shards by a hash of the id (N >= 2; "

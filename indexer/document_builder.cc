@@ -59,6 +59,17 @@ PreparedDocument DocumentBuilder::build(const Record& r) {
     index_text(title, lang, options_.title_weight, pos, true, out);
     pos += schema::body_position_offset;
     index_text(body, lang, 1, pos, false, out);
+    // Headings and the description are in the body already: their words count extra, without
+    // positions of their own (a phrase is matched where the text has it).
+    if (options_.emphasis_weight > 1 && !r.emphasis.empty()) {
+        const bool stems = analyzer_.has_stemmer(lang);
+        const Xapian::termcount extra = options_.emphasis_weight - 1;
+        for (const analyzers::Token& t : analyzer_.tokenize(repair_utf8(r.emphasis))) {
+            doc.add_term(t.term, extra);
+            if (stems && t.kind == analyzers::TokenKind::word)
+                doc.add_term(schema::term(schema::stem, analyzer_.stem(t.term, lang)), extra);
+        }
+    }
 
     doc.add_boolean_term(out.id_term);
     if (!r.url.empty())

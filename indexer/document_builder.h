@@ -14,6 +14,9 @@ struct BuildOptions {
     /// Within-document frequency given to a title word; body words count 1. This is how BM25
     /// weighs the title above the body (a BM25F-style field boost).
     unsigned title_weight = 2;
+    /// Within-document frequency of a word of a heading (h1-h3) or the meta description
+    /// (Record::emphasis), its count in the body included: the title's weight by default.
+    unsigned emphasis_weight = 2;
     /// At most this much body text is kept in the document for snippets (bytes).
     std::size_t stored_body_bytes = 64 * 1024;
 };

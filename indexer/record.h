@@ -11,6 +11,9 @@ struct Record {
     std::string url;
     std::string title;
     std::string body;
+    /// Text the page stresses: its headings (h1-h3) and meta description, also part of `body`.
+    /// Its words count BuildOptions::emphasis_weight times instead of once.
+    std::string emphasis;
     std::string type = "article"; ///< article | photo | video | comment
     std::string lang;             ///< primary language subtag; empty = detect from the text
     std::string published;        ///< ISO 8601 date or time as given; empty = unknown

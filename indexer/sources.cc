@@ -368,6 +368,8 @@ struct Walker {
         if (block)
             separate(page.text);
         const std::size_t start = page.text.size();
+        const bool heading =
+            el.tag == GUMBO_TAG_H1 || el.tag == GUMBO_TAG_H2 || el.tag == GUMBO_TAG_H3;
         const std::size_t links_before = link_bytes;
         in_link += link;
         in_content += content;
@@ -380,6 +382,10 @@ struct Walker {
             in_link == 0 && 2 * (link_bytes - links_before) > page.text.size() - start) {
             page.text.resize(start);
             link_bytes = links_before;
+        }
+        if (heading && page.text.size() > start) {
+            separate(page.headings);
+            page.headings.append(page.text, start, page.text.size() - start);
         }
         if (block)
             separate(page.text);
@@ -441,6 +447,7 @@ HtmlPage parse_html(std::string_view html) {
     gumbo_destroy_output(&kGumboDefaultOptions, out);
     page.title = trim_spaces(std::move(page.title));
     page.description = trim_spaces(std::move(page.description));
+    page.headings = trim_spaces(std::move(page.headings));
     page.text = trim_spaces(std::move(page.text));
     return page;
 }
@@ -512,6 +519,9 @@ void complete_html_record(Record& r) {
     r.body = std::move(page.text);
     if (!page.description.empty() && r.body.find(page.description) == std::string::npos)
         r.body = page.description + " " + r.body;
+    r.emphasis = page.description;
+    if (!page.headings.empty())
+        r.emphasis += (r.emphasis.empty() ? "" : " ") + page.headings;
 }
 
 std::unique_ptr<Source> open_source(const fs::path& path, DefaultVisibility missing_visibility) {

@@ -81,7 +81,8 @@ class HtmlFolderSource final : public Source {
 struct HtmlPage {
     std::string title;
     std::string description;
-    std::string lang; ///< from <html lang>, as written
+    std::string headings; ///< the text of the content's h1-h3, separated by spaces
+    std::string lang;     ///< from <html lang>, as written
     std::string text;
     /// `<meta name="robots">` says noindex (or none): the page must not be searchable.
     bool noindex = false;

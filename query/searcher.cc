@@ -261,8 +261,10 @@ class Proximity {
     Xapian::doccount window() const { return on() ? window_ : 0; }
 
     /// What proximity adds to document `did` of `db`: the weight of each pair whose words stand
-    /// next to each other in it, in that order. Reads the positions of its words only.
-    double operator()(const Xapian::Database& db, Xapian::docid did) const {
+    /// next to each other in it, in that order. `has[t]`: whether it holds the t-th word; only
+    /// the positions of words of pairs it holds both of are read.
+    double operator()(const Xapian::Database& db, Xapian::docid did,
+                      const std::vector<bool>& has) const {
         std::vector<std::optional<std::vector<Xapian::termpos>>> positions(terms_.size());
         auto of = [&](std::size_t t) -> const std::vector<Xapian::termpos>& {
             if (!positions[t]) {
@@ -275,9 +277,9 @@ class Proximity {
         };
         double added = 0;
         for (const Pair& pair : pairs_) {
-            const auto& a = of(pair.first);
-            if (a.empty())
+            if (!has[pair.first] || !has[pair.second])
                 continue;
+            const auto& a = of(pair.first);
             const auto& b = of(pair.second);
             auto next = b.begin();
             for (const Xapian::termpos p : a) {
@@ -297,8 +299,28 @@ class Proximity {
     /// its key) and sorts those again by score, ties by key.
     void rerank(const Xapian::Database& db, std::vector<Ranked>& ranked) const {
         const std::size_t n = std::min<std::size_t>(window(), ranked.size());
+        if (n == 0)
+            return;
+        // Which of the window's pages hold which words: one pass over each word's postings
+        // (skipping to those pages) instead of a look-up per page and word.
+        std::vector<std::size_t> by_docid(n);
+        for (std::size_t i = 0; i < n; ++i)
+            by_docid[i] = i;
+        std::sort(by_docid.begin(), by_docid.end(),
+                  [&](std::size_t x, std::size_t y) { return ranked[x].docid < ranked[y].docid; });
+        std::vector<std::vector<bool>> has(n, std::vector<bool>(terms_.size()));
+        for (std::size_t t = 0; t < terms_.size(); ++t) {
+            auto p = db.postlist_begin(terms_[t]);
+            for (const std::size_t i : by_docid) {
+                if (p == db.postlist_end(terms_[t]))
+                    break;
+                p.skip_to(ranked[i].docid);
+                if (p != db.postlist_end(terms_[t]) && *p == ranked[i].docid)
+                    has[i][t] = true;
+            }
+        }
         for (std::size_t i = 0; i < n; ++i) {
-            ranked[i].parts.proximity = (*this)(db, ranked[i].docid);
+            ranked[i].parts.proximity = (*this)(db, ranked[i].docid, has[i]);
             ranked[i].score += ranked[i].parts.proximity;
         }
         std::stable_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),

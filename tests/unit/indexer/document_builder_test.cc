@@ -119,6 +119,20 @@ TEST(DocumentBuilder, TitleWeightOption) {
     EXPECT_EQ(terms.at("cameras"), 1u);
 }
 
+TEST(DocumentBuilder, HeadingAndDescriptionWordsCountAsTitleWordsWithoutPositionsOfTheirOwn) {
+    Record r = english_record();
+    r.body = "Package management. Tools install cameras.";
+    r.emphasis = "Package management";
+    const auto terms = wdfs(DocumentBuilder().build(r).document); // emphasis_weight 2
+    EXPECT_EQ(terms.at("package"), 2u);
+    EXPECT_EQ(terms.at("Zmanag"), 2u);
+    EXPECT_EQ(terms.at("cameras"), 1u);
+    EXPECT_FALSE(terms.contains("Spackage")); // not a title word
+    EXPECT_EQ(positions(DocumentBuilder().build(r).document, "package").size(), 1u);
+    const auto plain = wdfs(DocumentBuilder(BuildOptions{.emphasis_weight = 1}).build(r).document);
+    EXPECT_EQ(plain.at("package"), 1u);
+}
+
 TEST(DocumentBuilder, SpellingWords) {
     DocumentBuilder builder;
     Record r = english_record();

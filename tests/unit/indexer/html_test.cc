@@ -160,6 +160,21 @@ TEST(ParseHtml, MetaDescriptionAndXmlLang) {
     EXPECT_EQ(page.text, "Text");
 }
 
+TEST(ParseHtml, HeadingsAreCollectedBesideTheText) {
+    const HtmlPage page =
+        parse_html("<html><body><main><h1>APT basics</h1><p>Install with apt.</p><h2>Sources</h2>"
+                   "<p>The list.</p><h4>Small print</h4></main></body></html>");
+    EXPECT_EQ(page.headings, "APT basics Sources");
+    EXPECT_EQ(page.text, "APT basics Install with apt. Sources The list. Small print");
+    // A record from the page stresses its description and headings.
+    mixi::indexer::Record r;
+    r.html = "<html><head><meta name=\"description\" content=\"How to use APT\"></head>"
+             "<body><main><h1>APT basics</h1><p>Install with apt.</p></main></body></html>";
+    mixi::indexer::complete_html_record(r);
+    EXPECT_EQ(r.emphasis, "How to use APT APT basics");
+    EXPECT_EQ(r.body, "How to use APT APT basics Install with apt.");
+}
+
 TEST(ParseHtml, BrokenInputDoesNotCrash) {
     const HtmlPage empty = parse_html("");
     EXPECT_EQ(empty.title, "");
