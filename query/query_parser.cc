@@ -215,6 +215,7 @@ class Builder {
         out_.highlight_terms.insert(t.term);
         if (typos)
             q = with_typos(t, q);
+        q = with_synonyms(t, q);
         if (!as_prefix)
             return q;
         q = Xapian::Query(Xapian::Query::OP_OR, q, completions(t.term));
@@ -298,6 +299,33 @@ class Builder {
         out_.corrected[t.term] = candidates.front();
         return Xapian::Query(Xapian::Query::OP_OR, q,
                              Xapian::Query(options_.typo_weight,
+                                           Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
+                                                         alternatives.end())));
+    }
+
+    /// `q`, the query of the word `t`, or its synonyms at a lower weight.
+    Xapian::Query with_synonyms(const Token& t, const Xapian::Query& q) {
+        if (!options_.synonyms || options_.synonym_weight <= 0)
+            return q;
+        const Xapian::Database& db = *options_.synonyms;
+        std::vector<Xapian::Query> alternatives;
+        std::vector<std::string> words;
+        for (auto s = db.synonyms_begin(t.term);
+             s != db.synonyms_end(t.term) && words.size() < options_.max_synonyms; ++s) {
+            Token st = t;
+            st.term = *s;
+            // Stored as the analyzer folds a query word: its kind is that of its one token.
+            if (const auto tokens = analyzer_.tokenize(st.term); tokens.size() == 1)
+                st.kind = tokens[0].kind;
+            alternatives.push_back(word_forms(st));
+            out_.highlight_terms.insert(st.term);
+            words.push_back(std::move(st.term));
+        }
+        if (alternatives.empty())
+            return q;
+        out_.synonyms[t.term] = std::move(words);
+        return Xapian::Query(Xapian::Query::OP_OR, q,
+                             Xapian::Query(options_.synonym_weight,
                                            Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
                                                          alternatives.end())));
     }

@@ -96,7 +96,7 @@ struct Searcher::State {
     std::vector<Shard> shards;
     Xapian::Database db;                ///< every shard that is up
     std::vector<Xapian::Database> subs; ///< the same, one by one
-    Xapian::Database spelling;          ///< where spelling suggestions come from (usually db)
+    Xapian::Database spelling;          ///< where spelling and synonyms come from (usually db)
     bool separate_spelling = false;     ///< spelling is SearchOptions::spelling_index
     bool partial = false;               ///< a shard is down and left out of db
     std::chrono::steady_clock::time_point retry_at;
@@ -843,6 +843,9 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const SearchOptions& o = s.options;
     ParseOptions po = parse_options(request, o, s.index_language,
                                     s.remote ? nullptr : &s.term_freqs, &s.db, &s.suggestions);
+    // Synonyms are read where spelling is: remote shards serve neither.
+    po.synonyms = &s.spelling;
+    po.synonym_weight = o.synonym_weight;
     // Over remote shards each term-list read is a round trip: their servers expand prefixes.
     if (!s.remote)
         po.completions = &s.completions;
@@ -870,6 +873,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     result.total = page.estimated;
     result.query_lang = parsed->lang;
     result.corrected = parsed->corrected;
+    result.synonyms = parsed->synonyms;
     result.partial = s.partial;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};
