@@ -98,6 +98,7 @@ struct Searcher::State {
     std::vector<Xapian::Database> subs; ///< the same, one by one
     Xapian::Database spelling;          ///< where spelling and synonyms come from (usually db)
     bool separate_spelling = false;     ///< spelling is SearchOptions::spelling_index
+    std::vector<Shard> spelling_shards; ///< its shards, when separate
     bool partial = false;               ///< a shard is down and left out of db
     std::chrono::steady_clock::time_point retry_at;
     analyzers::Analyzer analyzer;
@@ -365,6 +366,7 @@ Expected<void> Searcher::connect(State& s) {
                         "cannot open the spelling index: " + e.get_description());
         }
         s.spelling = std::move(spelling);
+        s.spelling_shards = std::move(*local);
     }
     return {};
 }
@@ -389,9 +391,13 @@ Expected<Searcher> Searcher::open_shards(const std::vector<std::string>& shards,
 
 Expected<bool> Searcher::reopen() {
     State& s = *state_;
-    const bool moved = std::any_of(s.shards.begin(), s.shards.end(), [](const Shard& shard) {
+    auto moved_on = [](const Shard& shard) {
         return shard.port == 0 && layout::resolve_database(shard.spec) != shard.db_path;
-    });
+    };
+    // A new version of a shard, or of the local copy that spelling and synonyms come from.
+    const bool moved = std::any_of(s.shards.begin(), s.shards.end(), moved_on) ||
+                       (s.separate_spelling &&
+                        std::any_of(s.spelling_shards.begin(), s.spelling_shards.end(), moved_on));
     if (moved || (s.partial && std::chrono::steady_clock::now() >= s.retry_at)) {
         const bool was_partial = s.partial;
         if (auto ok = connect(s); !ok)

@@ -358,12 +358,15 @@ TEST_F(Shards, SynonymsApplyOverRemoteShardsFromTheSearchTiersCopy) {
     expect_same(top10(*local, "tv"), top10(*remote, "tv"), "tv over remote shards");
     EXPECT_EQ(got->total, 12u);
 
-    // The server: searches expand, the admin API lists the copy's synonyms and refuses to
-    // change them (the shards are written where they are built).
+    // The server, with a copy of the shard directories as the search tier keeps one: searches
+    // expand, the admin API lists the copy's synonyms and refuses to change them (the shards
+    // are written where they are built).
+    const fs::path copy = tmp.path() / "copy";
+    fs::copy(dir, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
     const std::string key = "admin-key-0123456789abcdef";
     ServerProcess s(tmp.path(),
                     {"--set", "shards.list=" + first.spec() + "," + second.spec(), "--set",
-                     "shards.spelling_index=" + dir.string(), "--set", "auth.admin_keys=" + key,
+                     "shards.spelling_index=" + copy.string(), "--set", "auth.admin_keys=" + key,
                      "--set", "server.reopen_interval_ms=100", "--threads", "1"});
     ASSERT_TRUE(s.started()) << s.describe();
     const auto searched = s.get("/v1/search?q=tv&per_page=20");
@@ -385,18 +388,33 @@ TEST_F(Shards, SynonymsApplyOverRemoteShardsFromTheSearchTiersCopy) {
                                     "DELETE over remote shards"),
               "read_only_copy");
 
-    // Changed where the copy is kept: the search tier follows at its next reopen.
-    const Outcome deleted =
-        run({"synonyms", "delete", "--index", dir.string(), "Television"}, tmp.path());
-    ASSERT_EQ(deleted.status, 0) << deleted.err;
-    bool followed = false;
-    for (int i = 0; i < 50 && !followed; ++i) {
-        const auto after = testing::json_body(*s.get("/v1/search?q=tv&per_page=20"));
-        followed = after.at("total") == 6 && !after.as_object().contains("synonyms");
-        if (!followed)
+    // Changed in the copy: the search tier follows at its next reopen, also when the copy
+    // has a new version (a full build, as after copying the shards again).
+    auto follows = [&](std::int64_t total) {
+        for (int i = 0; i < 50; ++i) {
+            const auto after = testing::json_body(*s.get("/v1/search?q=tv&per_page=20"));
+            if (after.at("total") == total &&
+                after.as_object().contains("synonyms") == (total == 12))
+                return true;
             std::this_thread::sleep_for(100ms);
-    }
-    EXPECT_TRUE(followed) << s.describe();
+        }
+        return false;
+    };
+    const Outcome deleted =
+        run({"synonyms", "delete", "--index", copy.string(), "Television"}, tmp.path());
+    ASSERT_EQ(deleted.status, 0) << deleted.err;
+    EXPECT_TRUE(follows(6)) << s.describe();
+    ASSERT_EQ(run({"index", "build", "--quiet", "--shards", "2", "--index", copy.string(),
+                   (tmp.path() / "docs.ndjson").string()},
+                  tmp.path())
+                  .status,
+              0);
+    ASSERT_EQ(run({"synonyms", "import", "--index", copy.string(),
+                   (tmp.path() / "synonyms.txt").string()},
+                  tmp.path())
+                  .status,
+              0);
+    EXPECT_TRUE(follows(12)) << s.describe();
 }
 
 } // namespace
