@@ -213,9 +213,9 @@ class Builder {
     Xapian::Query word_query(const Token& t, bool as_prefix, bool typos = false) {
         Xapian::Query q = word_forms(t);
         out_.highlight_terms.insert(t.term);
-        if (typos)
+        // A word the synonyms know is meant as typed: no typo of another.
+        if (!with_synonyms(t, q) && typos)
             q = with_typos(t, q);
-        q = with_synonyms(t, q);
         if (!as_prefix)
             return q;
         q = Xapian::Query(Xapian::Query::OP_OR, q, completions(t.term));
@@ -303,10 +303,11 @@ class Builder {
                                                          alternatives.end())));
     }
 
-    /// `q`, the query of the word `t`, or its synonyms at a lower weight.
-    Xapian::Query with_synonyms(const Token& t, const Xapian::Query& q) {
+    /// Makes `q`, the query of the word `t`, also match its synonyms at a lower weight; false
+    /// when it has none.
+    bool with_synonyms(const Token& t, Xapian::Query& q) {
         if (!options_.synonyms || options_.synonym_weight <= 0)
-            return q;
+            return false;
         const Xapian::Database& db = *options_.synonyms;
         std::vector<Xapian::Query> alternatives;
         std::vector<std::string> words;
@@ -322,12 +323,13 @@ class Builder {
             words.push_back(std::move(st.term));
         }
         if (alternatives.empty())
-            return q;
+            return false;
         out_.synonyms[t.term] = std::move(words);
-        return Xapian::Query(Xapian::Query::OP_OR, q,
-                             Xapian::Query(options_.synonym_weight,
-                                           Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
-                                                         alternatives.end())));
+        q = Xapian::Query(Xapian::Query::OP_OR, q,
+                          Xapian::Query(options_.synonym_weight,
+                                        Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
+                                                      alternatives.end())));
+        return true;
     }
 
     /// The forms of one analysed word: its stem and exact form, or for CJK the word and its

@@ -820,8 +820,10 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
     std::string corrected = repair_utf8(q);
     bool changed = false;
     for (auto w = parsed.words.rbegin(); w != parsed.words.rend(); ++w) {
-        // A word the index has, or the start of words it has ("pho" of "photo"), is no typo.
-        if (!w->correctable || parsed.corrected.contains(w->term) || db.get_termfreq(w->term) > 0 ||
+        // A word the index has, or the start of words it has ("pho" of "photo"), is no typo;
+        // nor is a word with synonyms.
+        if (!w->correctable || parsed.corrected.contains(w->term) ||
+            parsed.synonyms.contains(w->term) || db.get_termfreq(w->term) > 0 ||
             db.allterms_begin(w->term) != db.allterms_end(w->term))
             continue;
         const std::string suggestion = spelling(w->term, 2);

@@ -94,6 +94,32 @@ TEST(Synonyms, OneWayExpandsOnlyTheLeft) {
     EXPECT_EQ(ids(search(*s, "television")), std::vector<std::string>{"television"});
 }
 
+TEST(Synonyms, AWordWithSynonymsIsNeverCorrectedAsATypo) {
+    // "telly" is one edit from "tell": typo tolerance and "did you mean" would read it as that.
+    testing::TempDir dir;
+    build(dir.path(),
+          {note("television", "A television in the lounge."), note("tell-1", "Tell me about it."),
+           note("tell-2", "Tell me more."), note("tell-3", "Do tell.")});
+    auto s = Searcher::open(dir.path());
+    ASSERT_TRUE(s);
+    const SearchResult before = search(*s, "telly");
+    ASSERT_EQ(before.corrected.count("telly"), 1u);
+    EXPECT_EQ(before.total, 3u);
+    SearchRequest exact;
+    exact.q = "telly";
+    exact.typos = false;
+    ASSERT_EQ(s->search(exact)->did_you_mean, "tell");
+
+    import(dir.path(), "telly => television\n");
+    ASSERT_TRUE(s->reopen());
+    const SearchResult after = search(*s, "telly");
+    EXPECT_TRUE(after.corrected.empty());
+    EXPECT_EQ(ids(after), std::vector<std::string>{"television"});
+    EXPECT_EQ(after.synonyms, (Expanded{{"telly", {"television"}}}));
+    // One match, and a correction would find three: still not offered.
+    EXPECT_FALSE(s->search(exact)->did_you_mean);
+}
+
 TEST(Synonyms, KanjiAndKatakanaVariantsFindEachOther) {
     testing::TempDir dir;
     build(dir.path(), {note("shashin", "山の写真を見ました。", "ja"),
