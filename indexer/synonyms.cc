@@ -36,6 +36,10 @@ Expected<std::vector<std::string>> words_of(std::string_view list, analyzers::An
         out.push_back(std::move(*word));
         if (comma == std::string_view::npos)
             return out;
+        if (out.size() == max_synonym_line_words)
+            return fail(ErrorCode::invalid_input, "more than " +
+                                                      std::to_string(max_synonym_line_words) +
+                                                      " words (split the group)");
         at = comma + 1;
     }
 }

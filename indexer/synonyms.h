@@ -28,6 +28,8 @@ using SynonymSet = std::map<std::string, std::set<std::string>>;
 
 /// The most bytes one entry may have (the analyzer drops longer words).
 inline constexpr std::size_t max_synonym_word_bytes = 80;
+/// The most words one line may have (each side of "=>"): a group of n words is n·(n−1) pairs.
+inline constexpr std::size_t max_synonym_line_words = 100;
 
 /// `text` normalised as a query word: its one token's term. invalid_input (the reason, for
 /// "file:line: reason") when it holds no word or more than one.

@@ -75,6 +75,20 @@ TEST(ParseSynonyms, ErrorsNameFileAndLine) {
               "synonyms.txt:1: an entry is longer than 80 bytes");
 }
 
+TEST(ParseSynonyms, ALineHoldsAtMostAHundredWords) {
+    std::string line = "w0";
+    for (int i = 1; i < 100; ++i)
+        line += ", w" + std::to_string(i);
+    EXPECT_EQ(parse_ok(line).size(), 100u);
+    EXPECT_EQ(parse_error(line + ", w100\n"),
+              "synonyms.txt:1: more than 100 words (split the group)");
+    // Ten thousand words on a line: refused at once, never ten million pairs.
+    std::string huge = "a";
+    for (int i = 0; i < 10000; ++i)
+        huge += ", b" + std::to_string(i);
+    EXPECT_EQ(parse_error("x => " + huge), "synonyms.txt:1: more than 100 words (split the group)");
+}
+
 TEST(ParseSynonyms, EveryBadLineIsReportedUpToTwenty) {
     std::string text;
     for (int i = 0; i < 25; ++i)
