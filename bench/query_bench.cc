@@ -10,6 +10,10 @@
 //                        (as-you-type: completions and titles; typo tolerance on)
 //   mixi/snippets_notypos  mixi/snippets with typo tolerance off (SearchRequest::typos; on in
 //                        every other mixi/ benchmark, as the default)
+//   synonyms/none        mixi/snippets on a copy of the index without synonyms, beside:
+//   synonyms/unrelated_1000  the same copy with 1,000 groups of 3 words no query has
+//   synonyms/every_word  the same copy where every word of every query has one synonym, a
+//                        word of the index near it in term order (so it has postings to read)
 //   xapian/bare          Xapian::QueryParser (english, STEM_SOME, default OR) + Enquire with
 //                        BM25Weight (same k1, b), top 10, reading each hit's document data
 //   xapian/bare_stop     the same with a SimpleStopper holding our English stop words (our
@@ -40,6 +44,7 @@
 #include "common/text_lines.h"
 #include "indexer/index_writer.h"
 #include "indexer/sources.h"
+#include "indexer/synonyms.h"
 #include "query/query_parser.h"
 #include "query/searcher.h"
 #include "query/snippet.h"
@@ -174,8 +179,8 @@ unsigned reps() {
 using Runner = std::function<std::size_t(const std::string&)>;
 
 Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error,
-                   bool typos = true) {
-    auto opened = mixi::query::Searcher::open(e.index_dir);
+                   bool typos = true, const fs::path& index = {}) {
+    auto opened = mixi::query::Searcher::open(index.empty() ? e.index_dir : index);
     if (!opened) {
         error = opened.error().message;
         return {};
@@ -198,6 +203,67 @@ Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std:
             n += h.snippet.size() > 0;
         return n;
     };
+}
+
+/// Which synonyms a copy of the benchmark index gets.
+enum class SynonymSet { none, unrelated, every_word };
+
+/// The synonym set `which` for the queries of `e`: 1,000 groups of words no query has, or one
+/// synonym for every word of every query (the unprefixed term of the index 7 places after it in
+/// term order, so that it has postings).
+mixi::indexer::SynonymSet synonym_set(const Env& e, SynonymSet which) {
+    mixi::indexer::SynonymSet set;
+    if (which == SynonymSet::unrelated) {
+        for (int i = 0; i < 1000; ++i) {
+            const std::string n = std::to_string(i);
+            const std::vector<std::string> group = {"zqxa" + n, "zqxb" + n, "zqxc" + n};
+            for (const auto& a : group)
+                for (const auto& b : group)
+                    if (a != b)
+                        set[a].insert(b);
+        }
+        return set;
+    }
+    if (which == SynonymSet::none)
+        return set;
+    Xapian::Database db(e.db_path.string());
+    std::vector<std::string> words;
+    for (auto t = db.allterms_begin(); t != db.allterms_end(); ++t) {
+        const std::string term = *t;
+        if (!term.empty() && std::islower(static_cast<unsigned char>(term[0])))
+            words.push_back(term);
+    }
+    mixi::analyzers::Analyzer analyzer;
+    for (const Query& q : e.queries)
+        for (const auto& token : analyzer.tokenize(q.text)) {
+            const auto at = std::lower_bound(words.begin(), words.end(), token.term);
+            const std::size_t i = static_cast<std::size_t>(at - words.begin());
+            set[token.term].insert(words[(i + 7) % words.size()]);
+        }
+    return set;
+}
+
+/// A copy of the benchmark index with the synonyms `which`, made once per run.
+fs::path synonym_index(const Env& e, SynonymSet which, std::string& error) {
+    const char* names[] = {"none", "unrelated", "every"};
+    const fs::path dir = e.index_dir.string() + "-synonyms-" + names[static_cast<int>(which)];
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir);
+    fs::copy(e.db_path, dir / "db", fs::copy_options::recursive, ec);
+    if (ec) {
+        error = "cannot copy " + e.db_path.string() + ": " + ec.message();
+        return {};
+    }
+    try {
+        Xapian::WritableDatabase db((dir / "db").string(), Xapian::DB_OPEN);
+        mixi::indexer::write_synonyms(db, synonym_set(e, which));
+        db.commit();
+    } catch (const Xapian::Error& x) {
+        error = x.get_description();
+        return {};
+    }
+    return dir / "db";
 }
 
 /// As-you-type: Searcher::suggest (completions and the titles of a prefix search) of the
@@ -527,6 +593,15 @@ void register_all() {
         return mixi_runner(e, true, false, true, err, /*typos*/ false);
     });
     add("mixi/suggest", [](const Env& e, std::string& err) { return suggest_runner(e, err); });
+    for (const auto& [name, which] : {std::pair{"synonyms/none", SynonymSet::none},
+                                      {"synonyms/unrelated_1000", SynonymSet::unrelated},
+                                      {"synonyms/every_word", SynonymSet::every_word}})
+        add(name, [which](const Env& e, std::string& err) -> Runner {
+            const fs::path index = synonym_index(e, which, err);
+            if (index.empty())
+                return {};
+            return mixi_runner(e, true, false, true, err, true, index);
+        });
     add("xapian/bare_stop",
         [](const Env& e, std::string& err) { return bare_runner(e, true, err); });
     benchmark::RegisterBenchmark("snippet/mixi", [](benchmark::State& st) {

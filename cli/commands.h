@@ -25,5 +25,6 @@ int run_views(const Args& args);
 int run_purge(const Args& args);
 int run_account(const Args& args);
 int run_report(const Args& args);
+int run_synonyms(const Args& args);
 
 } // namespace mixi::cli

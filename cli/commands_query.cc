@@ -30,6 +30,12 @@ void print_table(const query::SearchResult& r, bool explain) {
     std::cout << r.total << " matches (page " << r.page << ")\n";
     if (r.did_you_mean)
         std::cout << "did you mean: " << *r.did_you_mean << "\n";
+    for (const auto& [word, expanded] : r.synonyms) {
+        std::cout << "synonyms: " << word << " →";
+        for (std::size_t i = 0; i < expanded.size(); ++i)
+            std::cout << (i ? ", " : " ") << expanded[i];
+        std::cout << "\n";
+    }
     int rank = static_cast<int>((r.page - 1) * r.per_page);
     for (const auto& h : r.hits) {
         std::cout << std::setw(3) << ++rank << "  " << std::fixed << std::setprecision(3)

@@ -19,6 +19,9 @@ commands:
                 (both: --default-visibility public if records without "visibility" are public)
   index delete  [--index DIR] ID...     remove documents by id
   index stats   --index DIR             what the index holds
+  synonyms import FILE|- [--index DIR]  replace the synonyms that queries expand with
+  synonyms list [--index DIR]           the synonyms, as a file
+  synonyms delete WORD [--index DIR]    take a word out of them
   query         [--index DIR] [options] QUERY...
   serve         [--config FILE] [--port N] [--index DIR]   the HTTP search server
   views import  [--data DIR] [--index DIR] FILE.csv...   load page-view counts
@@ -29,8 +32,9 @@ commands:
   eval          --beir DIR              nDCG@10, Recall@100, MRR@10 on a BEIR collection
 
 SOURCE is an NDJSON file or a folder of HTML pages. `mixi-search <command> --help` for options.
-serve, query, views, purge, account, report and index delete read the same configuration:
---config FILE, then MIXI_* variables (MIXI_SERVER_DATA_DIR=var), then their flags, then --set.
+serve, query, views, purge, account, report, synonyms and index delete read the same
+configuration: --config FILE, then MIXI_* variables (MIXI_SERVER_DATA_DIR=var), then their
+flags, then --set.
 exit status: 0 ok, 1 error, 2 usage, 3 done but some input skipped or not found
 )";
 
@@ -58,6 +62,8 @@ int main(int argc, char** argv) {
             return mixi::cli::run_purge(args);
         if (command == "views")
             return mixi::cli::run_views(args);
+        if (command == "synonyms")
+            return mixi::cli::run_synonyms(args);
         if (command == "eval")
             return mixi::cli::run_eval(args);
         std::cerr << "mixi-search: unknown command \"" << command << "\"\n\n" << usage;

@@ -202,6 +202,8 @@ const std::vector<Setting>& settings() {
             "search.exact_weight", [](auto& c) -> auto& { return c.search.exact_weight; }),
         number<double>(
             "search.bigram_weight", [](auto& c) -> auto& { return c.search.bigram_weight; }),
+        number<double>(
+            "search.synonym_weight", [](auto& c) -> auto& { return c.search.synonym_weight; }),
         number<unsigned>(
             "search.max_per_page", [](auto& c) -> auto& { return c.search.max_per_page; }),
         number<std::uint64_t>(
@@ -529,6 +531,8 @@ Expected<void> validate(const Config& config) {
         return invalid("limits.max_connections", "must be > 0", l.max_connections);
     if (l.requests_per_connection == 0)
         return invalid("limits.requests_per_connection", "must be > 0", l.requests_per_connection);
+    if (!(config.search.synonym_weight >= 0))
+        return invalid("search.synonym_weight", "must be >= 0", config.search.synonym_weight);
     const auto& r = config.search.ranking;
     for (const auto& [key, weight] : {std::pair{"ranking.popularity_weight", r.popularity_weight},
                                       {"ranking.region_weight", r.region_weight},

@@ -68,10 +68,11 @@ struct TrendsConfig {
 /// How searches are run and ranked: the configurable part of query::SearchOptions (the defaults
 /// are the query library's; server/options.h fills SearchOptions from this).
 struct SearchConfig {
-    double k1 = 1.2;            ///< BM25 term frequency saturation
-    double b = 0.75;            ///< BM25 length normalisation
-    double exact_weight = 0.1;  ///< the exact (unstemmed) form of a query word
-    double bigram_weight = 0.5; ///< adjacent words of a CJK query as a phrase
+    double k1 = 1.2;             ///< BM25 term frequency saturation
+    double b = 0.75;             ///< BM25 length normalisation
+    double exact_weight = 0.1;   ///< the exact (unstemmed) form of a query word
+    double bigram_weight = 0.5;  ///< adjacent words of a CJK query as a phrase
+    double synonym_weight = 0.5; ///< a query word's synonyms beside the word; 0: off
     unsigned max_per_page = 100;
     std::size_t snippet_bytes = 240;
     std::uint64_t spelling_below = 10; ///< look for "did you mean" below this many matches
@@ -85,7 +86,7 @@ struct SearchConfig {
     /// Remote shards: the longest one operation or a connection may take.
     unsigned remote_timeout_ms = 2000, remote_connect_timeout_ms = 1000;
     bool allow_partial = false; ///< answer from the other shards when a remote one is down
-    std::filesystem::path spelling_index; ///< local copy for spelling with remote shards
+    std::filesystem::path spelling_index; ///< local copy for spelling and synonyms, remote shards
 };
 
 /// Every setting, for the server and the subcommands alike.

@@ -3,6 +3,7 @@
 #include "common/index_layout.h"
 #include "common/schema.h"
 #include "common/stored_data.h"
+#include "indexer/synonyms.h"
 
 #include <cerrno>
 #include <cstring>
@@ -365,6 +366,21 @@ void pack_with_dictionary(Xapian::WritableDatabase& db) {
     db.commit();
 }
 
+/// Copies the synonyms of the current version of the index directory `dir` (when it has one that
+/// can be read) into `db`, a new version being built.
+void carry_synonyms(const fs::path& dir, Xapian::WritableDatabase& db) {
+    const fs::path previous = layout::resolve_database(dir);
+    if (previous.empty())
+        return;
+    SynonymSet set;
+    try {
+        set = synonyms_of(Xapian::Database(previous.string()));
+    } catch (const Xapian::Error&) {
+        return; // unreadable: the build replaces it all the same
+    }
+    write_synonyms(db, set);
+}
+
 /// Rewrites the database just built at `path` compacted, with the same document ids. A fresh
 /// build leaves the posting-list B-tree about half empty; full blocks make searches read about a
 /// fifth fewer blocks (bench/RESULTS.md). A writer killed in between leaves `path` missing and
@@ -561,6 +577,9 @@ Expected<IndexReport> build_index(const fs::path& dir, std::vector<std::unique_p
             discard();
             return std::unexpected(ran.error());
         }
+        // The synonyms are the content team's, not the sources': the new version keeps them.
+        for (std::size_t i = 0; i < dbs.size(); ++i)
+            carry_synonyms((*dirs)[i], dbs[i]);
         for (auto& db : dbs) {
             db.commit();
             pack_with_dictionary(db);
@@ -733,6 +752,32 @@ Expected<DeleteReport> delete_documents(const fs::path& dir, const std::vector<s
         return std::unexpected(xapian_error("cannot delete from " + dir.string()));
     }
     return report;
+}
+
+Expected<void> change_in_place(const fs::path& dir,
+                               const std::function<void(Xapian::WritableDatabase&)>& change) {
+    auto index = open_for_writing(dir);
+    if (!index)
+        return std::unexpected(index.error());
+    // One transaction per database: a change that fails part-way leaves each as it was (the
+    // destructor of a WritableDatabase would otherwise commit what was done).
+    try {
+        for (auto& db : index->dbs)
+            db.begin_transaction();
+        try {
+            for (auto& db : index->dbs)
+                change(db);
+        } catch (const Xapian::Error&) {
+            for (auto& db : index->dbs)
+                db.cancel_transaction();
+            throw;
+        }
+        for (auto& db : index->dbs)
+            db.commit_transaction();
+    } catch (const Xapian::Error&) {
+        return std::unexpected(xapian_error("cannot change " + dir.string()));
+    }
+    return {};
 }
 
 Expected<std::vector<std::string>> missing_documents(const fs::path& dir,

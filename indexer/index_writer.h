@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <xapian.h>
 
 namespace mixi::indexer {
 
@@ -73,6 +74,12 @@ Expected<DeleteReport> delete_documents(const std::filesystem::path& dir,
 /// shards). not_found when there is no index there.
 Expected<std::vector<std::string>> missing_documents(const std::filesystem::path& dir,
                                                      const std::vector<std::string>& ids);
+
+/// Runs `change` on the current version of the index at `dir`, or of each of its shards in
+/// shard order, locked and open for writing, then commits each. A replica is refused
+/// (read_only_copy); a change that throws Xapian::Error is not committed.
+Expected<void> change_in_place(const std::filesystem::path& dir,
+                               const std::function<void(Xapian::WritableDatabase&)>& change);
 
 struct IndexStats {
     std::string database; ///< the directory `current` points at (each shard's, one per line)

@@ -212,7 +212,8 @@ class Builder {
     Xapian::Query word_query(const Token& t, bool as_prefix, bool typos = false) {
         Xapian::Query q = word_forms(t);
         out_.highlight_terms.insert(t.term);
-        if (typos)
+        // A word the synonyms know is meant as typed: no typo of another.
+        if (!with_synonyms(t, q) && typos)
             q = with_typos(t, q);
         if (!as_prefix)
             return q;
@@ -299,6 +300,35 @@ class Builder {
                              Xapian::Query(options_.typo_weight,
                                            Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
                                                          alternatives.end())));
+    }
+
+    /// Makes `q`, the query of the word `t`, also match its synonyms at a lower weight; false
+    /// when it has none.
+    bool with_synonyms(const Token& t, Xapian::Query& q) {
+        if (!options_.synonyms || options_.synonym_weight <= 0)
+            return false;
+        const Xapian::Database& db = *options_.synonyms;
+        std::vector<Xapian::Query> alternatives;
+        std::vector<std::string> words;
+        for (auto s = db.synonyms_begin(t.term);
+             s != db.synonyms_end(t.term) && words.size() < options_.max_synonyms; ++s) {
+            Token st = t;
+            st.term = *s;
+            // Stored as the analyzer folds a query word: its kind is that of its one token.
+            if (const auto tokens = analyzer_.tokenize(st.term); tokens.size() == 1)
+                st.kind = tokens[0].kind;
+            alternatives.push_back(word_forms(st));
+            out_.highlight_terms.insert(st.term);
+            words.push_back(std::move(st.term));
+        }
+        if (alternatives.empty())
+            return false;
+        out_.synonyms[t.term] = std::move(words);
+        q = Xapian::Query(Xapian::Query::OP_OR, q,
+                          Xapian::Query(options_.synonym_weight,
+                                        Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(),
+                                                      alternatives.end())));
+        return true;
     }
 
     /// The forms of one analysed word: its stem and exact form, or for CJK the word and its

@@ -138,6 +138,12 @@ struct ParseOptions {
     /// The most frequent completions of short prefixes; null: every prefix is expanded by
     /// Xapian (OP_WILDCARD), which reads every word that starts with it.
     PrefixCompletions* completions = nullptr;
+    /// Synonyms: a word of the query also matches the words its entry in this database's
+    /// synonym table lists (indexer/synonyms.h; at most `max_synonyms`), scaled by
+    /// `synonym_weight` so that the word as typed ranks first. Null or a weight of 0: off.
+    const Xapian::Database* synonyms = nullptr;
+    double synonym_weight = 0.5;
+    unsigned max_synonyms = 20;
     double bigram_weight = 0.5;      ///< weight of CJK bigrams beside the segmented word
     unsigned prefix_expansions = 50; ///< terms a prefix may expand to (most frequent first)
     /// Postings a short prefix's expansion may read: its most frequent words are taken while
@@ -174,6 +180,8 @@ struct ParsedQuery {
     /// With ParseOptions::adjacent_pairs: pairs of query words typed next to each other (plain
     /// words, neither a stop word, the word being typed left out), folded exact forms.
     std::vector<std::pair<std::string, std::string>> adjacent;
+    /// Words the synonyms expanded: folded word → the synonyms it also matched.
+    std::map<std::string, std::vector<std::string>> synonyms;
 };
 
 /// The edit distance of two words in code points, a transposition of neighbours counting as

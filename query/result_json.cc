@@ -52,6 +52,12 @@ json::object to_json(const SearchResult& r) {
             corrected[word] = close;
         out["corrected"] = std::move(corrected);
     }
+    if (!r.synonyms.empty()) {
+        json::object synonyms;
+        for (const auto& [word, expanded] : r.synonyms)
+            synonyms[word] = json::array(expanded.begin(), expanded.end());
+        out["synonyms"] = std::move(synonyms);
+    }
     if (r.did_you_mean)
         out["did_you_mean"] = *r.did_you_mean;
     return out;

@@ -98,8 +98,9 @@ struct Searcher::State {
     std::vector<Shard> shards;
     Xapian::Database db;                ///< every shard that is up
     std::vector<Xapian::Database> subs; ///< the same, one by one
-    Xapian::Database spelling;          ///< where spelling suggestions come from (usually db)
+    Xapian::Database spelling;          ///< where spelling and synonyms come from (usually db)
     bool separate_spelling = false;     ///< spelling is SearchOptions::spelling_index
+    std::vector<Shard> spelling_shards; ///< its shards, when separate
     bool partial = false;               ///< a shard is down and left out of db
     std::chrono::steady_clock::time_point retry_at;
     analyzers::Analyzer analyzer;
@@ -488,6 +489,7 @@ Expected<void> Searcher::connect(State& s) {
                         "cannot open the spelling index: " + e.get_description());
         }
         s.spelling = std::move(spelling);
+        s.spelling_shards = std::move(*local);
     }
     return {};
 }
@@ -512,9 +514,13 @@ Expected<Searcher> Searcher::open_shards(const std::vector<std::string>& shards,
 
 Expected<bool> Searcher::reopen() {
     State& s = *state_;
-    const bool moved = std::any_of(s.shards.begin(), s.shards.end(), [](const Shard& shard) {
+    auto moved_on = [](const Shard& shard) {
         return shard.port == 0 && layout::resolve_database(shard.spec) != shard.db_path;
-    });
+    };
+    // A new version of a shard, or of the local copy that spelling and synonyms come from.
+    const bool moved = std::any_of(s.shards.begin(), s.shards.end(), moved_on) ||
+                       (s.separate_spelling &&
+                        std::any_of(s.spelling_shards.begin(), s.spelling_shards.end(), moved_on));
     if (moved || (s.partial && std::chrono::steady_clock::now() >= s.retry_at)) {
         const bool was_partial = s.partial;
         if (auto ok = connect(s); !ok)
@@ -1004,8 +1010,10 @@ std::optional<std::string> did_you_mean(const std::string& q, const ParsedQuery&
     std::string corrected = repair_utf8(q);
     bool changed = false;
     for (auto w = parsed.words.rbegin(); w != parsed.words.rend(); ++w) {
-        // A word the index has, or the start of words it has ("pho" of "photo"), is no typo.
-        if (!w->correctable || parsed.corrected.contains(w->term) || db.get_termfreq(w->term) > 0 ||
+        // A word the index has, or the start of words it has ("pho" of "photo"), is no typo;
+        // nor is a word with synonyms.
+        if (!w->correctable || parsed.corrected.contains(w->term) ||
+            parsed.synonyms.contains(w->term) || db.get_termfreq(w->term) > 0 ||
             db.allterms_begin(w->term) != db.allterms_end(w->term))
             continue;
         const std::string suggestion = spelling(w->term, 2);
@@ -1033,6 +1041,9 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     const SearchOptions& o = s.options;
     ParseOptions po = parse_options(request, o, s.index_language,
                                     s.remote ? nullptr : &s.term_freqs, &s.db, &s.suggestions);
+    // Synonyms are read where spelling is: remote shards serve neither.
+    po.synonyms = &s.spelling;
+    po.synonym_weight = o.synonym_weight;
     // Over remote shards each term-list read is a round trip: their servers expand prefixes.
     if (!s.remote)
         po.completions = &s.completions;
@@ -1073,6 +1084,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
     result.total = page.estimated;
     result.query_lang = parsed->lang;
     result.corrected = parsed->corrected;
+    result.synonyms = parsed->synonyms;
     result.partial = s.partial;
     const SnippetTerms snippet_terms{&parsed->highlight_terms, &parsed->highlight_stems,
                                      parsed->lang};

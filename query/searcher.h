@@ -39,6 +39,9 @@ struct SearchOptions {
     double prf_weight = 0.3;
     double bigram_weight = 0.5; ///< see ParseOptions
     double typo_weight = 0.6;   ///< see ParseOptions: weight of a typo's close words
+    /// See ParseOptions: weight of a word's synonyms, read from the index's synonym table (with
+    /// remote shards, from `spelling_index`); 0: synonyms off.
+    double synonym_weight = 0.5;
     unsigned max_per_page = 100;
     unsigned max_page = 1000;
     std::size_t snippet_bytes = 240;
@@ -53,8 +56,8 @@ struct SearchOptions {
     /// When a remote shard is down, search the others and mark the result partial instead of
     /// failing; the shard is tried again at most once a second.
     bool allow_partial = false;
-    /// Where spelling suggestions come from when shards are remote (xapian-tcpsrv does not
-    /// serve spelling data): a local copy of the shards' index directories. Empty: none.
+    /// Where spelling suggestions and synonyms come from when shards are remote (xapian-tcpsrv
+    /// serves neither): a local copy of the shards' index directories. Empty: none.
     std::filesystem::path spelling_index;
 };
 
@@ -103,6 +106,8 @@ struct SearchResult {
     /// Words of the query that typo tolerance also matched with a close word: word → the
     /// close word (folded). did_you_mean never corrects these.
     std::map<std::string, std::string> corrected;
+    /// Words of the query that synonyms expanded: word (folded) → the synonyms it also matched.
+    std::map<std::string, std::vector<std::string>> synonyms;
     std::string query_lang; ///< the language the query was analysed in
     bool partial = false;   ///< a shard was down: these are the results of the others
 };

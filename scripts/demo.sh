@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing (as root), builds, indexes the bundled sample site in data/, loads the
-# bundled page-view counts, runs a few example queries, then serves the search page on
+# bundled page-view counts and synonyms, runs a few example queries, then serves the search page on
 # 127.0.0.1:8080 until Ctrl-C.
 # MIXI_DEMO_PORT picks another port; MIXI_DEMO_SERVE=0 stops after the example queries.
 set -euo pipefail
@@ -33,6 +33,10 @@ sed "$sed_script" "$ROOT/data/views.csv" > "$DATA/views.csv"
 "$BIN" views import --data "$DATA" --index "$INDEX" "$DATA/views.csv"
 "$BIN" views stats --data "$DATA"
 
+echo
+echo "== importing the synonyms of data/synonyms.txt (写真, フォト, photo, ...)"
+"$BIN" synonyms import --index "$INDEX" "$ROOT/data/synonyms.txt"
+
 run() {
     echo
     echo "== mixi-search query $*"
@@ -43,6 +47,7 @@ run 東京都で写真
 run "package management" --lang en
 run 'apt -"source list"' type:article
 run photgraphy
+run フォト
 run 富士山 --country JP
 
 [ "${MIXI_DEMO_SERVE:-1}" = 0 ] && exit 0
@@ -55,6 +60,7 @@ cat <<EOF2
    Open $URL/ and try:
      photography tips        (English: highlighted snippets, type and language facets)
      東京都で写真             (Japanese: the photo p-001 and Japanese pages)
+     フォト                   (synonyms, data/synonyms.txt: also finds 写真 and photo, below)
      apt                     (the Debian pages in five languages; pick a language facet)
 
    Regions: the demo uses MaxMind's *test* GeoIP database (data/geoip/), which knows only a few

@@ -6,6 +6,7 @@
 #include "analyzers/language.h"
 #include "common/dates.h"
 #include "operations/delete_document.h"
+#include "operations/synonyms.h"
 #include "query/result_json.h"
 #include "query/searcher.h"
 #include "server/analytics_service.h"
@@ -219,6 +220,78 @@ Response delete_document(Context& ctx) {
         return ctx.app.error(ctx.request, ApiError::not_found,
                              "no indexed document has this id (its view counts are gone too)");
     return json_ok(ctx, json::object{{"deleted", id}});
+}
+
+namespace {
+
+/// Whether this server searches remote shards, which are written on their hosts.
+bool searches_remote_shards(Context& ctx) {
+    const auto& shards = ctx.app.config().shards;
+    return std::any_of(shards.begin(), shards.end(),
+                       [](const std::string& s) { return query::is_remote_shard(s); });
+}
+
+/// 409 for a change of synonyms on a copy of the index (remote shards, a replica).
+Response synonyms_read_only(Context& ctx) {
+    return ctx.app.error(ctx.request, ApiError::read_only_copy,
+                         "this server searches a copy of the index (a replica or remote shards): "
+                         "change synonyms where the index is written, with `mixi-search "
+                         "synonyms` on the writer; every copy follows");
+}
+
+Response synonyms_error(Context& ctx, const Error& e) {
+    if (e.code == ErrorCode::read_only_copy)
+        return synonyms_read_only(ctx);
+    return library_error(ctx, e);
+}
+
+} // namespace
+
+Response get_synonyms(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    // Over remote shards searches read the synonyms of the local copy (shards.spelling_index).
+    std::filesystem::path index = ctx.app.config().index;
+    if (searches_remote_shards(ctx)) {
+        index = ctx.app.config().search.spelling_index;
+        if (index.empty())
+            return json_ok(ctx, json::object{{"synonyms", json::object{}}, {"count", 0}});
+    }
+    auto list = operations::list_synonyms(index);
+    if (!list)
+        return synonyms_error(ctx, list.error());
+    json::object synonyms;
+    for (const auto& [word, expansions] : *list)
+        synonyms[word] = json::array(expansions.begin(), expansions.end());
+    return json_ok(ctx, json::object{{"synonyms", std::move(synonyms)}, {"count", list->size()}});
+}
+
+Response put_synonyms(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    if (searches_remote_shards(ctx))
+        return synonyms_read_only(ctx);
+    auto imported = operations::import_synonyms(ctx.app.config().index, ctx.request.body(), "body");
+    if (!imported)
+        return synonyms_error(ctx, imported.error());
+    ctx.app.index_changed();
+    return json_ok(ctx,
+                   json::object{{"words", imported->words}, {"expansions", imported->expansions}});
+}
+
+Response delete_synonym(Context& ctx) {
+    if (auto refused = refuse_admin(ctx))
+        return std::move(*refused);
+    if (searches_remote_shards(ctx))
+        return synonyms_read_only(ctx);
+    const std::string word = ctx.params.get("word");
+    auto deleted = operations::delete_synonym(ctx.app.config().index, word);
+    if (!deleted)
+        return synonyms_error(ctx, deleted.error());
+    if (!*deleted)
+        return ctx.app.error(ctx.request, ApiError::not_found, "no synonym has this word");
+    ctx.app.index_changed();
+    return json_ok(ctx, json::object{{"deleted", word}});
 }
 
 namespace {
@@ -722,6 +795,9 @@ std::vector<Route> routes() {
          delete_account,
          Work::blocking},
         {http::verb::delete_, "/v1/admin/documents/{id}", {}, {}, delete_document, Work::blocking},
+        {http::verb::get, "/v1/admin/synonyms", {}, {}, get_synonyms, Work::blocking},
+        {http::verb::put, "/v1/admin/synonyms", {}, {}, put_synonyms, Work::blocking},
+        {http::verb::delete_, "/v1/admin/synonyms/{word}", {}, {}, delete_synonym, Work::blocking},
         {http::verb::get,
          "/v1/admin/reports/{kind}",
          {"from", "to", "country", "lang", "top", "format"},

@@ -9,6 +9,7 @@ query::SearchOptions search_options(const config::Config& config) {
     out.b = s.b;
     out.exact_weight = s.exact_weight;
     out.bigram_weight = s.bigram_weight;
+    out.synonym_weight = s.synonym_weight;
     out.max_per_page = s.max_per_page;
     out.snippet_bytes = s.snippet_bytes;
     out.max_query_bytes = config.limits.query_bytes;

@@ -10,6 +10,8 @@
 #include "query/searcher.h"
 #include "server_process.h"
 
+#include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -285,6 +287,124 @@ TEST_F(Shards, ADeadShardIsAClearErrorOrPartialResultsAndSearchRecoversWhenItRet
         }
         EXPECT_TRUE(recovered) << s->describe();
     }
+}
+
+TEST_F(Shards, SynonymsApplyOverRemoteShardsFromTheSearchTiersCopy) {
+    // Every word pair in both shards, so that each shard server holds part of the matches.
+    std::string docs;
+    for (int i = 0; i < 6; ++i) {
+        const std::string n = std::to_string(i);
+        docs += "{\"id\":\"tv-" + n + "\",\"title\":\"Lounge " + n +
+                "\",\"body\":\"A tv in the lounge.\",\"lang\":\"en\",\"visibility\":\"public\"}\n";
+        docs += "{\"id\":\"television-" + n + "\",\"title\":\"Lounge " + n +
+                "\",\"body\":\"A television in the lounge.\",\"lang\":\"en\","
+                "\"visibility\":\"public\"}\n";
+    }
+    // Two languages, as the site has: a query word keeps its exact form beside its stem.
+    docs += "{\"id\":\"ja\",\"title\":\"写真\",\"lang\":\"ja\",\"visibility\":\"public\"}\n";
+    std::ofstream(tmp.path() / "docs.ndjson") << docs;
+    std::ofstream(tmp.path() / "synonyms.txt") << "tv, television\n";
+    const fs::path dir = tmp.path() / "sharded";
+    ASSERT_EQ(run({"index", "build", "--quiet", "--shards", "2", "--index", dir.string(),
+                   (tmp.path() / "docs.ndjson").string()},
+                  tmp.path())
+                  .status,
+              0);
+    const Outcome imported =
+        run({"synonyms", "import", "--index", dir.string(), (tmp.path() / "synonyms.txt").string()},
+            tmp.path());
+    ASSERT_EQ(imported.status, 0) << imported.err;
+    RemoteShard first(layout::shard_dir(dir, 0) / "current");
+    RemoteShard second(layout::shard_dir(dir, 1) / "current");
+    const std::vector<std::string> specs = {first.spec(), second.spec()};
+
+    auto local = query::Searcher::open(dir);
+    ASSERT_TRUE(local) << local.error().message;
+    query::SearchRequest r;
+    r.q = "tv";
+    r.per_page = 20;
+    auto want = local->search(r);
+    ASSERT_TRUE(want);
+    EXPECT_EQ(want->total, 12u);
+    EXPECT_EQ(want->synonyms.at("tv"), std::vector<std::string>{"television"});
+
+    // xapian-tcpsrv serves no synonyms, and says nothing: without a local copy the word
+    // matches itself only.
+    auto bare = query::Searcher::open_shards(specs);
+    ASSERT_TRUE(bare) << bare.error().message;
+    auto without = bare->search(r);
+    ASSERT_TRUE(without);
+    EXPECT_EQ(without->total, 6u);
+    EXPECT_TRUE(without->synonyms.empty());
+
+    // From the search tier's copy: the same matches, ranks and scores as the local shards.
+    query::SearchOptions options;
+    options.spelling_index = dir;
+    auto remote = query::Searcher::open_shards(specs, options);
+    ASSERT_TRUE(remote) << remote.error().message;
+    auto got = remote->search(r);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->synonyms, want->synonyms);
+    expect_same(top10(*local, "tv"), top10(*remote, "tv"), "tv over remote shards");
+    EXPECT_EQ(got->total, 12u);
+
+    // The server, with a copy of the shard directories as the search tier keeps one: searches
+    // expand, the admin API lists the copy's synonyms and refuses to change them (the shards
+    // are written where they are built).
+    const fs::path copy = tmp.path() / "copy";
+    fs::copy(dir, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const std::string key = "admin-key-0123456789abcdef";
+    ServerProcess s(tmp.path(),
+                    {"--set", "shards.list=" + first.spec() + "," + second.spec(), "--set",
+                     "shards.spelling_index=" + copy.string(), "--set", "auth.admin_keys=" + key,
+                     "--set", "server.reopen_interval_ms=100", "--threads", "1"});
+    ASSERT_TRUE(s.started()) << s.describe();
+    const auto searched = s.get("/v1/search?q=tv&per_page=20");
+    ASSERT_EQ(searched->result_int(), 200u) << searched->body();
+    const auto v = testing::json_body(*searched);
+    EXPECT_EQ(v.at("total"), 12) << v;
+    EXPECT_EQ(v.at("synonyms"), boost::json::parse(R"({"tv":["television"]})")) << v;
+    const std::vector<std::pair<std::string, std::string>> auth = {
+        {"Authorization", "Bearer " + key}};
+    const auto listed = s.get("/v1/admin/synonyms", auth);
+    ASSERT_EQ(listed->result_int(), 200u) << listed->body();
+    EXPECT_EQ(testing::json_body(*listed).at("synonyms"),
+              boost::json::parse(R"({"television":["tv"],"tv":["television"]})"));
+    testing::HttpClient c(s.port());
+    EXPECT_EQ(testing::expect_error(c.request("PUT", "/v1/admin/synonyms", auth, "a, b\n"), 409,
+                                    "PUT over remote shards"),
+              "read_only_copy");
+    EXPECT_EQ(testing::expect_error(c.request("DELETE", "/v1/admin/synonyms/tv", auth), 409,
+                                    "DELETE over remote shards"),
+              "read_only_copy");
+
+    // Changed in the copy: the search tier follows at its next reopen, also when the copy
+    // has a new version (a full build, as after copying the shards again).
+    auto follows = [&](std::int64_t total) {
+        for (int i = 0; i < 50; ++i) {
+            const auto after = testing::json_body(*s.get("/v1/search?q=tv&per_page=20"));
+            if (after.at("total") == total &&
+                after.as_object().contains("synonyms") == (total == 12))
+                return true;
+            std::this_thread::sleep_for(100ms);
+        }
+        return false;
+    };
+    const Outcome deleted =
+        run({"synonyms", "delete", "--index", copy.string(), "Television"}, tmp.path());
+    ASSERT_EQ(deleted.status, 0) << deleted.err;
+    EXPECT_TRUE(follows(6)) << s.describe();
+    ASSERT_EQ(run({"index", "build", "--quiet", "--shards", "2", "--index", copy.string(),
+                   (tmp.path() / "docs.ndjson").string()},
+                  tmp.path())
+                  .status,
+              0);
+    ASSERT_EQ(run({"synonyms", "import", "--index", copy.string(),
+                   (tmp.path() / "synonyms.txt").string()},
+                  tmp.path())
+                  .status,
+              0);
+    EXPECT_TRUE(follows(12)) << s.describe();
 }
 
 } // namespace

@@ -104,6 +104,7 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
                                                           {"ranking.region_weight", "-0.5"},
                                                           {"ranking.language_weight", "-2"},
                                                           {"ranking.saturation", "0"},
+                                                          {"search.synonym_weight", "-0.1"},
                                                           {"ranking.half_life_days", "0"},
                                                           {"limits.rate_per_second", "-1"},
                                                           {"limits.rate_burst", "0.5"},

@@ -14,6 +14,7 @@ TEST(SearchOptionsFromConfig, DefaultsAreTheQueryLibrarysDefaults) {
     EXPECT_EQ(mapped.b, library.b);
     EXPECT_EQ(mapped.exact_weight, library.exact_weight);
     EXPECT_EQ(mapped.bigram_weight, library.bigram_weight);
+    EXPECT_EQ(mapped.synonym_weight, library.synonym_weight);
     EXPECT_EQ(mapped.max_per_page, library.max_per_page);
     EXPECT_EQ(mapped.max_page, library.max_page);
     EXPECT_EQ(mapped.snippet_bytes, library.snippet_bytes);
@@ -36,6 +37,7 @@ TEST(SearchOptionsFromConfig, ConfiguredValuesReachTheLibrary) {
                          {"search.b", "0.4"},
                          {"search.exact_weight", "0.2"},
                          {"search.bigram_weight", "0.3"},
+                         {"search.synonym_weight", "0.25"},
                          {"search.max_per_page", "20"},
                          {"search.snippet_bytes", "100"},
                          {"search.spelling_below", "3"},
@@ -55,6 +57,7 @@ TEST(SearchOptionsFromConfig, ConfiguredValuesReachTheLibrary) {
     EXPECT_EQ(o.b, 0.4);
     EXPECT_EQ(o.exact_weight, 0.2);
     EXPECT_EQ(o.bigram_weight, 0.3);
+    EXPECT_EQ(o.synonym_weight, 0.25);
     EXPECT_EQ(o.max_per_page, 20u);
     EXPECT_EQ(o.snippet_bytes, 100u);
     EXPECT_EQ(o.spelling_below, 3u);
