@@ -1,6 +1,6 @@
 #include "../temp_dir.h"
+#include "analytics/database.h"
 #include "analytics/search_log.h"
-#include "analytics/sqlite.h"
 #include "analytics/trends.h"
 #include "analytics/views.h"
 #include "indexer/index_writer.h"
@@ -78,7 +78,7 @@ TEST(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInThe
     auto server = analytics::Database::open_in(data.path());
     ASSERT_TRUE(server);
     PurgeOptions options;
-    options.data_dir = data.path();
+    options.store = data.path();
     options.index = index.path();
     options.now = now;
     auto report = purge_expired(options);
@@ -113,7 +113,7 @@ TEST(PurgeExpired, WithoutAnIndexTheCountsOfEveryDocumentAreKept) {
         ASSERT_TRUE(views->add({{"any", "JP", today, 5}, {"any", "JP", today - 200, 5}}));
     }
     PurgeOptions options;
-    options.data_dir = data.path();
+    options.store = data.path();
     options.index = index.path(); // empty directory: no index yet
     options.view_retention_days = 30;
     options.now = now;
