@@ -11,9 +11,6 @@ namespace {
 
 constexpr std::int64_t seconds_per_day = 86400;
 
-/// The advisory lock a purge holds (PostgreSQL): "purge" in ASCII.
-constexpr std::int64_t purge_lock = 0x7075726765;
-
 /// True when `index` names an index a reader could open (plain or sharded).
 bool has_index(const std::filesystem::path& index) {
     if (index.empty())
@@ -31,7 +28,7 @@ Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
         return std::unexpected(db.error());
     // One purge at a time for the whole service: with PostgreSQL, the server (or CLI) that takes
     // the lock purges and the others skip their turn (the lock goes with the connection).
-    auto locked = db->try_lock(purge_lock);
+    auto locked = db->try_lock(purge_lock_key);
     if (!locked)
         return std::unexpected(locked.error());
     if (!*locked) {
@@ -40,7 +37,7 @@ Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
     }
     struct Unlock {
         analytics::Database& db;
-        ~Unlock() { db.unlock(purge_lock); }
+        ~Unlock() { db.unlock(purge_lock_key); }
     } unlock{*db};
     auto log = analytics::SearchLog::open(options.store);
     if (!log)

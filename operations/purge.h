@@ -11,6 +11,9 @@
 
 namespace mixi::operations {
 
+/// The PostgreSQL advisory lock a purge holds ("purge" in ASCII).
+inline constexpr std::int64_t purge_lock_key = 0x7075726765;
+
 struct PurgeOptions {
     analytics::StoreLocation store; ///< analytics.database
     /// The index the counts belong to: the counts of documents not in it go. Empty, or no index

@@ -93,6 +93,6 @@ inline std::string store_name(const ::testing::TestParamInfo<std::string>& info)
 } // namespace mixi::testing
 
 /// Runs the StoreTest suite `suite` on SQLite and PostgreSQL (…/sqlite, …/postgres).
-#define MIXI_ON_BOTH_STORES(suite)                                                                \
-    INSTANTIATE_TEST_SUITE_P(Stores, suite, ::testing::Values("sqlite", "postgres"),              \
+#define MIXI_ON_BOTH_STORES(suite)                                                                 \
+    INSTANTIATE_TEST_SUITE_P(Stores, suite, ::testing::Values("sqlite", "postgres"),               \
                              ::mixi::testing::store_name)
