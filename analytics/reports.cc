@@ -70,14 +70,8 @@ Expected<std::vector<Segment>> segments(Database& db, std::int64_t from, std::in
     auto oldest = db.scalar("SELECT coalesce(min(month), 1000000) FROM monthly_terms");
     if (!oldest)
         return std::unexpected(oldest.error());
-    // A store no SearchLog of this version has opened has no state yet: days only.
-    auto has_state = db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
-                               " name = 'search_log_state'");
-    if (!has_state)
-        return std::unexpected(has_state.error());
-    auto merged = *has_state == 0 ? Expected<std::int64_t>(0)
-                                  : db.scalar("SELECT coalesce((SELECT value FROM search_log_state"
-                                              " WHERE name = 'merged_before'), 0)");
+    auto merged = db.scalar("SELECT coalesce((SELECT value FROM search_log_state"
+                            " WHERE name = 'merged_before'), 0)");
     if (!merged)
         return std::unexpected(merged.error());
     std::int64_t first = month_of(from), last = month_of(to);

@@ -7,7 +7,7 @@
 // count. No output path shows a term below the thresholds.
 #pragma once
 
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "common/error.h"
 
 #include <cstdint>

@@ -474,6 +474,7 @@ void SearchLogBuffer::add(SearchEvent event) {
     // Without a key (no random salt could be drawn) the search counts no searcher: fail closed.
     if (event.searcher) {
         c.distinct.add(*event.searcher);
+        c.keys.push_back(*event.searcher);
         c.bounded += bounded_contribution(day, *event.searcher, event.query);
     }
     c.dirty = true;
@@ -508,7 +509,10 @@ SearchLogBuffer::Batch SearchLogBuffer::take() {
         newest = std::max(newest, std::get<0>(key));
         if (!c.dirty)
             continue;
-        batch.cells[key] = {c.searches, c.zero, c.distinct.estimate(), c.bounded};
+        std::sort(c.keys.begin(), c.keys.end());
+        c.keys.erase(std::unique(c.keys.begin(), c.keys.end()), c.keys.end());
+        batch.cells[key] = {c.searches, c.zero, c.distinct.estimate(), c.bounded, {}};
+        batch.cells[key].keys.swap(c.keys);
         c.searches = c.zero = c.bounded = 0;
         c.dirty = false;
     }
@@ -519,61 +523,10 @@ SearchLogBuffer::Batch SearchLogBuffer::take() {
 
 // ------------------------------------------------------------------------------ the store
 
-Expected<SearchLog> SearchLog::open(const fs::path& data_dir) {
-    auto db = Database::open_in(data_dir);
+Expected<SearchLog> SearchLog::open(const StoreLocation& where) {
+    auto db = Database::connect(where);
     if (!db)
         return std::unexpected(db.error());
-    auto ok = db->exec(
-        "CREATE TABLE IF NOT EXISTS searches ("
-        " id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, query TEXT NOT NULL,"
-        " lang TEXT NOT NULL, country TEXT NOT NULL, results INTEGER NOT NULL, account TEXT);"
-        "CREATE INDEX IF NOT EXISTS searches_by_hour ON searches (hour);"
-        "CREATE INDEX IF NOT EXISTS searches_by_account ON searches (account)"
-        " WHERE account IS NOT NULL;"
-        "CREATE TABLE IF NOT EXISTS daily_terms ("
-        " day INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
-        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
-        " bounded INTEGER NOT NULL DEFAULT 0,"
-        " PRIMARY KEY (day, query, lang, country)) WITHOUT ROWID;"
-        // Reports: the few cells with enough distinct searchers, then one term's days.
-        "CREATE INDEX IF NOT EXISTS daily_terms_by_searchers ON daily_terms (searchers, day);"
-        // Covering (a term's sums never read the table): three times faster reports.
-        "DROP INDEX IF EXISTS daily_terms_by_query;"
-        "CREATE INDEX IF NOT EXISTS daily_terms_by_query_sums ON daily_terms"
-        " (query, day, searches, zero_results, searchers);"
-        // The same per month (searchers: the best day's), so that a report over a year reads
-        // twelve rows per term and cell instead of 365.
-        "CREATE TABLE IF NOT EXISTS monthly_terms ("
-        " month INTEGER NOT NULL, query TEXT NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
-        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL, searchers INTEGER NOT NULL,"
-        " PRIMARY KEY (month, query, lang, country)) WITHOUT ROWID;"
-        "CREATE INDEX IF NOT EXISTS monthly_terms_by_searchers ON monthly_terms (searchers, month);"
-        "DROP INDEX IF EXISTS monthly_terms_by_query;"
-        "CREATE INDEX IF NOT EXISTS monthly_terms_by_query_sums ON monthly_terms"
-        " (query, month, searches, zero_results, searchers);"
-        // Searches per day, so that totals and volume never scan the terms.
-        "CREATE TABLE IF NOT EXISTS daily_volume ("
-        " day INTEGER NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
-        " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL,"
-        " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;"
-        // How far fold has gone: merged_before (days before it are in monthly_terms), folded_on
-        // (the day of the last complete fold) and kept_from (the first day whose cells below the
-        // thresholds trends still needed then).
-        "CREATE TABLE IF NOT EXISTS search_log_state ("
-        " name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;");
-    if (!ok)
-        return std::unexpected(ok.error());
-    // Databases from before the bounded count get the column (0 for their old days).
-    auto has_bounded =
-        db->scalar("SELECT count(*) FROM pragma_table_info('daily_terms') WHERE name = 'bounded'");
-    if (!has_bounded)
-        return std::unexpected(has_bounded.error());
-    if (*has_bounded == 0) {
-        if (auto added =
-                db->exec("ALTER TABLE daily_terms ADD COLUMN bounded INTEGER NOT NULL DEFAULT 0");
-            !added)
-            return std::unexpected(added.error());
-    }
     return SearchLog(std::move(*db));
 }
 
@@ -588,16 +541,19 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto cell = db_.prepare(
         "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers,"
         " bounded) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
-        " searches = searches + excluded.searches,"
-        " zero_results = zero_results + excluded.zero_results,"
-        // The estimate of this run's counter; after a restart it starts again, so keep the
-        // larger of the two (an undercount, never an overcount).
-        " searchers = max(searchers, excluded.searchers),"
-        " bounded = bounded + excluded.bounded");
+        " searches = daily_terms.searches + excluded.searches,"
+        " zero_results = daily_terms.zero_results + excluded.zero_results,"
+        // SQLite: the estimate of this run's counter; after a restart it starts again, so keep
+        // the larger of the two (an undercount, never an overcount). PostgreSQL: 0 here, the
+        // shared keys count them below.
+        " searchers = CASE WHEN excluded.searchers > daily_terms.searchers"
+        " THEN excluded.searchers ELSE daily_terms.searchers END,"
+        " bounded = daily_terms.bounded + excluded.bounded");
     auto volume = db_.prepare(
         "INSERT INTO daily_volume (day, lang, country, searches, zero_results) VALUES (?,?,?,?,?)"
-        " ON CONFLICT (day, lang, country) DO UPDATE SET searches = searches + excluded.searches,"
-        " zero_results = zero_results + excluded.zero_results");
+        " ON CONFLICT (day, lang, country) DO UPDATE SET"
+        " searches = daily_volume.searches + excluded.searches,"
+        " zero_results = daily_volume.zero_results + excluded.zero_results");
     if (!row)
         return std::unexpected(row.error());
     if (!cell)
@@ -616,7 +572,9 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     for (const auto& [key, c] : batch.cells) {
         const auto& [day, query, lang, country] = key;
         cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
-        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct)).bind(8, c.bounded);
+        // A shared store counts the searchers from the keys of every server (below).
+        const auto estimate = db_.postgres() ? 0 : static_cast<std::int64_t>(c.distinct);
+        cell->bind(6, c.zero).bind(7, estimate).bind(8, c.bounded);
         if (auto ok = cell->run(); !ok)
             return std::unexpected(ok.error());
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
@@ -631,8 +589,49 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
     }
+    if (db_.postgres())
+        if (auto ok = add_searchers(batch); !ok)
+            return ok;
     // Monthly aggregates are made when a day closes (fold), of the cells that keep their text.
     return tx->commit();
+}
+
+Expected<void> SearchLog::add_searchers(const SearchLogBuffer::Batch& batch) {
+    // Every server keys a network the same way (the day's shared secret), so the keys of all
+    // servers together are the day's distinct searchers: one network through two servers is one
+    // key. A cell's count is the number of its keys, never lowered: after a crash of the
+    // database emptied the keys (an UNLOGGED table), counting starts again below the stored
+    // count, an undercount, never an overcount.
+    auto keys = db_.prepare("INSERT INTO searcher_keys (day, query, lang, country, searcher)"
+                            " SELECT ?1, ?2, ?3, ?4, unnest(CAST(?5 AS BIGINT[]))"
+                            " ON CONFLICT DO NOTHING");
+    auto count = db_.prepare(
+        "UPDATE daily_terms SET searchers = GREATEST(searchers, (SELECT count(*) FROM"
+        " searcher_keys k WHERE k.day = ?1 AND k.query = ?2 AND k.lang = ?3 AND k.country = ?4))"
+        " WHERE day = ?1 AND query = ?2 AND lang = ?3 AND country = ?4");
+    if (!keys)
+        return std::unexpected(keys.error());
+    if (!count)
+        return std::unexpected(count.error());
+    for (const auto& [key, c] : batch.cells) {
+        if (c.keys.empty())
+            continue;
+        const auto& [day, query, lang, country] = key;
+        std::string array = "{";
+        for (std::uint64_t k : c.keys) {
+            if (array.size() > 1)
+                array += ',';
+            array += std::to_string(std::bit_cast<std::int64_t>(k));
+        }
+        array += '}';
+        keys->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, array);
+        if (auto ok = keys->run(); !ok)
+            return ok;
+        count->bind(1, day).bind(2, query).bind(3, lang).bind(4, country);
+        if (auto ok = count->run(); !ok)
+            return ok;
+    }
+    return {};
 }
 
 namespace {
@@ -730,9 +729,10 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
             " searchers) SELECT ?1, query, lang, country, searches, zero_results, searchers"
             " FROM daily_terms WHERE day = ?2 AND searchers >= ?3 AND searches >= ?4"
             " ON CONFLICT (month, query, lang, country) DO UPDATE SET"
-            " searches = searches + excluded.searches,"
-            " zero_results = zero_results + excluded.zero_results,"
-            " searchers = max(searchers, excluded.searchers)");
+            " searches = monthly_terms.searches + excluded.searches,"
+            " zero_results = monthly_terms.zero_results + excluded.zero_results,"
+            " searchers = CASE WHEN excluded.searchers > monthly_terms.searchers"
+            " THEN excluded.searchers ELSE monthly_terms.searchers END");
         if (!merge)
             return std::unexpected(merge.error());
         for (std::int64_t day = from; day < today; ++day) {
@@ -853,12 +853,13 @@ Expected<std::vector<LoggedSearch>> SearchLog::account_history(std::string_view 
 
 namespace {
 
-/// Rows the last delete removed, once they are gone from the file and its -wal too.
+/// Rows the last delete removed, once they are gone from the file and its -wal too (SQLite), or
+/// their space reclaimed (PostgreSQL).
 Expected<std::int64_t> erased(Database& db) {
     auto n = db.changes();
     if (!n)
         return n;
-    if (auto ok = db.checkpoint(); !ok)
+    if (auto ok = db.erase_deleted("searches"); !ok)
         return std::unexpected(ok.error());
     return n;
 }

@@ -15,7 +15,7 @@
 // count it in the daily volume only (no row, no account link, no text).
 #pragma once
 
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "common/error.h"
 
 #include <cstdint>
@@ -215,6 +215,9 @@ class SearchLogBuffer {
             std::int64_t searches = 0, zero = 0;
             std::uint64_t distinct = 0;
             std::int64_t bounded = 0;
+            /// The searcher keys seen since the last take, each once: a shared store
+            /// (PostgreSQL) counts distinct searchers from every server's keys.
+            std::vector<std::uint64_t> keys;
         };
         std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Cell> cells;
 
@@ -237,6 +240,7 @@ class SearchLogBuffer {
     struct Counting {
         std::int64_t searches = 0, zero = 0, bounded = 0;
         DistinctCounter distinct;
+        std::vector<std::uint64_t> keys; ///< since the last take
         bool dirty = false;
     };
     std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Counting> cells_;
@@ -248,10 +252,12 @@ class SearchLogBuffer {
     std::unordered_map<std::uint64_t, std::vector<std::size_t>> contributions_;
 };
 
-/// The log in `analytics.sqlite` of a data directory. One SearchLog per thread.
+/// The log in the analytics store (analytics.sqlite of a data directory, or PostgreSQL). One
+/// SearchLog per thread.
 class SearchLog {
   public:
-    static Expected<SearchLog> open(const std::filesystem::path& data_dir);
+    static Expected<SearchLog> open(const StoreLocation& where);
+    bool shared() const { return db_.postgres(); }
 
     /// Stores a batch in one transaction.
     Expected<void> add(const SearchLogBuffer::Batch& batch);
@@ -278,6 +284,7 @@ class SearchLog {
 
   private:
     explicit SearchLog(Database db) : db_(std::move(db)) {}
+    Expected<void> add_searchers(const SearchLogBuffer::Batch& batch); ///< PostgreSQL
     Database db_;
 };
 

@@ -38,26 +38,10 @@ std::int64_t geometric(double scale, const RandomBits& bits) {
     return static_cast<std::int64_t>(std::floor(-scale * std::log(uniform(bits))));
 }
 
-constexpr const char* schema =
-    "CREATE TABLE IF NOT EXISTS trend_releases ("
-    " id INTEGER PRIMARY KEY, from_day INTEGER NOT NULL, to_day INTEGER NOT NULL,"
-    " country TEXT NOT NULL, lang TEXT NOT NULL, epsilon REAL NOT NULL, delta REAL NOT NULL,"
-    " max_terms INTEGER NOT NULL, threshold INTEGER NOT NULL, released_at INTEGER NOT NULL,"
-    " UNIQUE (from_day, to_day, country, lang, epsilon, delta, max_terms));"
-    "CREATE TABLE IF NOT EXISTS trend_release_terms ("
-    " release INTEGER NOT NULL, query TEXT NOT NULL, searchers INTEGER NOT NULL,"
-    " previous INTEGER NOT NULL, PRIMARY KEY (release, query)) WITHOUT ROWID;";
-
 /// Each query's bounded count over [from, to] with the request's filters.
 Expected<std::map<std::string, std::int64_t>> bounded_counts(Database& db, const TrendRequest& r,
                                                              std::int64_t from, std::int64_t to) {
     std::map<std::string, std::int64_t> out;
-    auto has_terms = db.scalar(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'daily_terms'");
-    if (!has_terms)
-        return std::unexpected(has_terms.error());
-    if (*has_terms == 0)
-        return out; // nothing was ever logged here
     auto sums = db.prepare("SELECT query, sum(bounded) FROM daily_terms WHERE day BETWEEN ?1 AND ?2"
                            " AND (?3 = '' OR country = ?3) AND (?4 = '' OR lang = ?4)"
                            " GROUP BY query HAVING sum(bounded) > 0");
@@ -127,16 +111,18 @@ Expected<void> compute_release(Database& db, const TrendRequest& r, const DpOpti
     }
     auto insert = db.prepare(
         "INSERT INTO trend_releases (from_day, to_day, country, lang, epsilon, delta, max_terms,"
-        " threshold, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        " threshold, released_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id");
     if (!insert)
         return std::unexpected(insert.error());
     insert->bind(1, r.from_day).bind(2, r.to_day).bind(3, r.country).bind(4, r.lang);
     insert->bind(5, dp.epsilon).bind(6, dp.delta);
     insert->bind(7, static_cast<std::int64_t>(max_terms_per_searcher_day));
     insert->bind(8, out.threshold).bind(9, now);
-    if (auto ok = insert->run(); !ok)
-        return std::unexpected(ok.error());
-    const std::int64_t id = db.scalar("SELECT last_insert_rowid()").value_or(0);
+    auto inserted = insert->step();
+    if (!inserted)
+        return std::unexpected(inserted.error());
+    const std::int64_t id = *inserted ? insert->int64(0) : 0;
+    insert->reset();
     auto term = db.prepare("INSERT INTO trend_release_terms (release, query, searchers, previous)"
                            " VALUES (?1, ?2, ?3, ?4)");
     if (!term)
@@ -175,8 +161,6 @@ TrendRequest latest_period(std::int64_t now, int days) {
 }
 
 Expected<bool> has_release(Database& db, const TrendRequest& request, const DpOptions& dp) {
-    if (auto ok = db.exec(schema); !ok)
-        return std::unexpected(ok.error());
     TrendRelease ignored;
     auto found = find_release(db, request, dp, ignored);
     if (!found)
@@ -185,8 +169,6 @@ Expected<bool> has_release(Database& db, const TrendRequest& request, const DpOp
 }
 
 Expected<std::int64_t> remove_releases_before(Database& db, std::int64_t first_day) {
-    if (auto ok = db.exec(schema); !ok)
-        return std::unexpected(ok.error());
     auto tx = Transaction::begin(db);
     if (!tx)
         return std::unexpected(tx.error());
@@ -216,8 +198,6 @@ Expected<TrendRelease> release_trends(Database& db, const TrendRequest& request,
         return std::unexpected(Error{ErrorCode::invalid_argument, "delta must be between 0 and 1"});
     if (request.from_day > request.to_day)
         return std::unexpected(Error{ErrorCode::invalid_argument, "from is after to"});
-    if (auto ok = db.exec(schema); !ok)
-        return std::unexpected(ok.error());
     TrendRelease release;
     release.request = request;
     release.dp = dp;

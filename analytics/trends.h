@@ -16,7 +16,7 @@
 // releases compose: a searcher-day in n releases has spent n * epsilon.
 #pragma once
 
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "common/error.h"
 
 #include <cstdint>

@@ -44,18 +44,29 @@ std::size_t ViewCounter::pending() const {
     return counts_.size();
 }
 
-Expected<ViewStore> ViewStore::open(const fs::path& data_dir) {
-    auto db = Database::open_in(data_dir);
+Expected<ViewStore> ViewStore::open(const StoreLocation& where) {
+    auto db = Database::connect(where);
     if (!db)
         return std::unexpected(db.error());
-    auto ok = db->exec("CREATE TABLE IF NOT EXISTS views ("
-                       " doc_id TEXT NOT NULL, region TEXT NOT NULL, day INTEGER NOT NULL,"
-                       " count INTEGER NOT NULL, PRIMARY KEY (doc_id, region, day)"
-                       ") WITHOUT ROWID;"
-                       "CREATE INDEX IF NOT EXISTS views_by_day ON views (day);");
-    if (!ok)
-        return std::unexpected(ok.error());
     return ViewStore(std::move(*db));
+}
+
+Expected<void> ViewStore::bump() {
+    if (!db_.postgres())
+        return {}; // SQLite counts every commit itself (PRAGMA data_version)
+    auto q = db_.prepare(
+        "UPDATE store_changes SET version = version + 1 WHERE name = 'views' RETURNING version");
+    if (!q)
+        return std::unexpected(q.error());
+    auto row = q->step();
+    if (!row)
+        return std::unexpected(row.error());
+    const std::int64_t version = *row ? q->int64(0) : 0;
+    q->reset();
+    // Only this write since the last look: it is not a change made elsewhere.
+    if (seen_version_ && *seen_version_ + 1 == version)
+        seen_version_ = version;
+    return {};
 }
 
 Expected<void> ViewStore::add(const std::vector<ViewCount>& counts) {
@@ -66,7 +77,7 @@ Expected<void> ViewStore::add(const std::vector<ViewCount>& counts) {
         return std::unexpected(tx.error());
     auto upsert = db_.prepare("INSERT INTO views (doc_id, region, day, count) VALUES (?,?,?,?)"
                               " ON CONFLICT (doc_id, region, day)"
-                              " DO UPDATE SET count = count + excluded.count");
+                              " DO UPDATE SET count = views.count + excluded.count");
     if (!upsert)
         return std::unexpected(upsert.error());
     for (const ViewCount& c : counts) {
@@ -74,6 +85,8 @@ Expected<void> ViewStore::add(const std::vector<ViewCount>& counts) {
         if (auto ok = upsert->run(); !ok)
             return std::unexpected(ok.error());
     }
+    if (auto ok = bump(); !ok)
+        return std::unexpected(ok.error());
     return tx->commit();
 }
 
@@ -125,7 +138,9 @@ Expected<std::shared_ptr<Popularity>> ViewStore::popularity(std::int64_t today,
 }
 
 Expected<bool> ViewStore::changed_elsewhere() {
-    auto version = db_.data_version();
+    auto version = db_.postgres()
+                       ? db_.scalar("SELECT version FROM store_changes WHERE name = 'views'")
+                       : db_.data_version();
     if (!version)
         return std::unexpected(version.error());
     const bool changed = !seen_version_ || *seen_version_ != *version;
@@ -140,7 +155,12 @@ Expected<std::int64_t> ViewStore::remove_document(std::string_view id) {
     del->bind(1, id);
     if (auto ok = del->run(); !ok)
         return std::unexpected(ok.error());
-    return db_.changes();
+    auto n = db_.changes();
+    if (!n)
+        return n;
+    if (auto ok = bump(); !ok)
+        return std::unexpected(ok.error());
+    return n;
 }
 
 Expected<std::int64_t> ViewStore::remove_before(std::int64_t first_day, int batch_rows) {
@@ -158,8 +178,12 @@ Expected<std::int64_t> ViewStore::remove_before(std::int64_t first_day, int batc
         if (!n)
             return std::unexpected(n.error());
         removed += *n;
-        if (*n < batch_rows)
+        if (*n < batch_rows) {
+            if (removed > 0)
+                if (auto ok = bump(); !ok)
+                    return std::unexpected(ok.error());
             return removed;
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 // (a country or continent code) and the day.
 #pragma once
 
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "common/error.h"
 #include "common/popularity.h"
 
@@ -63,11 +63,13 @@ struct PopularityOptions {
 /// popularity() leaves them out, so keeping counts longer than this serves no ranking.
 inline constexpr int popularity_horizon_half_lives = 20;
 
-/// View counts in `analytics.sqlite` of a data directory (WAL; shared by the server and the
-/// CLI). One ViewStore per thread.
+/// View counts in the analytics store (analytics.sqlite of a data directory, shared by the
+/// server and the CLI; or PostgreSQL, shared by several servers). One ViewStore per thread.
 class ViewStore {
   public:
-    static Expected<ViewStore> open(const std::filesystem::path& data_dir);
+    static Expected<ViewStore> open(const StoreLocation& where);
+    /// True for a store several servers write (PostgreSQL).
+    bool shared() const { return db_.postgres(); }
 
     /// Adds counts in one transaction: all of them are stored, or none.
     Expected<void> add(const std::vector<ViewCount>& counts);
@@ -75,8 +77,9 @@ class ViewStore {
     /// Views decayed to `today` with the half-life, globally and per region.
     Expected<std::shared_ptr<Popularity>> popularity(std::int64_t today,
                                                      const PopularityOptions& options);
-    /// True when another connection (an import by the CLI) changed the database since the last
-    /// call, and on the first call. This connection's own writes do not count.
+    /// True when another connection (an import by the CLI, another server) changed the counts
+    /// since the last call, and on the first call. This connection's own writes do not count
+    /// (SQLite: PRAGMA data_version; PostgreSQL: a version every change bumps).
     Expected<bool> changed_elsewhere();
     /// Removes every count of a document; returns how many rows went.
     Expected<std::int64_t> remove_document(std::string_view id);
@@ -88,6 +91,7 @@ class ViewStore {
 
   private:
     explicit ViewStore(Database db) : db_(std::move(db)) {}
+    Expected<void> bump(); ///< PostgreSQL: counts a change in store_changes
     Database db_;
     std::optional<std::int64_t> seen_version_;
 };

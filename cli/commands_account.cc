@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/config_options.h"
 #include "common/dates.h"
+#include "server/options.h"
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -48,7 +49,7 @@ int run_account(const Args& args) {
     if (!config)
         return exit_usage;
     const std::string& account = positional[1];
-    auto log = analytics::SearchLog::open(config->data_dir);
+    auto log = analytics::SearchLog::open(server::analytics_store(*config));
     if (!log) {
         std::cerr << "mixi-search: " << log.error().message << "\n";
         return exit_error;

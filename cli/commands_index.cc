@@ -3,6 +3,7 @@
 #include "cli/config_options.h"
 #include "indexer/index_writer.h"
 #include "operations/delete_document.h"
+#include "server/options.h"
 
 #include <boost/program_options.hpp>
 #include <cmath>
@@ -158,8 +159,9 @@ int delete_command(const Args& args) {
                               {{"index", "server.index"}, {"data", "server.data_dir"}});
     if (!config)
         return exit_usage;
-    const std::filesystem::path dir = config->index, data = config->data_dir;
-    auto report = operations::delete_document_everywhere(dir, ids, operations::stored_views(data));
+    const std::filesystem::path dir = config->index;
+    auto report = operations::delete_document_everywhere(
+        dir, ids, operations::stored_views(server::analytics_store(*config)));
     if (!report)
         return print_error(report.error());
     for (const auto& id : report->deleted)

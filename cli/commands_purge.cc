@@ -53,7 +53,7 @@ int run_purge(const Args& args) {
     if (!config)
         return exit_usage;
     operations::PurgeOptions options;
-    options.data_dir = config->data_dir;
+    options.store = server::analytics_store(*config);
     options.index = index;
     options.log = server::retention_options(*config);
     options.view_retention_days = config->view_retention_days;
@@ -70,6 +70,11 @@ int run_purge(const Args& args) {
     if (!report) {
         std::cerr << "mixi-search: " << report.error().message << "\n";
         return exit_error;
+    }
+    if (report->skipped) {
+        std::cout << "another process is purging " << options.store.printable()
+                  << "; nothing done\n";
+        return 0;
     }
     std::cout << "deleted " << report->log.rows << " search-log rows older than "
               << options.log.retention_days << " days and " << report->log.aggregates

@@ -146,8 +146,8 @@ int run_query(const Args& args) {
     req.facets = true;
     for (const auto& w : words)
         req.q += (req.q.empty() ? "" : " ") + w;
-    if (std::filesystem::exists(config->data_dir / "analytics.sqlite")) {
-        auto store = analytics::ViewStore::open(config->data_dir);
+    if (const auto where = server::analytics_store(*config); !where.missing()) {
+        auto store = analytics::ViewStore::open(where);
         auto snapshot = store ? store->popularity(analytics::day_of(std::time(nullptr)),
                                                   {config->half_life_days})
                               : std::unexpected(store.error());

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/config_options.h"
 #include "common/dates.h"
+#include "server/options.h"
 
 #include <boost/program_options.hpp>
 #include <ctime>
@@ -124,7 +125,7 @@ int run_report(const Args& args) {
         std::cerr << "mixi-search report: --format must be table, csv or json\n";
         return exit_usage;
     }
-    auto db = analytics::Database::open_in(config->data_dir);
+    auto db = analytics::Database::connect(server::analytics_store(*config));
     if (!db) {
         std::cerr << "mixi-search: " << db.error().message << "\n";
         return exit_error;

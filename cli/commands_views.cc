@@ -4,6 +4,7 @@
 #include "cli/config_options.h"
 #include "common/dates.h"
 #include "query/searcher.h"
+#include "server/options.h"
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -59,7 +60,7 @@ int import(const Args& args) {
         std::cerr << "mixi-search: " << searcher.error().message << "\n";
         return exit_error;
     }
-    auto store = analytics::ViewStore::open(config->data_dir);
+    auto store = analytics::ViewStore::open(server::analytics_store(*config));
     if (!store) {
         std::cerr << "mixi-search: " << store.error().message << "\n";
         return exit_error;
@@ -111,7 +112,7 @@ int stats(const Args& args) {
     auto config = load_config("views stats", config_options, vm, {{"data", "server.data_dir"}});
     if (!config)
         return exit_usage;
-    auto store = analytics::ViewStore::open(config->data_dir);
+    auto store = analytics::ViewStore::open(server::analytics_store(*config));
     if (!store) {
         std::cerr << "mixi-search: " << store.error().message << "\n";
         return exit_error;

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "common/database_url.h"
+
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -226,6 +228,12 @@ const std::vector<Setting>& settings() {
         millis(
             "ranking.refresh_interval_ms",
             [](auto& c) -> auto& { return c.popularity_refresh_interval; }),
+        {"analytics.database",
+         [](Config& c, const std::string& v) {
+             c.analytics_database = v;
+             return true;
+         },
+         [](const Config& c) { return quoted(printable_database(c.analytics_database)); }},
         millis(
             "analytics.flush_interval_ms",
             [](auto& c) -> auto& { return c.analytics_flush_interval; }),
@@ -543,6 +551,11 @@ Expected<void> validate(const Config& config) {
         return invalid("ranking.saturation", "must be > 0", r.saturation);
     if (!(config.half_life_days > 0))
         return invalid("ranking.half_life_days", "must be > 0", config.half_life_days);
+    if (const std::string& db = config.analytics_database;
+        !db.empty() && db.find("://") != std::string::npos && !is_postgres_url(db))
+        return fail(ErrorCode::invalid_argument,
+                    "analytics.database: \"" + printable_database(db) +
+                        "\" is neither a file path nor a postgresql:// URI");
     if (config.analytics_flush_interval.count() == 0)
         return invalid("analytics.flush_interval_ms", "must be > 0",
                        config.analytics_flush_interval);

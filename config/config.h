@@ -108,6 +108,9 @@ struct Config {
     /// "forwarded" (RFC 7239). The other is ignored, whoever sends it.
     std::string forwarded_header = "x-forwarded-for";
     std::filesystem::path data_dir = "var"; ///< analytics.sqlite (view counts) lives here
+    /// The analytics store: empty for <data_dir>/analytics.sqlite, a SQLite file path, or a
+    /// postgresql:// URI that several servers share. Printed without its password.
+    std::string analytics_database;
     bool access_log = true;
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index
     /// Page views and searches are counted in memory and stored this often (and at shutdown).

@@ -8,13 +8,13 @@
 
 namespace mixi::operations {
 
-ForgetViews stored_views(std::filesystem::path data_dir) {
+ForgetViews stored_views(analytics::StoreLocation where) {
     auto store = std::make_shared<std::optional<analytics::ViewStore>>();
-    return [data_dir = std::move(data_dir), store](std::string_view id) -> Expected<void> {
+    return [where = std::move(where), store](std::string_view id) -> Expected<void> {
         if (!*store) {
-            if (!std::filesystem::exists(data_dir / "analytics.sqlite"))
+            if (where.missing())
                 return {}; // no counts kept here
-            auto opened = analytics::ViewStore::open(data_dir);
+            auto opened = analytics::ViewStore::open(where);
             if (!opened)
                 return std::unexpected(opened.error());
             store->emplace(std::move(*opened));

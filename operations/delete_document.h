@@ -3,6 +3,7 @@
 // come here, so that the two cannot differ in what a deletion removes.
 #pragma once
 
+#include "analytics/database.h"
 #include "common/error.h"
 
 #include <filesystem>
@@ -16,10 +17,11 @@ namespace mixi::operations {
 /// Removes every page-view count of one document.
 using ForgetViews = std::function<Expected<void>(std::string_view id)>;
 
-/// The counts stored in a data directory's analytics.sqlite (none when it has no such file),
-/// for a process that counts nothing in memory (the CLI). A running server sees them go at its
-/// next flush and ranks without them from then on. The store is opened once, on first use.
-ForgetViews stored_views(std::filesystem::path data_dir);
+/// The counts in the analytics store (none when it is a SQLite file that does not exist), for a
+/// process that counts nothing in memory (the CLI). A running server sees them go at its next
+/// flush (SQLite) or snapshot refresh (PostgreSQL) and ranks without them from then on. The
+/// store is opened once, on first use.
+ForgetViews stored_views(analytics::StoreLocation store);
 
 struct DeletedDocuments {
     std::vector<std::string> deleted;   ///< were in the index

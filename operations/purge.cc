@@ -23,7 +23,23 @@ bool has_index(const std::filesystem::path& index) {
 
 Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
     PurgeReport report;
-    auto log = analytics::SearchLog::open(options.data_dir);
+    auto db = analytics::Database::connect(options.store);
+    if (!db)
+        return std::unexpected(db.error());
+    // One purge at a time for the whole service: with PostgreSQL, the server (or CLI) that takes
+    // the lock purges and the others skip their turn (the lock goes with the connection).
+    auto locked = db->try_lock(purge_lock_key);
+    if (!locked)
+        return std::unexpected(locked.error());
+    if (!*locked) {
+        report.skipped = true;
+        return report;
+    }
+    struct Unlock {
+        analytics::Database& db;
+        ~Unlock() { db.unlock(purge_lock_key); }
+    } unlock{*db};
+    auto log = analytics::SearchLog::open(options.store);
     if (!log)
         return std::unexpected(log.error());
     auto purged = log->purge(options.now, options.log);
@@ -31,9 +47,6 @@ Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
         return std::unexpected(purged.error());
     report.log = *purged;
 
-    auto db = analytics::Database::open_in(options.data_dir);
-    if (!db)
-        return std::unexpected(db.error());
     // A release is computed from daily aggregates: it goes when all of its period has.
     const std::int64_t aggregate_cutoff =
         (options.now - std::int64_t{options.log.aggregate_retention_days} * seconds_per_day) /
@@ -43,7 +56,7 @@ Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
         return std::unexpected(releases.error());
     report.trend_releases = *releases;
 
-    auto views = analytics::ViewStore::open(options.data_dir);
+    auto views = analytics::ViewStore::open(options.store);
     if (!views)
         return std::unexpected(views.error());
     // A day is kept whole while any of it is within the period, as the aggregates' days are.

@@ -11,8 +11,11 @@
 
 namespace mixi::operations {
 
+/// The PostgreSQL advisory lock a purge holds ("purge" in ASCII).
+inline constexpr std::int64_t purge_lock_key = 0x7075726765;
+
 struct PurgeOptions {
-    std::filesystem::path data_dir; ///< analytics.sqlite
+    analytics::StoreLocation store; ///< analytics.database
     /// The index the counts belong to: the counts of documents not in it go. Empty, or no index
     /// there yet: they are kept (PurgeReport::index_checked says which).
     std::filesystem::path index;
@@ -28,13 +31,17 @@ struct PurgeReport {
     std::int64_t gone_documents = 0; ///< documents not in the index whose counts went
     std::int64_t gone_views = 0;     ///< their view-count rows
     bool index_checked = false;      ///< the index was there to compare with
+    /// Nothing done: another server or CLI was purging the same PostgreSQL store.
+    bool skipped = false;
 };
 
-/// In this order: the search log's purge (analytics::SearchLog::purge), trend releases whose
-/// period ended before the aggregates' retention, view counts of days older than
-/// view_retention_days, the counts of documents that are not in the index, and then a WAL
-/// checkpoint that truncates analytics.sqlite-wal, so that (with secure_delete, see
-/// analytics/sqlite.h) nothing purged stays in the files. Stops at the first failure.
+/// With PostgreSQL, only one process purges at a time (an advisory lock); another that tries
+/// meanwhile skips (PurgeReport::skipped). In this order: the search log's purge
+/// (analytics::SearchLog::purge), trend releases whose period ended before the aggregates'
+/// retention, view counts of days older than view_retention_days, the counts of documents that are
+/// not in the index, and then a WAL checkpoint that truncates analytics.sqlite-wal, so that (with
+/// secure_delete, see analytics/database.h) nothing purged stays in the files. Stops at the first
+/// failure.
 Expected<PurgeReport> purge_expired(const PurgeOptions& options);
 
 } // namespace mixi::operations

@@ -5,10 +5,15 @@
 # UndefinedBehaviorSanitizer, the libFuzzer targets), runs the unit, integration and fuzz
 # regression tests there (not the browser tests) and fuzzes each target for MIXI_FUZZ_SECONDS
 # (default 10). MIXI_SKIP_SANITIZERS=1 skips that stage.
+# The analytics tests run on SQLite and on PostgreSQL: a throwaway cluster (postgresql-15, its
+# own data directory under /tmp, port 55432, run as a user who is not root) is started first and
+# stopped at the end (start_test_postgres in common.sh). MIXI_TEST_POSTGRES set beforehand (a URI
+# of a cluster where the tests may create databases) is used instead.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 build
 ensure_browser_test_tools
+[ -n "${MIXI_TEST_POSTGRES:-}" ] || start_test_postgres
 (cd "$BUILD" && ctest --output-on-failure -j2 "$@")
 if [ "${MIXI_SKIP_SANITIZERS:-0}" = 1 ]; then
     echo "== sanitizer stage skipped (MIXI_SKIP_SANITIZERS=1)"

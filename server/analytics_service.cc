@@ -16,10 +16,10 @@ using Clock = std::chrono::steady_clock;
 Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOptions options) {
     if (!options.now)
         options.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-    auto views = analytics::ViewStore::open(options.data_dir);
+    auto views = analytics::ViewStore::open(options.store);
     if (!views)
         return std::unexpected(views.error());
-    auto log = analytics::SearchLog::open(options.data_dir);
+    auto log = analytics::SearchLog::open(options.store);
     if (!log)
         return std::unexpected(log.error());
     std::unique_ptr<AnalyticsService> service(
@@ -130,7 +130,7 @@ void AnalyticsService::schedule_purge() {
 }
 
 void AnalyticsService::refresh_popular_searches() {
-    auto db = analytics::Database::open_in(options_.data_dir);
+    auto db = analytics::Database::connect(options_.store);
     if (!db)
         return;
     analytics::ReportRequest r;
@@ -242,7 +242,7 @@ void AnalyticsService::fold(std::int64_t now) {
 
 void AnalyticsService::purge() {
     operations::PurgeOptions purge;
-    purge.data_dir = options_.data_dir;
+    purge.store = options_.store;
     purge.index = options_.index_dir;
     purge.log = options_.retention;
     purge.view_retention_days = options_.view_retention_days;

@@ -28,7 +28,7 @@
 namespace mixi::server {
 
 struct AnalyticsOptions {
-    std::filesystem::path data_dir;
+    analytics::StoreLocation store; ///< analytics.database
     /// The index the searchers read: each snapshot is resolved to its document ids here, once,
     /// instead of in every searcher thread. Empty: the searchers resolve it themselves.
     std::filesystem::path index_dir;

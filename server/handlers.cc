@@ -135,7 +135,7 @@ std::optional<Response> refuse_admin(Context& ctx) {
 Expected<analytics::SearchLog> synced_log(Context& ctx) {
     if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
-    return analytics::SearchLog::open(ctx.app.config().data_dir);
+    return analytics::SearchLog::open(analytics_store(ctx.app.config()));
 }
 
 Response json_ok(Context& ctx, const json::value& v) {
@@ -500,7 +500,7 @@ Response get_report(Context& ctx) {
         return bad;
     if (AnalyticsService* analytics = ctx.app.services().analytics)
         analytics->sync();
-    auto db = analytics::Database::open_in(ctx.app.config().data_dir);
+    auto db = analytics::Database::connect(analytics_store(ctx.app.config()));
     if (!db)
         return library_error(ctx, db.error());
     auto report = analytics::build_report(*db, req);
@@ -528,7 +528,7 @@ Response get_trends(Context& ctx) {
     req.top = top;
     req.k = ctx.app.config().report_k;
     const analytics::DpOptions dp{config.epsilon, config.delta};
-    auto db = analytics::Database::open_in(ctx.app.config().data_dir);
+    auto db = analytics::Database::connect(analytics_store(ctx.app.config()));
     if (!db)
         return library_error(ctx, db.error());
     // A new release must include the period's last searches, which may still be in memory

@@ -360,7 +360,7 @@ struct HttpServer::Impl {
             }
         }
         AnalyticsOptions analytics;
-        analytics.data_dir = config.data_dir;
+        analytics.store = analytics_store(config);
         analytics.index_dir = config.index;
         analytics.flush_interval = config.analytics_flush_interval;
         analytics.refresh_interval = config.popularity_refresh_interval;

@@ -39,4 +39,8 @@ analytics::RetentionOptions retention_options(const config::Config& config) {
     return options;
 }
 
+analytics::StoreLocation analytics_store(const config::Config& config) {
+    return analytics::StoreLocation::from_setting(config.data_dir, config.analytics_database);
+}
+
 } // namespace mixi::server

@@ -21,4 +21,8 @@ query::SearchOptions search_options(const config::Config& config);
 /// (public trends may keep it until their release).
 analytics::RetentionOptions retention_options(const config::Config& config);
 
+/// analytics.database (empty: analytics.sqlite in server.data_dir), for the server and every
+/// CLI command that reads or writes analytics.
+analytics::StoreLocation analytics_store(const config::Config& config);
+
 } // namespace mixi::server

@@ -74,7 +74,7 @@ World& world() {
         w->geoip.emplace(std::move(*geoip));
         services.geoip = &*w->geoip;
         server::AnalyticsOptions analytics;
-        analytics.data_dir = config.data_dir;
+        analytics.store = config.data_dir;
         analytics.index_dir = config.index;
         analytics.flush_interval = std::chrono::milliseconds(1000);
         auto started = server::AnalyticsService::start(std::move(analytics));

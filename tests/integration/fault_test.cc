@@ -5,7 +5,7 @@
 // FAULT_TRIALS=<n> changes the number of indexer kills (default 24), FAULT_NO_TMPFS=1 runs the
 // full-disk tests as where mounting a tmpfs is not permitted.
 #include "../unit/temp_dir.h"
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "common/index_layout.h"
 #include "process.h"
 #include "query/searcher.h"

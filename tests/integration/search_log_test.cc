@@ -3,7 +3,7 @@
 #include "../unit/temp_dir.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "analytics/views.h"
 #include "http_client.h"
 #include "process.h"

@@ -3,7 +3,7 @@
 // graceful shutdown, the access log and the configuration precedence.
 #include "../unit/prometheus_text.h"
 #include "../unit/temp_dir.h"
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "http_client.h"
 #include "process.h"
 #include "server_process.h"

@@ -1,4 +1,5 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
 #include "analytics/views.h"
@@ -14,10 +15,13 @@ using testing::TempDir;
 
 const std::int64_t day0 = *parse_date("2026-03-01") / 86400;
 
-class Reports : public ::testing::Test {
+class Reports : public testing::StoreTest {
   protected:
     void SetUp() override {
-        auto opened = SearchLog::open(dir.path());
+        StoreTest::SetUp();
+        if (IsSkipped())
+            return;
+        auto opened = SearchLog::open(where());
         ASSERT_TRUE(opened);
         log.emplace(std::move(*opened));
     }
@@ -37,7 +41,7 @@ class Reports : public ::testing::Test {
         ASSERT_TRUE(log->add(buffer.take()));
     }
     Report report(ReportKind kind, int from, int to, const std::string& country = "") {
-        auto db = Database::open_in(dir.path());
+        auto db = Database::connect(where());
         ReportRequest r;
         r.kind = kind;
         r.from_day = day0 + from;
@@ -53,12 +57,12 @@ class Reports : public ::testing::Test {
             out.push_back(t.query);
         return out;
     }
-    TempDir dir;
     std::optional<SearchLog> log;
     SearchLogBuffer buffer{testing::ascii_fold};
 };
+MIXI_ON_BOTH_STORES(Reports);
 
-TEST_F(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
+TEST_P(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
     searched("shown", 0, 12, 6);
     searched("few people", 0, 12, 4); // enough searches, too few searchers
     searched("few searches", 0, 9, 9);
@@ -78,7 +82,7 @@ TEST_F(Reports, OnlyTermsAboveBothThresholdsAreShownEverythingElseIsOther) {
     EXPECT_NE(report_csv(r).find("(other),33,"), std::string::npos) << report_csv(r);
 }
 
-TEST_F(Reports, ZeroResultTermsAreRankedByTheirFailedSearches) {
+TEST_P(Reports, ZeroResultTermsAreRankedByTheirFailedSearches) {
     searched("found", 0, 30, 10, 5);
     searched("missing thing", 0, 12, 6, 0);
     searched("also missing", 1, 20, 8, 0);
@@ -89,7 +93,7 @@ TEST_F(Reports, ZeroResultTermsAreRankedByTheirFailedSearches) {
     EXPECT_EQ(r.other_searches, 0);
 }
 
-TEST_F(Reports, TrendingComparesWithThePreviousPeriodOfTheSameLength) {
+TEST_P(Reports, TrendingComparesWithThePreviousPeriodOfTheSameLength) {
     // Days 0-6 are the previous week, 7-13 this week.
     searched("steady", 0, 40, 10);
     searched("steady", 7, 40, 10);
@@ -107,7 +111,7 @@ TEST_F(Reports, TrendingComparesWithThePreviousPeriodOfTheSameLength) {
     EXPECT_EQ(r.terms[1].searches, 40);
 }
 
-TEST_F(Reports, VolumeHasEveryDayOfThePeriodAndFiltersByCountry) {
+TEST_P(Reports, VolumeHasEveryDayOfThePeriodAndFiltersByCountry) {
     searched("a", 0, 7, 7, 5, "JP");
     searched("b", 0, 3, 3, 0, "GB");
     searched("a", 2, 4, 4, 5, "JP");
@@ -122,7 +126,7 @@ TEST_F(Reports, VolumeHasEveryDayOfThePeriodAndFiltersByCountry) {
     EXPECT_TRUE(terms(report(ReportKind::popular, 0, 3, "GB")).empty());
 }
 
-TEST_F(Reports, PublicCompletionsNeedTheThresholdsOnThreeDifferentDays) {
+TEST_P(Reports, PublicCompletionsNeedTheThresholdsOnThreeDifferentDays) {
     static_assert(popular_min_days == 3);
     // "two days" is over both thresholds on two days, "three days" on three; "one big day" has
     // many searches but one day: one day of fake searchers is not enough.
@@ -132,7 +136,7 @@ TEST_F(Reports, PublicCompletionsNeedTheThresholdsOnThreeDifferentDays) {
         searched("three days", day, 10, 5);
     searched("one big day", 3, 100, 50);
     searched("two days", 2, 4, 4); // a third day, but below the thresholds
-    auto db = Database::open_in(dir.path());
+    auto db = Database::connect(where());
     ReportRequest r;
     r.from_day = day0;
     r.to_day = day0 + 5;
@@ -181,7 +185,7 @@ TEST(Months, DaysAndMonthsRoundTrip) {
     EXPECT_EQ(month_of(-1), -1); // 1969-12
 }
 
-TEST_F(Reports, LongPeriodsReadWholeMonthsAndAgreeWithDays) {
+TEST_P(Reports, LongPeriodsReadWholeMonthsAndAgreeWithDays) {
     // Searches on both sides of month boundaries; a period from the middle of one month to the
     // middle of another is read as days + whole months + days and must add up the same.
     const int jan15 = static_cast<int>(*parse_date("2026-01-15") / 86400 - day0);

@@ -1,4 +1,5 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
@@ -17,6 +18,14 @@ namespace mixi::analytics {
 namespace {
 
 using testing::TempDir;
+
+class SearchLogStores : public testing::StoreTest {
+  protected:
+    /// What the store holds: the SQLite files' bytes, or every row of every PostgreSQL table
+    /// as text (its files belong to the database server).
+    std::string stored_everywhere();
+};
+MIXI_ON_BOTH_STORES(SearchLogStores);
 
 /// A column of scrub_cases.tsv with its escapes (\t \n \r \\ \xHH \uXXXX) replaced.
 std::string unescape(std::string_view text) {
@@ -240,9 +249,8 @@ RawSearch event(std::int64_t time, std::string query, std::uint64_t searcher,
     return e;
 }
 
-TEST(SearchLog, RowsAndDailyAggregates) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, RowsAndDailyAggregates) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     const std::int64_t t = *parse_date("2026-05-01T10:20:00Z");
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -256,7 +264,7 @@ TEST(SearchLog, RowsAndDailyAggregates) {
     // A second flush adds to the same cell; the distinct estimate covers both.
     buffer.record_search(event(t + 240, "lantern", 4));
     ASSERT_TRUE(log->add(buffer.take()));
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     auto q = db->prepare("SELECT searches, zero_results, searchers FROM daily_terms");
     ASSERT_TRUE(*q->step());
     EXPECT_EQ(q->int64(0), 4);
@@ -267,9 +275,8 @@ TEST(SearchLog, RowsAndDailyAggregates) {
     EXPECT_EQ(*db->scalar("SELECT sum(searches) FROM daily_volume"), 5);
 }
 
-TEST(SearchLog, AccountHistoryExportAndDelete) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, AccountHistoryExportAndDelete) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log);
     const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -295,9 +302,8 @@ TEST(SearchLog, AccountHistoryExportAndDelete) {
     EXPECT_EQ(*log->raw_rows(), 2);
 }
 
-TEST(SearchLog, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log);
     const std::int64_t now = *parse_date("2026-06-01T00:00:00Z");
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -319,7 +325,7 @@ TEST(SearchLog, PurgeWithAFakeClockLeavesNothingOlderThanTheRetention) {
     // Rows within the period stay.
     EXPECT_EQ(*log->raw_rows(), 3000 - report->rows);
     EXPECT_GE(*log->raw_rows(), 30 * 50);
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     auto q = db->prepare("SELECT min(day) FROM daily_terms");
     ASSERT_TRUE(*q->step());
     EXPECT_GE(q->int64(0), now / 86400 - 45);
@@ -341,6 +347,24 @@ std::string stored_bytes(const std::filesystem::path& dir) {
 std::string file_bytes(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string SearchLogStores::stored_everywhere() {
+    if (!postgres())
+        return stored_bytes(store().dir());
+    auto db = Database::connect(where());
+    auto tables = db->prepare(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    std::vector<std::string> names;
+    while (*tables->step())
+        names.push_back(tables->text(0));
+    std::string out;
+    for (const auto& name : names) {
+        auto rows = db->prepare("SELECT t::text FROM " + name + " t");
+        while (*rows->step())
+            out += rows->text(0) + "\n";
+    }
+    return out;
 }
 
 TEST(SearchLog, DeletedAccountRowsLeaveNoBytesInTheDatabaseOrItsWal) {
@@ -382,9 +406,8 @@ TEST(SearchLog, DeletedAccountRowsLeaveNoBytesInTheDatabaseOrItsWal) {
     EXPECT_FALSE(on_disk("kept lighthouse"));
 }
 
-TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     SearchLogBuffer buffer{testing::ascii_fold};
     RawSearch search;
@@ -402,7 +425,7 @@ TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
     buffer.record_search(search);
     ASSERT_TRUE(log->add(buffer.take()));
 
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     ASSERT_TRUE(db);
     auto rows = db->prepare("SELECT query, account FROM searches");
     ASSERT_TRUE(*rows->step());
@@ -418,15 +441,14 @@ TEST(SearchLog, RecordSearchStoresOnlyTheScrubbedQueryAndNoRowUnderDoNotTrack) {
     EXPECT_TRUE(log->account_history("acct-dnt")->empty());
 
     // Nothing of the query as typed, and no link to the Do Not Track account, reached the files.
-    const std::string stored = stored_bytes(dir.path());
+    const std::string stored = stored_everywhere();
     for (const char* personal : {"yamada", "example.co", "090-1234", "1234-5678", "acct-dnt"})
         EXPECT_EQ(stored.find(personal), std::string::npos) << personal;
     EXPECT_NE(stored.find("acct-signed-in"), std::string::npos); // the check can see text
 }
 
-TEST(SearchLog, RecordSearchStoresNoControlCharacters) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, RecordSearchStoresNoControlCharacters) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     SearchLogBuffer buffer{testing::ascii_fold};
     RawSearch search;
@@ -439,7 +461,7 @@ TEST(SearchLog, RecordSearchStoresNoControlCharacters) {
     buffer.record_search(search);
     ASSERT_TRUE(log->add(buffer.take()));
 
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     ASSERT_TRUE(db);
     for (const char* sql : {"SELECT query FROM searches", "SELECT query FROM daily_terms"}) {
         auto rows = db->prepare(sql);
@@ -453,9 +475,8 @@ TEST(SearchLog, RecordSearchStoresNoControlCharacters) {
     }
 }
 
-TEST(SearchLog, DoNotTrackSearchesCountOnlyInTheDailyVolume) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, DoNotTrackSearchesCountOnlyInTheDailyVolume) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     const std::int64_t t = *parse_date("2026-05-01T10:20:00Z");
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -463,7 +484,7 @@ TEST(SearchLog, DoNotTrackSearchesCountOnlyInTheDailyVolume) {
         buffer.record_search(event(t, "Gpcsecretword Lantern", i, i % 2, "acct-gpc", false));
     ASSERT_TRUE(log->add(buffer.take()));
     ASSERT_TRUE(log->fold(t + 2 * 86400, {}));
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     ASSERT_TRUE(db);
     for (const char* table : {"searches", "daily_terms", "monthly_terms"})
         EXPECT_EQ(*db->scalar(std::string("SELECT count(*) FROM ") + table), 0) << table;
@@ -476,7 +497,7 @@ TEST(SearchLog, DoNotTrackSearchesCountOnlyInTheDailyVolume) {
     EXPECT_EQ(volume->int64(3), 20);
     EXPECT_EQ(volume->int64(4), 10);
     EXPECT_FALSE(*volume->step());
-    const std::string stored = stored_bytes(dir.path());
+    const std::string stored = stored_everywhere();
     for (const char* word : {"gpcsecretword", "lantern", "acct-gpc"})
         EXPECT_EQ(stored.find(word), std::string::npos) << word;
 }
@@ -489,8 +510,8 @@ void searched(SearchLogBuffer& buffer, std::int64_t day, const std::string& quer
                                    first_searcher + static_cast<std::uint64_t>(i % searchers)));
 }
 
-std::vector<std::pair<std::int64_t, std::string>> cells(const std::filesystem::path& dir) {
-    auto db = Database::open(dir / "analytics.sqlite");
+std::vector<std::pair<std::int64_t, std::string>> cells(const StoreLocation& where) {
+    auto db = Database::connect(where);
     auto q = db->prepare("SELECT day, query FROM daily_terms ORDER BY day, query");
     std::vector<std::pair<std::int64_t, std::string>> out;
     while (*q->step())
@@ -498,9 +519,8 @@ std::vector<std::pair<std::int64_t, std::string>> cells(const std::filesystem::p
     return out;
 }
 
-TEST(SearchLog, ClosedDaysKeepTextOnlyAboveTheThresholds) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, ClosedDaysKeepTextOnlyAboveTheThresholds) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     const std::int64_t day = *parse_date("2026-05-01") / 86400;
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -515,7 +535,7 @@ TEST(SearchLog, ClosedDaysKeepTextOnlyAboveTheThresholds) {
     auto open = log->fold((day + 1) * 86400 - 1, options);
     ASSERT_TRUE(open) << open.error().message;
     EXPECT_EQ(open->folded, 0);
-    EXPECT_EQ(cells(dir.path()).size(), 5u);
+    EXPECT_EQ(cells(where()).size(), 5u);
     // The day closes: only "popular" keeps its text; the open day is untouched.
     auto closed = log->fold((day + 1) * 86400 + 5, options);
     ASSERT_TRUE(closed) << closed.error().message;
@@ -523,8 +543,8 @@ TEST(SearchLog, ClosedDaysKeepTextOnlyAboveTheThresholds) {
     EXPECT_EQ(closed->folded, 3);
     EXPECT_EQ(closed->merged, 1);
     using Cell = std::pair<std::int64_t, std::string>;
-    EXPECT_EQ(cells(dir.path()), (std::vector<Cell>{{day, "popular"}, {day + 1, "rare"}}));
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    EXPECT_EQ(cells(where()), (std::vector<Cell>{{day, "popular"}, {day + 1, "rare"}}));
+    auto db = Database::connect(where());
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms WHERE query = 'popular'"), 1);
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms"), 1);
     // Reports still count every search, the folded ones as "other".
@@ -545,12 +565,11 @@ TEST(SearchLog, ClosedDaysKeepTextOnlyAboveTheThresholds) {
     auto purged = log->purge((day + 2) * 86400 + 5, options);
     ASSERT_TRUE(purged) << purged.error().message;
     EXPECT_EQ(purged->folded, 1);
-    EXPECT_EQ(cells(dir.path()), (std::vector<Cell>{{day, "popular"}}));
+    EXPECT_EQ(cells(where()), (std::vector<Cell>{{day, "popular"}}));
 }
 
-TEST(SearchLog, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     RetentionOptions options;
     options.trend_days = 7;
@@ -568,14 +587,14 @@ TEST(SearchLog, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention)
     ASSERT_TRUE(log->fold(now, options));
     auto queries = [&] {
         std::vector<std::string> out;
-        for (const auto& c : cells(dir.path()))
+        for (const auto& c : cells(where()))
             out.push_back(c.second);
         return out;
     };
     EXPECT_EQ(queries(),
               (std::vector<std::string>{"period before", "latest period", "open period"}));
     // Once P-1 is released, P-2 is needed no more.
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     ASSERT_TRUE(release_trends(*db, latest_period(now, 7), {1.0, 1e-6}, now));
     auto after = log->fold(now + 60, options);
     ASSERT_TRUE(after);
@@ -587,9 +606,8 @@ TEST(SearchLog, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention)
     EXPECT_EQ(queries(), (std::vector<std::string>{"open period"}));
 }
 
-TEST(SearchLog, NoTextBelowTheThresholdsOutlivesTheRetention) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, NoTextBelowTheThresholdsOutlivesTheRetention) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     RetentionOptions options;
     options.trend_days = 7; // trends keep the most; still nothing past retention_days
@@ -600,7 +618,7 @@ TEST(SearchLog, NoTextBelowTheThresholdsOutlivesTheRetention) {
     searched(buffer, day, "popular", 12, 6);
     ASSERT_TRUE(log->add(buffer.take()));
     ASSERT_TRUE(log->purge((day + 1) * 86400 + 5, options));
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     const char* count = "SELECT (SELECT count(*) FROM searches WHERE query = 'rare term') +"
                         " (SELECT count(*) FROM daily_terms WHERE query = 'rare term') +"
                         " (SELECT count(*) FROM monthly_terms WHERE query = 'rare term')";
@@ -611,6 +629,8 @@ TEST(SearchLog, NoTextBelowTheThresholdsOutlivesTheRetention) {
     EXPECT_EQ(*db->scalar("SELECT sum(searches) FROM daily_volume"), 15);
 }
 
+// SQLite: each process keys searchers under its own salt. (PostgreSQL: the servers share the
+// day's secret, so a restart keys a network as before; SharedSearcherSecrets below.)
 TEST(SearchLog, ARestartInTheMiddleOfADayGetsANewKeyAndNeverAddsUpSearchers) {
     TempDir dir;
     auto log = SearchLog::open(dir.path());
@@ -635,7 +655,7 @@ TEST(SearchLog, ARestartInTheMiddleOfADayGetsANewKeyAndNeverAddsUpSearchers) {
     }
     for (auto k : before)
         EXPECT_EQ(std::find(after.begin(), after.end(), k), after.end());
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::open_in(dir.path());
     EXPECT_EQ(*db->scalar("SELECT searches FROM daily_terms"), 12);
     EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 3);
     // So three real searchers stay below k_distinct (5), and the cell is folded.
@@ -645,9 +665,8 @@ TEST(SearchLog, ARestartInTheMiddleOfADayGetsANewKeyAndNeverAddsUpSearchers) {
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM daily_terms"), 0);
 }
 
-TEST(SearchLog, ASearchWithoutAKeyCountsNoSearcher) {
-    TempDir dir;
-    auto log = SearchLog::open(dir.path());
+TEST_P(SearchLogStores, ASearchWithoutAKeyCountsNoSearcher) {
+    auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
     const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
     SearchLogBuffer buffer{testing::ascii_fold};
@@ -657,7 +676,7 @@ TEST(SearchLog, ASearchWithoutAKeyCountsNoSearcher) {
         buffer.record_search(e);
     }
     ASSERT_TRUE(log->add(buffer.take()));
-    auto db = Database::open(dir.path() / "analytics.sqlite");
+    auto db = Database::connect(where());
     EXPECT_EQ(*db->scalar("SELECT searches FROM daily_terms"), 20);
     EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 0);
     EXPECT_EQ(*db->scalar("SELECT bounded FROM daily_terms"), 0);

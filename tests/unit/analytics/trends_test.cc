@@ -1,4 +1,5 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
 #include "common/dates.h"
@@ -20,13 +21,16 @@ RandomBits seeded(std::uint64_t seed) {
     return [engine] { return (*engine)(); };
 }
 
-class Trends : public ::testing::Test {
+class Trends : public testing::StoreTest {
   protected:
     void SetUp() override {
-        auto opened = SearchLog::open(dir.path());
+        StoreTest::SetUp();
+        if (IsSkipped())
+            return;
+        auto opened = SearchLog::open(where());
         ASSERT_TRUE(opened);
         log.emplace(std::move(*opened));
-        auto db_opened = Database::open_in(dir.path());
+        auto db_opened = Database::connect(where());
         ASSERT_TRUE(db_opened);
         db.emplace(std::move(*db_opened));
     }
@@ -68,14 +72,14 @@ class Trends : public ::testing::Test {
         EXPECT_TRUE(out) << out.error().message;
         return *out;
     }
-    TempDir dir;
     std::optional<SearchLog> log;
     std::optional<Database> db;
     SearchLogBuffer buffer{testing::ascii_fold};
     std::uint64_t next_searcher = 1;
 };
+MIXI_ON_BOTH_STORES(Trends);
 
-TEST_F(Trends, EachSearcherDayAddsOnceToAtMostFourQueries) {
+TEST_P(Trends, EachSearcherDayAddsOnceToAtMostFourQueries) {
     static_assert(max_terms_per_searcher_day == 4);
     for (int i = 0; i < 3; ++i)
         search("again", 0, 7);
@@ -120,7 +124,7 @@ TEST(DpThreshold, HoldsOneSearcherDayBelowDeltaAndNeverBelowK) {
     EXPECT_LT(dp_threshold({8.0, 1e-6}, 0), dp_threshold({1.0, 1e-6}, 0));
 }
 
-TEST_F(Trends, PopularQueriesAreReleasedNearTheTruthAndRareOnesNever) {
+TEST_P(Trends, PopularQueriesAreReleasedNearTheTruthAndRareOnesNever) {
     // The week before: 210 searcher-days of "rising", 910 of "falling".
     searched_by(0, 7, {{"rising", 30}, {"falling", 130}});
     // This week: 1050 of "rising", 700 of "falling", and on one day 300 queries one
@@ -144,7 +148,7 @@ TEST_F(Trends, PopularQueriesAreReleasedNearTheTruthAndRareOnesNever) {
     EXPECT_EQ(trends_csv(out).find("rare"), std::string::npos);
 }
 
-TEST_F(Trends, ARepeatedRequestGetsTheStoredReleaseNotFreshNoise) {
+TEST_P(Trends, ARepeatedRequestGetsTheStoredReleaseNotFreshNoise) {
     std::vector<std::pair<std::string, int>> terms;
     for (int i = 0; i < 10; ++i)
         terms.emplace_back("term " + std::to_string(i), 20 + i);
@@ -164,7 +168,7 @@ TEST_F(Trends, ARepeatedRequestGetsTheStoredReleaseNotFreshNoise) {
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM trend_releases"), 2);
 }
 
-TEST_F(Trends, RejectsAMeaninglessBudget) {
+TEST_P(Trends, RejectsAMeaninglessBudget) {
     TrendRequest r;
     r.from_day = day0;
     r.to_day = day0 + 6;

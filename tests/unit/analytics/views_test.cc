@@ -1,4 +1,5 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
 #include "analytics/views.h"
 #include "common/dates.h"
 
@@ -10,6 +11,9 @@ namespace mixi::analytics {
 namespace {
 
 using testing::TempDir;
+
+class ViewStores : public testing::StoreTest {};
+MIXI_ON_BOTH_STORES(ViewStores);
 
 std::int64_t day(const char* date) {
     return day_of(*parse_date(date));
@@ -54,9 +58,8 @@ TEST(Views, CounterAggregatesPerDocumentRegionAndDayFromManyThreads) {
     EXPECT_TRUE(counter.take().empty());
 }
 
-TEST(Views, StoreAddsUpCountsAcrossFlushesAndReportsStats) {
-    TempDir dir;
-    auto store = ViewStore::open(dir.path());
+TEST_P(ViewStores, StoreAddsUpCountsAcrossFlushesAndReportsStats) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store) << store.error().message;
     ASSERT_TRUE(store->add({{"a", "JP", 100, 3}, {"a", "GB", 100, 1}}));
     ASSERT_TRUE(store->add({{"a", "JP", 100, 2}, {"b", "JP", 101, 7}}));
@@ -69,12 +72,11 @@ TEST(Views, StoreAddsUpCountsAcrossFlushesAndReportsStats) {
     EXPECT_EQ(s->last_day, 101);
     ASSERT_EQ(s->regions.size(), 2u);
     EXPECT_EQ(s->regions[0], (std::pair<std::string, std::int64_t>{"JP", 12}));
-    EXPECT_TRUE(std::filesystem::exists(dir.path() / "analytics.sqlite"));
+    EXPECT_EQ(std::filesystem::exists(this->store().dir() / "analytics.sqlite"), !postgres());
 }
 
-TEST(Views, PopularityDecaysWithTheHalfLife) {
-    TempDir dir;
-    auto store = ViewStore::open(dir.path());
+TEST_P(ViewStores, PopularityDecaysWithTheHalfLife) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->add({{"a", "JP", 100, 80}, {"a", "GB", 93, 80}, {"b", "JP", 107, 10}}));
     auto p = store->popularity(107, {7});
@@ -88,10 +90,9 @@ TEST(Views, PopularityDecaysWithTheHalfLife) {
     EXPECT_EQ((*p)->region_views("b", "GB"), 0);
 }
 
-TEST(Views, ChangesByAnotherConnectionAreNoticedButNotOwnWrites) {
-    TempDir dir;
-    auto server = ViewStore::open(dir.path());
-    auto cli = ViewStore::open(dir.path());
+TEST_P(ViewStores, ChangesByAnotherConnectionAreNoticedButNotOwnWrites) {
+    auto server = ViewStore::open(where());
+    auto cli = ViewStore::open(where());
     ASSERT_TRUE(server && cli);
     EXPECT_TRUE(*server->changed_elsewhere()); // first call
     EXPECT_FALSE(*server->changed_elsewhere());
@@ -102,9 +103,8 @@ TEST(Views, ChangesByAnotherConnectionAreNoticedButNotOwnWrites) {
     EXPECT_FALSE(*server->changed_elsewhere());
 }
 
-TEST(Views, RemoveDocumentDeletesItsCounts) {
-    TempDir dir;
-    auto store = ViewStore::open(dir.path());
+TEST_P(ViewStores, RemoveDocumentDeletesItsCounts) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->add({{"a", "JP", 1, 1}, {"a", "GB", 2, 1}, {"b", "JP", 1, 1}}));
     EXPECT_EQ(*store->remove_document("a"), 2);
@@ -112,10 +112,10 @@ TEST(Views, RemoveDocumentDeletesItsCounts) {
     EXPECT_EQ((*store->popularity(2, {7}))->views("a"), 0);
 }
 
-class Import : public ::testing::Test {
+class Import : public testing::StoreTest {
   protected:
     std::filesystem::path write(const std::string& text) {
-        const auto path = dir.path() / "views.csv";
+        const auto path = store().dir() / "views.csv";
         std::ofstream(path) << text;
         return path;
     }
@@ -134,12 +134,12 @@ class Import : public ::testing::Test {
         o.on_problem = [this](const CsvProblem& p) { problems.push_back(p); };
         return o;
     }
-    TempDir dir;
     std::vector<CsvProblem> problems;
 };
+MIXI_ON_BOTH_STORES(Import);
 
-TEST_F(Import, IdsUrlsQuotedFieldsAndBadLinesWithLineNumbers) {
-    auto store = ViewStore::open(dir.path() / "data");
+TEST_P(Import, IdsUrlsQuotedFieldsAndBadLinesWithLineNumbers) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
     const auto file = write("a,JP,2024-05-01,10\n"
                             "\"https://example.social/a,1\",GB,2024-05-02,5\n"
@@ -166,8 +166,8 @@ TEST_F(Import, IdsUrlsQuotedFieldsAndBadLinesWithLineNumbers) {
     EXPECT_EQ(s->documents, 2);
 }
 
-TEST_F(Import, HeaderNamesTheFirstColumn) {
-    auto store = ViewStore::open(dir.path());
+TEST_P(Import, HeaderNamesTheFirstColumn) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
     // With a url header even a value without http:// is looked up as a URL.
     auto report =
@@ -180,8 +180,8 @@ TEST_F(Import, HeaderNamesTheFirstColumn) {
     EXPECT_EQ(report->imported, 1u);
 }
 
-TEST_F(Import, StrictStopsAtTheFirstBadLineAndStoresNothing) {
-    auto store = ViewStore::open(dir.path());
+TEST_P(Import, StrictStopsAtTheFirstBadLineAndStoresNothing) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
     auto o = options();
     o.stop_on_error = true;
@@ -193,10 +193,10 @@ TEST_F(Import, StrictStopsAtTheFirstBadLineAndStoresNothing) {
     EXPECT_EQ(store->stats()->views, 0);
 }
 
-TEST_F(Import, MissingFileIsAnError) {
-    auto store = ViewStore::open(dir.path());
+TEST_P(Import, MissingFileIsAnError) {
+    auto store = ViewStore::open(where());
     ASSERT_TRUE(store);
-    auto report = import_views_csv(dir.path() / "absent.csv", *store, options());
+    auto report = import_views_csv(this->store().dir() / "absent.csv", *store, options());
     ASSERT_FALSE(report);
     EXPECT_EQ(report.error().code, ErrorCode::not_found);
 }

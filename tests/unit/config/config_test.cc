@@ -153,6 +153,32 @@ TEST_F(ConfigTest, UnknownKeysAndWrongTypesAreErrorsNamingTheKey) {
     EXPECT_NE(error_for("geoip.level", "city").find("geoip.level"), std::string::npos);
 }
 
+TEST_F(ConfigTest, TheAnalyticsDatabaseIsAPathOrAPostgresUriPrintedWithoutItsPassword) {
+    Sources sources;
+    auto defaults = load(sources);
+    ASSERT_TRUE(defaults);
+    EXPECT_EQ(defaults->analytics_database, ""); // analytics.sqlite in server.data_dir
+    sources.overrides = {
+        {"analytics.database", "postgresql://mixi:s3cr3t-pw@db.example:5432/mixi?sslmode=require"}};
+    auto uri = load(sources);
+    ASSERT_TRUE(uri) << uri.error().message;
+    EXPECT_EQ(uri->analytics_database,
+              "postgresql://mixi:s3cr3t-pw@db.example:5432/mixi?sslmode=require");
+    const std::string printed = to_toml(*uri);
+    EXPECT_EQ(printed.find("s3cr3t-pw"), std::string::npos);
+    EXPECT_NE(printed.find("postgresql://mixi:(hidden)@db.example:5432/mixi?sslmode=require"),
+              std::string::npos);
+    sources.overrides = {{"analytics.database", "postgres://db.example/mixi?password=s3cr3t-pw"}};
+    auto param = load(sources);
+    ASSERT_TRUE(param);
+    EXPECT_EQ(to_toml(*param).find("s3cr3t-pw"), std::string::npos);
+    sources.overrides = {{"analytics.database", "/var/lib/mixi-search/analytics.sqlite"}};
+    EXPECT_TRUE(load(sources));
+    const std::string message = error_for("analytics.database", "mysql://u:s3cr3t-pw@h/db");
+    EXPECT_NE(message.find("analytics.database"), std::string::npos);
+    EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos);
+}
+
 TEST_F(ConfigTest, AdminKeyFileAddsKeys) {
     const fs::path keys = write("keys", "# admin keys\nkey-from-the-file-0001\r\n\n");
     Sources sources;

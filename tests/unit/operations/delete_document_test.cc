@@ -1,4 +1,5 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
 #include "analytics/views.h"
 #include "common/index_layout.h"
 #include "common/schema.h"
@@ -48,17 +49,20 @@ Xapian::Database current(const fs::path& index) {
     return Xapian::Database(layout::resolve_database(index).string());
 }
 
-TEST(DeleteDocumentEverywhere, TheIndexItsSpellingAndItsViewCountsLoseTheDocument) {
-    TempDir index, data;
-    build_index(index.path(), data.path());
-    auto store = analytics::ViewStore::open(data.path());
+class DeleteDocumentStores : public testing::StoreTest {};
+MIXI_ON_BOTH_STORES(DeleteDocumentStores);
+
+TEST_P(DeleteDocumentStores, TheIndexItsSpellingAndItsViewCountsLoseTheDocument) {
+    TempDir index;
+    build_index(index.path(), this->store().dir());
+    auto store = analytics::ViewStore::open(where());
     ASSERT_TRUE(store) << store.error().message;
     ASSERT_TRUE(store->add(
         {{"kept", "JP", today, 5}, {"gone", "JP", today, 7}, {"never-indexed", "GB", today, 2}}));
     ASSERT_GT(spelling_frequency(current(index.path()), "zeppelin"), 0u);
 
-    auto report = delete_document_everywhere(index.path(), {"gone", "never-indexed"},
-                                             stored_views(data.path()));
+    auto report =
+        delete_document_everywhere(index.path(), {"gone", "never-indexed"}, stored_views(where()));
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ(report->deleted, std::vector<std::string>{"gone"});
     EXPECT_EQ(report->not_found, std::vector<std::string>{"never-indexed"});
@@ -85,9 +89,9 @@ TEST(DeleteDocumentEverywhere, ADataDirectoryWithoutCountsGetsNone) {
     EXPECT_FALSE(fs::exists(data.path() / "analytics.sqlite"));
 }
 
-TEST(DeleteDocumentEverywhere, WithoutAnIndexNothingIsDeleted) {
-    TempDir index, data;
-    auto store = analytics::ViewStore::open(data.path());
+TEST_P(DeleteDocumentStores, WithoutAnIndexNothingIsDeleted) {
+    TempDir index;
+    auto store = analytics::ViewStore::open(where());
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->add({{"gone", "JP", today, 7}}));
     std::vector<std::string> asked;

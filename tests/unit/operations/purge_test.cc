@@ -1,6 +1,7 @@
 #include "../temp_dir.h"
+#include "../test_store.h"
+#include "analytics/database.h"
 #include "analytics/search_log.h"
-#include "analytics/sqlite.h"
 #include "analytics/trends.h"
 #include "analytics/views.h"
 #include "indexer/index_writer.h"
@@ -31,8 +32,8 @@ void build_index(const fs::path& index, const fs::path& scratch) {
     ASSERT_TRUE(built) << built.error().message;
 }
 
-std::int64_t count(const fs::path& data, const std::string& sql) {
-    auto db = analytics::Database::open_in(data);
+std::int64_t count(const analytics::StoreLocation& where, const std::string& sql) {
+    auto db = analytics::Database::connect(where);
     return *db->scalar(sql);
 }
 
@@ -49,22 +50,25 @@ void log_search(analytics::SearchLog& log, int days, const std::string& query) {
     ASSERT_TRUE(log.add(buffer.take()));
 }
 
-TEST(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInTheIndex) {
-    TempDir index, data;
-    build_index(index.path(), data.path());
+class PurgeExpired : public testing::StoreTest {};
+MIXI_ON_BOTH_STORES(PurgeExpired);
+
+TEST_P(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInTheIndex) {
+    TempDir index;
+    build_index(index.path(), store().dir());
     {
-        auto views = analytics::ViewStore::open(data.path());
+        auto views = analytics::ViewStore::open(where());
         ASSERT_TRUE(views) << views.error().message;
         ASSERT_TRUE(views->add({{"kept", "JP", today, 5},
                                 {"kept", "JP", today - 139, 4}, // within 140 days: kept
                                 {"kept", "GB", today - 141, 3}, // older: deleted
                                 {"deleted-doc", "JP", today, 7},
                                 {"deleted-doc", "GB", today - 1, 1}}));
-        auto log = analytics::SearchLog::open(data.path());
+        auto log = analytics::SearchLog::open(where());
         ASSERT_TRUE(log);
         log_search(*log, 40, "expired row");
         log_search(*log, 1, "recent row");
-        auto db = analytics::Database::open_in(data.path());
+        auto db = analytics::Database::connect(where());
         ASSERT_TRUE(db);
         for (const std::int64_t to : {today - 410, today - 8}) {
             analytics::TrendRequest period;
@@ -75,10 +79,10 @@ TEST(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInThe
     }
     // The server's connection stays open (when the last one closes, SQLite removes the WAL
     // itself).
-    auto server = analytics::Database::open_in(data.path());
+    auto server = analytics::Database::connect(where());
     ASSERT_TRUE(server);
     PurgeOptions options;
-    options.data_dir = data.path();
+    options.store = where();
     options.index = index.path();
     options.now = now;
     auto report = purge_expired(options);
@@ -90,14 +94,16 @@ TEST(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInThe
     EXPECT_EQ(report->gone_documents, 1);
     EXPECT_EQ(report->gone_views, 2);
 
-    EXPECT_EQ(count(data.path(), "SELECT count(*) FROM searches"), 1);
-    EXPECT_EQ(count(data.path(), "SELECT count(*) FROM trend_releases"), 1);
-    EXPECT_EQ(count(data.path(), "SELECT min(to_day) FROM trend_releases"), today - 8);
-    EXPECT_EQ(count(data.path(), "SELECT count(*) FROM views"), 2);
-    EXPECT_EQ(count(data.path(), "SELECT count(*) FROM views WHERE doc_id != 'kept'"), 0);
-    EXPECT_EQ(count(data.path(), "SELECT min(day) FROM views"), today - 139);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM searches"), 1);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM trend_releases"), 1);
+    EXPECT_EQ(count(where(), "SELECT min(to_day) FROM trend_releases"), today - 8);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM views"), 2);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM views WHERE doc_id != 'kept'"), 0);
+    EXPECT_EQ(count(where(), "SELECT min(day) FROM views"), today - 139);
     // The checkpoint left nothing in the WAL.
-    EXPECT_EQ(fs::file_size(data.path() / "analytics.sqlite-wal"), 0u);
+    if (!postgres()) {
+        EXPECT_EQ(fs::file_size(store().dir() / "analytics.sqlite-wal"), 0u);
+    }
     // Again: nothing more to delete.
     auto again = purge_expired(options);
     ASSERT_TRUE(again);
@@ -105,15 +111,15 @@ TEST(PurgeExpired, DeletesWhatIsPastEachRetentionAndTheCountsOfDocumentsNotInThe
               0);
 }
 
-TEST(PurgeExpired, WithoutAnIndexTheCountsOfEveryDocumentAreKept) {
-    TempDir index, data;
+TEST_P(PurgeExpired, WithoutAnIndexTheCountsOfEveryDocumentAreKept) {
+    TempDir index;
     {
-        auto views = analytics::ViewStore::open(data.path());
+        auto views = analytics::ViewStore::open(where());
         ASSERT_TRUE(views);
         ASSERT_TRUE(views->add({{"any", "JP", today, 5}, {"any", "JP", today - 200, 5}}));
     }
     PurgeOptions options;
-    options.data_dir = data.path();
+    options.store = where();
     options.index = index.path(); // empty directory: no index yet
     options.view_retention_days = 30;
     options.now = now;
@@ -121,7 +127,32 @@ TEST(PurgeExpired, WithoutAnIndexTheCountsOfEveryDocumentAreKept) {
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_FALSE(report->index_checked);
     EXPECT_EQ(report->expired_views, 1);
-    EXPECT_EQ(count(data.path(), "SELECT count(*) FROM views"), 1);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM views"), 1);
+}
+
+TEST_P(PurgeExpired, OneProcessPurgesAtATimeTheOthersSkipTheirTurn) {
+    {
+        auto views = analytics::ViewStore::open(where());
+        ASSERT_TRUE(views);
+        ASSERT_TRUE(views->add({{"any", "JP", today - 200, 5}}));
+    }
+    // Another server is purging: it holds the lock.
+    auto other = analytics::Database::connect(where());
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(*other->try_lock(purge_lock_key));
+    PurgeOptions options;
+    options.store = where();
+    options.now = now;
+    auto report = purge_expired(options);
+    ASSERT_TRUE(report) << report.error().message;
+    // PostgreSQL: skipped, nothing deleted. SQLite: one file, whose own locks order the writers.
+    EXPECT_EQ(report->skipped, postgres());
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM views"), postgres() ? 1 : 0);
+    other->unlock(purge_lock_key);
+    auto after = purge_expired(options);
+    ASSERT_TRUE(after);
+    EXPECT_FALSE(after->skipped);
+    EXPECT_EQ(count(where(), "SELECT count(*) FROM views"), 0);
 }
 
 } // namespace

@@ -3,7 +3,7 @@
 // What needs a socket (limits, timeouts, shutdown, the access log) is in tests/integration.
 #include "../prometheus_text.h"
 #include "../temp_dir.h"
-#include "analytics/sqlite.h"
+#include "analytics/database.h"
 #include "indexer/index_writer.h"
 #include "server/analytics_service.h"
 #include "server/app.h"
@@ -64,7 +64,7 @@ class AppTest : public ::testing::Test {
     void start(ServerConfig config, std::vector<Route> extra = {}) {
         app_.reset();
         AnalyticsOptions options;
-        options.data_dir = config.data_dir;
+        options.store = config.data_dir;
         options.index_dir = config.index;
         options.flush_interval = 60s; // stored by the admin routes' sync(), not by a timer
         auto started = AnalyticsService::start(std::move(options));
@@ -394,7 +394,7 @@ TEST(AnalyticsServiceClock, OneReadingPerSearchAndTheDayNeverGoesBack) {
     std::atomic<std::int64_t> clock{day * 86400 + 23 * 3600};
     std::atomic<int> readings{0};
     AnalyticsOptions options;
-    options.data_dir = data.path();
+    options.store = data.path();
     options.flush_interval = 60s; // flushed by sync() only
     options.now = [&] {
         ++readings;
