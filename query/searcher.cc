@@ -343,7 +343,7 @@ class Proximity {
 /// The page [first, first + count) of the matches of `enquire` ranked by text score plus what
 /// views add to it (`boost` of the document id), exactly: the top k by text are re-ranked, and k
 /// grows until no match below the k-th could overtake the page's last (views add at most
-/// `most`). Proximity adds to the first of them (its window) first. Returns the estimated number of
+/// `most`). Proximity then re-ranks the first of them (its window). Returns the estimated number of
 /// matches. Match spies count on the first pass only.
 Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
                         Xapian::doccount check,
@@ -375,14 +375,18 @@ Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian
                            parts,
                            std::move(id)});
         }
-        // The window is within the first k (k >= 100): a match below the k-th gets nothing.
-        proximity.rerank(db, all);
-        std::stable_sort(all.begin(), all.end(),
-                         [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+        // Ties by id, as one database ranks them.
+        std::stable_sort(all.begin(), all.end(), [](const Ranked& a, const Ranked& b) {
+            return a.score != b.score ? a.score > b.score : a.key < b.key;
+        });
+        // Proximity's window is the first matches by text and views, as on one database: it
+        // must be settled too.
+        const Xapian::doccount exact = std::max(want, proximity.window());
         const bool complete = mset.size() < k;
-        const bool settled = !complete && all.size() >= want &&
-                             all[want - 1].score >= mset[mset.size() - 1].get_weight() + most;
+        const bool settled = !complete && all.size() >= exact &&
+                             all[exact - 1].score >= mset[mset.size() - 1].get_weight() + most;
         if (complete || settled || k >= widest) {
+            proximity.rerank(db, all);
             for (Xapian::doccount i = first; i < want && i < all.size(); ++i) {
                 page.push_back(all[i]);
                 page.back().document = mset[all[i].rank].get_document();

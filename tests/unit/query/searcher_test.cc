@@ -305,6 +305,34 @@ TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
     EXPECT_EQ(ranked(0), (std::vector<std::string>{"apart", "together"})); // a tie, by docid
 }
 
+TEST(Searcher, APagesOwnTitleTypedAsTheQueryFindsItFirst) {
+    // A short page with the words in its text, against the longer page they are the title of:
+    // title words count double (BuildOptions::title_weight), which puts the page first.
+    auto build = [](unsigned title_weight) {
+        indexer::Record apt = english_note("apt", "APT installs, upgrades and removes software on "
+                                                  "Debian and tracks what depends on what, so that "
+                                                  "one program brings the libraries it needs.");
+        apt.title = "Package management";
+        indexer::Record tools =
+            english_note("tools", "Package the tools; power management of the hub.");
+        tools.title = "Power tools";
+        auto dir = std::make_unique<testing::TempDir>();
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(
+            std::vector<indexer::Record>{std::move(apt), std::move(tools)}));
+        indexer::IndexOptions options;
+        options.build.title_weight = title_weight;
+        EXPECT_TRUE(indexer::build_index(dir->path(), std::move(sources), options));
+        return dir;
+    };
+    for (const unsigned weight : {2u, 1u}) {
+        const auto dir = build(weight);
+        auto s = Searcher::open(dir->path());
+        ASSERT_TRUE(s);
+        EXPECT_EQ(ids(search(*s, "package management")).front(), weight == 2 ? "apt" : "tools");
+    }
+}
+
 TEST(Searcher, AJapaneseQueryRanksAJapanesePageWithAllItsWordsAboveAChinesePageSharingOne) {
     // Typed without spaces, "東京都で写真" is one request: a short Chinese page full of one of
     // its words (写真, a word in both languages) is no answer while a page has them all.
