@@ -10,6 +10,9 @@
 //                        (as-you-type: completions and titles; typo tolerance on)
 //   mixi/snippets_notypos  mixi/snippets with typo tolerance off (SearchRequest::typos; on in
 //                        every other mixi/ benchmark, as the default)
+//   mixi/snippets_noproximity  mixi/snippets with proximity off (SearchOptions::
+//                        proximity_weight 0; on in every other mixi/ benchmark, as the default)
+//   mixi/snippets_plain  mixi/snippets with both typo tolerance and proximity off
 //   xapian/bare          Xapian::QueryParser (english, STEM_SOME, default OR) + Enquire with
 //                        BM25Weight (same k1, b), top 10, reading each hit's document data
 //   xapian/bare_stop     the same with a SimpleStopper holding our English stop words (our
@@ -174,8 +177,11 @@ unsigned reps() {
 using Runner = std::function<std::size_t(const std::string&)>;
 
 Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error,
-                   bool typos = true) {
-    auto opened = mixi::query::Searcher::open(e.index_dir);
+                   bool typos = true, bool proximity = true) {
+    mixi::query::SearchOptions options;
+    if (!proximity)
+        options.proximity_weight = 0;
+    auto opened = mixi::query::Searcher::open(e.index_dir, options);
     if (!opened) {
         error = opened.error().message;
         return {};
@@ -525,6 +531,12 @@ void register_all() {
         [](const Env& e, std::string& err) { return mixi_runner(e, false, false, false, err); });
     add("mixi/snippets_notypos", [](const Env& e, std::string& err) {
         return mixi_runner(e, true, false, true, err, /*typos*/ false);
+    });
+    add("mixi/snippets_noproximity", [](const Env& e, std::string& err) {
+        return mixi_runner(e, true, false, true, err, /*typos*/ true, /*proximity*/ false);
+    });
+    add("mixi/snippets_plain", [](const Env& e, std::string& err) {
+        return mixi_runner(e, true, false, true, err, /*typos*/ false, /*proximity*/ false);
     });
     add("mixi/suggest", [](const Env& e, std::string& err) { return suggest_runner(e, err); });
     add("xapian/bare_stop",
