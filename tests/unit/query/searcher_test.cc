@@ -303,6 +303,24 @@ TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
     };
     EXPECT_EQ(ranked(0.03), (std::vector<std::string>{"together", "apart"}));
     EXPECT_EQ(ranked(0), (std::vector<std::string>{"apart", "together"})); // a tie, by docid
+    // Explained: the pair adds to the page that has it together, and the parts add up.
+    options.proximity_weight = 0.03;
+    auto s = Searcher::open(dir.path(), options);
+    ASSERT_TRUE(s);
+    SearchRequest req;
+    req.q = "package management";
+    req.explain = true;
+    const auto r = search(*s, req);
+    ASSERT_EQ(r.hits.size(), 2u);
+    for (const Hit& h : r.hits) {
+        ASSERT_TRUE(h.explain);
+        if (h.id == "together")
+            EXPECT_GT(h.explain->proximity, 0);
+        else
+            EXPECT_EQ(h.explain->proximity, 0);
+        EXPECT_NEAR(h.explain->text + h.explain->proximity, h.score, 1e-9) << h.id;
+    }
+    EXPECT_NEAR(r.hits[0].explain->text, r.hits[1].explain->text, 1e-9);
 }
 
 TEST(Searcher, APagesOwnTitleTypedAsTheQueryFindsItFirst) {
