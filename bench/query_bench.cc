@@ -10,6 +10,9 @@
 //                        (as-you-type: completions and titles; typo tolerance on)
 //   mixi/snippets_notypos  mixi/snippets with typo tolerance off (SearchRequest::typos; on in
 //                        every other mixi/ benchmark, as the default)
+//   mixi/snippets_noproximity  mixi/snippets with proximity off (SearchOptions::
+//                        proximity_weight 0; on in every other mixi/ benchmark, as the default)
+//   mixi/snippets_plain  mixi/snippets with both typo tolerance and proximity off
 //   synonyms/none        mixi/snippets on a copy of the index without synonyms, beside:
 //   synonyms/unrelated_1000  the same copy with 1,000 groups of 3 words no query has
 //   synonyms/every_word  the same copy where every word of every query has one synonym, a
@@ -179,8 +182,11 @@ unsigned reps() {
 using Runner = std::function<std::size_t(const std::string&)>;
 
 Runner mixi_runner(const Env& e, bool snippets, bool facets, bool spelling, std::string& error,
-                   bool typos = true, const fs::path& index = {}) {
-    auto opened = mixi::query::Searcher::open(index.empty() ? e.index_dir : index);
+                   bool typos = true, bool proximity = true, const fs::path& index = {}) {
+    mixi::query::SearchOptions options;
+    if (!proximity)
+        options.proximity_weight = 0;
+    auto opened = mixi::query::Searcher::open(index.empty() ? e.index_dir : index, options);
     if (!opened) {
         error = opened.error().message;
         return {};
@@ -592,6 +598,12 @@ void register_all() {
     add("mixi/snippets_notypos", [](const Env& e, std::string& err) {
         return mixi_runner(e, true, false, true, err, /*typos*/ false);
     });
+    add("mixi/snippets_noproximity", [](const Env& e, std::string& err) {
+        return mixi_runner(e, true, false, true, err, /*typos*/ true, /*proximity*/ false);
+    });
+    add("mixi/snippets_plain", [](const Env& e, std::string& err) {
+        return mixi_runner(e, true, false, true, err, /*typos*/ false, /*proximity*/ false);
+    });
     add("mixi/suggest", [](const Env& e, std::string& err) { return suggest_runner(e, err); });
     for (const auto& [name, which] : {std::pair{"synonyms/none", SynonymSet::none},
                                       {"synonyms/unrelated_1000", SynonymSet::unrelated},
@@ -600,7 +612,7 @@ void register_all() {
             const fs::path index = synonym_index(e, which, err);
             if (index.empty())
                 return {};
-            return mixi_runner(e, true, false, true, err, true, index);
+            return mixi_runner(e, true, false, true, err, true, true, index);
         });
     add("xapian/bare_stop",
         [](const Env& e, std::string& err) { return bare_runner(e, true, err); });

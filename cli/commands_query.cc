@@ -43,9 +43,11 @@ void print_table(const query::SearchResult& r, bool explain) {
                   << std::setw(3) << h.lang << std::right << " " << h.id << "  "
                   << shorten(h.title, 60) << "\n";
         if (explain && h.explain)
-            std::cout << "     = text " << h.explain->text << " + popularity "
-                      << h.explain->popularity << " (" << h.explain->views << " views) + region "
-                      << h.explain->region << " (" << h.explain->region_views << " views)\n";
+            std::cout << "     = text " << h.explain->text << " + proximity "
+                      << h.explain->proximity << " + popularity " << h.explain->popularity << " ("
+                      << h.explain->views << " views) + region " << h.explain->region << " ("
+                      << h.explain->region_views << " views) + language " << h.explain->language
+                      << "\n";
     }
     auto facet = [](const char* name, const std::map<std::string, std::uint64_t>& f) {
         if (f.empty())

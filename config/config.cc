@@ -205,7 +205,15 @@ const std::vector<Setting>& settings() {
         number<double>(
             "search.bigram_weight", [](auto& c) -> auto& { return c.search.bigram_weight; }),
         number<double>(
-            "search.synonym_weight", [](auto& c) -> auto& { return c.search.synonym_weight; }),
+            "search.proximity_weight", [](auto& c) -> auto& { return c.search.proximity_weight; }),
+        number<unsigned>(
+            "search.proximity_window", [](auto& c) -> auto& { return c.search.proximity_window; }),
+        number<unsigned>(
+            "search.prf_docs", [](auto& c) -> auto& { return c.search.prf_docs; }),
+        number<unsigned>(
+            "search.prf_terms", [](auto& c) -> auto& { return c.search.prf_terms; }),
+        number<double>(
+            "search.prf_weight", [](auto& c) -> auto& { return c.search.prf_weight; }),
         number<unsigned>(
             "search.max_per_page", [](auto& c) -> auto& { return c.search.max_per_page; }),
         number<std::uint64_t>(
@@ -539,8 +547,19 @@ Expected<void> validate(const Config& config) {
         return invalid("limits.max_connections", "must be > 0", l.max_connections);
     if (l.requests_per_connection == 0)
         return invalid("limits.requests_per_connection", "must be > 0", l.requests_per_connection);
-    if (!(config.search.synonym_weight >= 0))
-        return invalid("search.synonym_weight", "must be >= 0", config.search.synonym_weight);
+    const auto& s = config.search;
+    if (!(s.synonym_weight >= 0))
+        return invalid("search.synonym_weight", "must be >= 0", s.synonym_weight);
+    if (!(s.proximity_weight >= 0))
+        return invalid("search.proximity_weight", "must be >= 0", s.proximity_weight);
+    if (s.proximity_window > 1000)
+        return invalid("search.proximity_window", "must be <= 1000", s.proximity_window);
+    if (!(s.prf_weight >= 0))
+        return invalid("search.prf_weight", "must be >= 0", s.prf_weight);
+    if (s.prf_docs > 100)
+        return invalid("search.prf_docs", "must be <= 100", s.prf_docs);
+    if (s.prf_terms < 1 || s.prf_terms > 100)
+        return invalid("search.prf_terms", "must be between 1 and 100", s.prf_terms);
     const auto& r = config.search.ranking;
     for (const auto& [key, weight] : {std::pair{"ranking.popularity_weight", r.popularity_weight},
                                       {"ranking.region_weight", r.region_weight},

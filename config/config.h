@@ -73,6 +73,14 @@ struct SearchConfig {
     double exact_weight = 0.1;   ///< the exact (unstemmed) form of a query word
     double bigram_weight = 0.5;  ///< adjacent words of a CJK query as a phrase
     double synonym_weight = 0.5; ///< a query word's synonyms beside the word; 0: off
+    /// Query words typed next to each other and found next to each other, in the first
+    /// proximity_window matches (query::SearchOptions); 0: off.
+    double proximity_weight = 0.03;
+    unsigned proximity_window = 10;
+    /// Pseudo-relevance feedback from the first prf_docs matches (query::SearchOptions); 0: off.
+    unsigned prf_docs = 0;
+    unsigned prf_terms = 10;
+    double prf_weight = 0.1;
     unsigned max_per_page = 100;
     std::size_t snippet_bytes = 240;
     std::uint64_t spelling_below = 10; ///< look for "did you mean" below this many matches

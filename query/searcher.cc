@@ -235,10 +235,10 @@ class Proximity {
   public:
     Proximity() = default;
     /// The pairs of `parsed`, weighted with the statistics of `db` (`freqs`, when not null,
-    /// caches its term frequencies).
+    /// caches its term frequencies); `remote`: a shard of `db` is served over the network.
     Proximity(const ParsedQuery& parsed, const SearchOptions& o, const Xapian::Database& db,
-              TermFrequencies* freqs)
-        : window_(o.proximity_window) {
+              TermFrequencies* freqs, bool remote)
+        : window_(o.proximity_window), remote_(remote) {
         if (o.proximity_weight <= 0 || window_ == 0 || parsed.adjacent.empty())
             return;
         const double n = db.get_doccount();
@@ -302,22 +302,42 @@ class Proximity {
         const std::size_t n = std::min<std::size_t>(window(), ranked.size());
         if (n == 0)
             return;
-        // Which of the window's pages hold which words: one pass over each word's postings
-        // (skipping to those pages) instead of a look-up per page and word.
-        std::vector<std::size_t> by_docid(n);
-        for (std::size_t i = 0; i < n; ++i)
-            by_docid[i] = i;
-        std::sort(by_docid.begin(), by_docid.end(),
-                  [&](std::size_t x, std::size_t y) { return ranked[x].docid < ranked[y].docid; });
         std::vector<std::vector<bool>> has(n, std::vector<bool>(terms_.size()));
-        for (std::size_t t = 0; t < terms_.size(); ++t) {
-            auto p = db.postlist_begin(terms_[t]);
-            for (const std::size_t i : by_docid) {
-                if (p == db.postlist_end(terms_[t]))
-                    break;
-                p.skip_to(ranked[i].docid);
-                if (p != db.postlist_end(terms_[t]) && *p == ranked[i].docid)
-                    has[i][t] = true;
+        if (remote_) {
+            // Over remote shards a posting list comes whole over the network: each page's term
+            // list instead, one round trip a page, skipping to the words in order.
+            std::vector<std::size_t> in_order(terms_.size());
+            for (std::size_t t = 0; t < terms_.size(); ++t)
+                in_order[t] = t;
+            std::sort(in_order.begin(), in_order.end(),
+                      [&](std::size_t x, std::size_t y) { return terms_[x] < terms_[y]; });
+            for (std::size_t i = 0; i < n; ++i) {
+                auto t = db.termlist_begin(ranked[i].docid);
+                for (const std::size_t w : in_order) {
+                    t.skip_to(terms_[w]);
+                    if (t == db.termlist_end(ranked[i].docid))
+                        break;
+                    has[i][w] = *t == terms_[w];
+                }
+            }
+        } else {
+            // Which of the window's pages hold which words: one pass over each word's postings
+            // (skipping to those pages) instead of a look-up per page and word.
+            std::vector<std::size_t> by_docid(n);
+            for (std::size_t i = 0; i < n; ++i)
+                by_docid[i] = i;
+            std::sort(by_docid.begin(), by_docid.end(), [&](std::size_t x, std::size_t y) {
+                return ranked[x].docid < ranked[y].docid;
+            });
+            for (std::size_t t = 0; t < terms_.size(); ++t) {
+                auto p = db.postlist_begin(terms_[t]);
+                for (const std::size_t i : by_docid) {
+                    if (p == db.postlist_end(terms_[t]))
+                        break;
+                    p.skip_to(ranked[i].docid);
+                    if (p != db.postlist_end(terms_[t]) && *p == ranked[i].docid)
+                        has[i][t] = true;
+                }
             }
         }
         for (std::size_t i = 0; i < n; ++i) {
@@ -336,6 +356,7 @@ class Proximity {
         double weight;
     };
     Xapian::doccount window_ = 0;
+    bool remote_ = false;
     std::vector<std::string> terms_;
     std::vector<double> idf_;
     std::vector<Pair> pairs_;
@@ -344,7 +365,7 @@ class Proximity {
 /// The page [first, first + count) of the matches of `enquire` ranked by text score plus what
 /// views add to it (`boost` of the document id), exactly: the top k by text are re-ranked, and k
 /// grows until no match below the k-th could overtake the page's last (views add at most
-/// `most`). Proximity adds to the first of them (its window) first. Returns the estimated number of
+/// `most`). Proximity then re-ranks the first of them (its window). Returns the estimated number of
 /// matches. Match spies count on the first pass only.
 Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian::doccount count,
                         Xapian::doccount check,
@@ -376,14 +397,18 @@ Xapian::doccount rerank(Xapian::Enquire& enquire, Xapian::doccount first, Xapian
                            parts,
                            std::move(id)});
         }
-        // The window is within the first k (k >= 100): a match below the k-th gets nothing.
-        proximity.rerank(db, all);
-        std::stable_sort(all.begin(), all.end(),
-                         [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+        // Ties by id, as one database ranks them.
+        std::stable_sort(all.begin(), all.end(), [](const Ranked& a, const Ranked& b) {
+            return a.score != b.score ? a.score > b.score : a.key < b.key;
+        });
+        // Proximity's window is the first matches by text and views, as on one database: it
+        // must be settled too.
+        const Xapian::doccount exact = std::max(want, proximity.window());
         const bool complete = mset.size() < k;
-        const bool settled = !complete && all.size() >= want &&
-                             all[want - 1].score >= mset[mset.size() - 1].get_weight() + most;
+        const bool settled = !complete && all.size() >= exact &&
+                             all[exact - 1].score >= mset[mset.size() - 1].get_weight() + most;
         if (complete || settled || k >= widest) {
+            proximity.rerank(db, all);
             for (Xapian::doccount i = first; i < want && i < all.size(); ++i) {
                 page.push_back(all[i]);
                 page.back().document = mset[all[i].rank].get_document();
@@ -1063,7 +1088,7 @@ Expected<SearchResult> Searcher::run(const SearchRequest& request) {
         views = &resolve(s.popularity, s.db, s.db_path, request.popularity);
     const Proximity proximity =
         request.sort == Sort::relevance
-            ? Proximity(*parsed, o, s.db, s.remote ? nullptr : &s.term_freqs)
+            ? Proximity(*parsed, o, s.db, s.remote ? nullptr : &s.term_freqs, s.remote)
             : Proximity();
     FacetSpies spies;
     // Pseudo-relevance feedback: a second search with the words of the first's best pages.

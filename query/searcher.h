@@ -28,15 +28,17 @@ struct SearchOptions {
     /// order, which are then sorted again (ties by id). Computed from the positions of those
     /// pages alone and the statistics of the whole index, so it is the same over any number of
     /// shards. 0 (either): off.
-    double proximity_weight = 0;
-    unsigned proximity_window = 0;
+    /// 0.03 and 10: chosen on SciFact's train split within the cost budget (bench/RESULTS.md).
+    double proximity_weight = 0.03;
+    unsigned proximity_window = 10;
     /// Pseudo-relevance feedback: the query is searched once, the `prf_terms` best expansion
     /// words of its first `prf_docs` matches (Xapian's ESet: the words those pages share that
     /// the rest of the index has rarely) are added beside it at `prf_weight` (each scaled by
     /// its expansion weight over the best one's), and the expanded query ranks. 0 docs: off.
+    /// Off: on SciFact's train split it lowers P@1 and nDCG@3 (bench/RESULTS.md).
     unsigned prf_docs = 0;
     unsigned prf_terms = 10;
-    double prf_weight = 0.3;
+    double prf_weight = 0.1;
     double bigram_weight = 0.5; ///< see ParseOptions
     double typo_weight = 0.6;   ///< see ParseOptions: weight of a typo's close words
     /// See ParseOptions: weight of a word's synonyms, read from the index's synonym table (with

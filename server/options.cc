@@ -10,6 +10,11 @@ query::SearchOptions search_options(const config::Config& config) {
     out.exact_weight = s.exact_weight;
     out.bigram_weight = s.bigram_weight;
     out.synonym_weight = s.synonym_weight;
+    out.proximity_weight = s.proximity_weight;
+    out.proximity_window = s.proximity_window;
+    out.prf_docs = s.prf_docs;
+    out.prf_terms = s.prf_terms;
+    out.prf_weight = s.prf_weight;
     out.max_per_page = s.max_per_page;
     out.snippet_bytes = s.snippet_bytes;
     out.max_query_bytes = config.limits.query_bytes;

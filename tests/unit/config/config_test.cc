@@ -113,7 +113,12 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
                                                           {"trends.epsilon", "0"},
                                                           {"trends.delta", "1"},
                                                           {"trends.days", "367"},
-                                                          {"trends.top", "0"}}) {
+                                                          {"trends.top", "0"},
+                                                          {"search.proximity_weight", "-0.1"},
+                                                          {"search.proximity_window", "5000"},
+                                                          {"search.prf_docs", "101"},
+                                                          {"search.prf_terms", "0"},
+                                                          {"search.prf_weight", "-1"}}) {
         const std::string message = error_for(key, value);
         EXPECT_NE(message.find(key), std::string::npos) << key << ": " << message;
         EXPECT_NE(message.find("(is "), std::string::npos) << key << ": " << message;

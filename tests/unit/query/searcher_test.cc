@@ -303,6 +303,52 @@ TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
     };
     EXPECT_EQ(ranked(0.03), (std::vector<std::string>{"together", "apart"}));
     EXPECT_EQ(ranked(0), (std::vector<std::string>{"apart", "together"})); // a tie, by docid
+    // Explained: the pair adds to the page that has it together, and the parts add up.
+    options.proximity_weight = 0.03;
+    auto s = Searcher::open(dir.path(), options);
+    ASSERT_TRUE(s);
+    SearchRequest req;
+    req.q = "package management";
+    req.explain = true;
+    const auto r = search(*s, req);
+    ASSERT_EQ(r.hits.size(), 2u);
+    for (const Hit& h : r.hits) {
+        ASSERT_TRUE(h.explain);
+        if (h.id == "together")
+            EXPECT_GT(h.explain->proximity, 0);
+        else
+            EXPECT_EQ(h.explain->proximity, 0);
+        EXPECT_NEAR(h.explain->text + h.explain->proximity, h.score, 1e-9) << h.id;
+    }
+    EXPECT_NEAR(r.hits[0].explain->text, r.hits[1].explain->text, 1e-9);
+}
+
+TEST(Searcher, APagesOwnTitleTypedAsTheQueryFindsItFirst) {
+    // A short page with the words in its text, against the longer page they are the title of:
+    // title words count double (BuildOptions::title_weight), which puts the page first.
+    auto build = [](unsigned title_weight) {
+        indexer::Record apt = english_note("apt", "APT installs, upgrades and removes software on "
+                                                  "Debian and tracks what depends on what, so that "
+                                                  "one program brings the libraries it needs.");
+        apt.title = "Package management";
+        indexer::Record tools =
+            english_note("tools", "Package the tools; power management of the hub.");
+        tools.title = "Power tools";
+        auto dir = std::make_unique<testing::TempDir>();
+        std::vector<std::unique_ptr<indexer::Source>> sources;
+        sources.push_back(std::make_unique<indexer::RecordsSource>(
+            std::vector<indexer::Record>{std::move(apt), std::move(tools)}));
+        indexer::IndexOptions options;
+        options.build.title_weight = title_weight;
+        EXPECT_TRUE(indexer::build_index(dir->path(), std::move(sources), options));
+        return dir;
+    };
+    for (const unsigned weight : {2u, 1u}) {
+        const auto dir = build(weight);
+        auto s = Searcher::open(dir->path());
+        ASSERT_TRUE(s);
+        EXPECT_EQ(ids(search(*s, "package management")).front(), weight == 2 ? "apt" : "tools");
+    }
 }
 
 TEST(Searcher, AJapaneseQueryRanksAJapanesePageWithAllItsWordsAboveAChinesePageSharingOne) {
