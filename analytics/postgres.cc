@@ -201,7 +201,8 @@ class PostgresConnection final : public Connection {
         key.append(reinterpret_cast<const char*>(types.data()), types.size() * sizeof(Oid));
         auto found = prepared_.find(key);
         if (found == prepared_.end()) {
-            const std::string name = "s" + std::to_string(prepared_.size());
+            std::string name = "s"; // (not "s" + …: GCC 12 warns falsely of an overlap)
+            name += std::to_string(prepared_.size());
             PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(),
                                     static_cast<int>(types.size()), types.data());
             auto ok = check(r, "cannot prepare statement");
