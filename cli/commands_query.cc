@@ -92,7 +92,7 @@ int run_query(const Args& args) {
         "with --shard: when a remote shard is down, answer from the others (\"partial\": true; "
         "shards.allow_partial)")(
         "spelling-index", po::value<std::string>(),
-        "with remote shards: a local copy of the index for spelling suggestions "
+        "with remote shards: a local copy of the index for spelling suggestions and synonyms "
         "(shards.spelling_index)")(
         "data", po::value<std::string>(),
         "data directory whose page views rank the results (none there: text only; "
