@@ -205,6 +205,8 @@ const std::vector<Setting>& settings() {
         number<double>(
             "search.bigram_weight", [](auto& c) -> auto& { return c.search.bigram_weight; }),
         number<double>(
+            "search.synonym_weight", [](auto& c) -> auto& { return c.search.synonym_weight; }),
+        number<double>(
             "search.proximity_weight", [](auto& c) -> auto& { return c.search.proximity_weight; }),
         number<unsigned>(
             "search.proximity_window", [](auto& c) -> auto& { return c.search.proximity_window; }),
