@@ -385,7 +385,52 @@ SearcherKeys::SearcherKeys(RandomFill random)
 
 SearcherKeys::~SearcherKeys() {
     EVP_MAC_CTX_free(keyed_);
+    for (auto& [day, ctx] : secrets_)
+        EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(hmac_);
+}
+
+EVP_MAC_CTX* SearcherKeys::keyed_with(const unsigned char* salt, std::size_t size) {
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX* ctx = hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr;
+    if (ctx && EVP_MAC_init(ctx, salt, size, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = nullptr;
+    }
+    return ctx;
+}
+
+void SearcherKeys::share_secrets() {
+    std::lock_guard lock(mutex_);
+    shared_ = true;
+    EVP_MAC_CTX_free(keyed_);
+    keyed_ = nullptr;
+}
+
+void SearcherKeys::set_secret(std::int64_t day, std::string_view secret) {
+    if (secret.size() < 16)
+        return;
+    EVP_MAC_CTX* ctx =
+        keyed_with(reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    if (!ctx)
+        return;
+    std::lock_guard lock(mutex_);
+    auto& slot = secrets_[day];
+    EVP_MAC_CTX_free(slot);
+    slot = ctx;
+    std::erase_if(secrets_, [&](auto& entry) {
+        if (entry.first >= day_)
+            return false;
+        EVP_MAC_CTX_free(entry.second);
+        return true;
+    });
+}
+
+bool SearcherKeys::has_secret(std::int64_t day) {
+    std::lock_guard lock(mutex_);
+    return secrets_.contains(day);
 }
 
 std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view address) {
@@ -397,7 +442,20 @@ std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view 
         std::lock_guard lock(mutex_);
         // The salt's day never goes backwards: a clock that stepped back gets today's salt.
         day = std::max(day, day_);
-        if (day != day_ || !keyed_) {
+        if (shared_) {
+            day_ = day;
+            // The day's shared secret, or no key (fail closed) until this process has it.
+            std::erase_if(secrets_, [&](auto& entry) {
+                if (entry.first >= day_)
+                    return false;
+                EVP_MAC_CTX_free(entry.second);
+                return true;
+            });
+            auto found = secrets_.find(day);
+            if (found == secrets_.end())
+                return std::nullopt;
+            mac = EVP_MAC_CTX_dup(found->second);
+        } else if (day != day_ || !keyed_) {
             // Whatever happens below, the old salt is gone and its day is over.
             EVP_MAC_CTX_free(keyed_);
             keyed_ = nullptr;
@@ -408,18 +466,10 @@ std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view 
                 OPENSSL_cleanse(salt.data(), salt.size());
                 return std::nullopt;
             }
-            char digest[] = "SHA256";
-            const OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                OSSL_PARAM_construct_end()};
-            keyed_ = hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr;
-            if (keyed_ && EVP_MAC_init(keyed_, salt.data(), salt.size(), params) != 1) {
-                EVP_MAC_CTX_free(keyed_);
-                keyed_ = nullptr;
-            }
+            keyed_ = keyed_with(salt.data(), salt.size());
             OPENSSL_cleanse(salt.data(), salt.size()); // the keyed context holds it now
         }
-        if (keyed_)
+        if (keyed_ && !shared_)
             mac = EVP_MAC_CTX_dup(keyed_);
     }
     if (!mac) // OpenSSL without HMAC-SHA256: no key, the search counts no searcher
@@ -596,6 +646,108 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     return tx->commit();
 }
 
+namespace {
+
+std::string to_hex(const unsigned char* bytes, std::size_t size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < size; ++i) {
+        out += digits[bytes[i] >> 4];
+        out += digits[bytes[i] & 15];
+    }
+    return out;
+}
+
+std::string from_hex(std::string_view hex) {
+    auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
+    return out;
+}
+
+} // namespace
+
+Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
+    if (!db_.postgres())
+        return fail(ErrorCode::invalid_argument, "only a shared store has shared secrets");
+    std::array<unsigned char, 32> secret{};
+    if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
+        return fail(ErrorCode::io_error, "no random bytes for a searcher secret");
+    std::string hex = to_hex(secret.data(), secret.size());
+    OPENSSL_cleanse(secret.data(), secret.size());
+    // The first server to ask makes it; the others read that one.
+    auto make = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
+                            " VALUES (?1, decode(?2, 'hex')) ON CONFLICT (day) DO NOTHING");
+    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1");
+    if (!make)
+        return std::unexpected(make.error());
+    if (!read)
+        return std::unexpected(read.error());
+    make->bind(1, day).bind(2, hex);
+    OPENSSL_cleanse(hex.data(), hex.size());
+    if (auto ok = make->run(); !ok)
+        return std::unexpected(ok.error());
+    read->bind(1, day);
+    auto row = read->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return fail(ErrorCode::io_error, "the searcher secret was not stored");
+    std::string out = from_hex(read->text(0));
+    read->reset();
+    return out;
+}
+
+Expected<void> SearchLog::forget_closed_days(std::int64_t today) {
+    auto tx = Transaction::begin(db_);
+    if (!tx)
+        return std::unexpected(tx.error());
+    // The keys of yesterday may still be counted (a flush of its last searches); older ones
+    // cannot, and without their day's secret they name no network.
+    auto keys = db_.prepare("DELETE FROM searcher_keys WHERE day < ?1");
+    if (!keys)
+        return std::unexpected(keys.error());
+    keys->bind(1, today - 1);
+    if (auto ok = keys->run(); !ok)
+        return ok;
+    auto old = db_.prepare("SELECT count(*) FROM searcher_secrets WHERE day < ?1");
+    if (!old)
+        return std::unexpected(old.error());
+    old->bind(1, today);
+    auto row = old->step();
+    if (!row)
+        return std::unexpected(row.error());
+    const std::int64_t closed = *row ? old->int64(0) : 0;
+    old->reset();
+    if (closed > 0) {
+        // A deleted row stays in the table's file until its space is reused; TRUNCATE gives
+        // the table a new file and removes the old one, so the past days' secrets are gone
+        // from the database's files. The days kept are written again.
+        std::vector<std::pair<std::int64_t, std::string>> kept;
+        auto keep =
+            db_.prepare("SELECT day, encode(secret, 'hex') FROM searcher_secrets WHERE day >= ?1");
+        if (!keep)
+            return std::unexpected(keep.error());
+        keep->bind(1, today);
+        if (auto ok = keep->each([&] { kept.emplace_back(keep->int64(0), keep->text(1)); }); !ok)
+            return ok;
+        if (auto ok = db_.exec("TRUNCATE searcher_secrets"); !ok)
+            return ok;
+        auto put = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
+                               " VALUES (?1, decode(?2, 'hex'))");
+        if (!put)
+            return std::unexpected(put.error());
+        for (auto& [day, hex] : kept) {
+            put->bind(1, day).bind(2, hex);
+            OPENSSL_cleanse(hex.data(), hex.size());
+            if (auto ok = put->run(); !ok)
+                return ok;
+        }
+    }
+    return tx->commit();
+}
+
 Expected<void> SearchLog::add_searchers(const SearchLogBuffer::Batch& batch) {
     // Every server keys a network the same way (the day's shared secret), so the keys of all
     // servers together are the day's distinct searchers: one network through two servers is one
@@ -697,6 +849,9 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
         *kept_from && **kept_from == *keep_from)
         return report; // nothing closed and nothing released since the last fold
     report.due = true;
+    if (db_.postgres())
+        if (auto ok = forget_closed_days(today); !ok)
+            return std::unexpected(ok.error());
     const auto k = static_cast<std::int64_t>(options.k);
     const auto k_distinct = static_cast<std::int64_t>(options.k_distinct);
 

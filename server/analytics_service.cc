@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
+#include <openssl/crypto.h>
 
 namespace mixi::server {
 
@@ -28,6 +29,10 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
     if (!first)
         return std::unexpected(first.error());
     (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
+    if (service->log_store_.shared()) {
+        service->keys_.share_secrets();
+        service->refresh_secrets();
+    }
     service->publish(std::move(*first));
     service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
@@ -154,15 +159,42 @@ void AnalyticsService::refresh_popular_searches() {
     popular_.store(std::move(terms));
 }
 
+void AnalyticsService::refresh_secrets() {
+    // Today's and tomorrow's, so that the first searches after midnight have theirs. Read again
+    // at every tick: after a crash of the database emptied the table, every server takes the
+    // new secret the first of them made.
+    const std::int64_t today = analytics::day_of(options_.now());
+    for (const std::int64_t day : {today, today + 1}) {
+        auto secret = log_store_.shared_secret(day);
+        if (!secret) {
+            std::cerr << "mixi-search: cannot read the searcher secret: " << secret.error().message
+                      << "\n";
+            return;
+        }
+        keys_.set_secret(day, *secret);
+        OPENSSL_cleanse(secret->data(), secret->size());
+    }
+}
+
 void AnalyticsService::tick() {
+    if (log_store_.shared())
+        refresh_secrets();
     wrote_ = flush() || wrote_;
-    // Popular searches follow the log at most every refresh_interval.
-    if (searches_stored_ && Clock::now() - last_popular_ >= options_.refresh_interval) {
+    // Popular searches follow the log at most every refresh_interval (a shared store: every
+    // server's searches, so at every refresh_interval).
+    if ((searches_stored_ || log_store_.shared()) &&
+        Clock::now() - last_popular_ >= options_.refresh_interval) {
         refresh_popular_searches();
         last_popular_ = Clock::now();
         searches_stored_ = false;
     }
     auto elsewhere = store_.changed_elsewhere();
+    // A shared store changes at every other server's flush: their counts are taken like this
+    // server's own, at most every refresh_interval.
+    if (elsewhere && *elsewhere && store_.shared()) {
+        wrote_ = true;
+        elsewhere = false;
+    }
     // A rebuilt index has new document ids: resolve the snapshot again.
     const bool new_index = !options_.index_dir.empty() &&
                            layout::resolve_database(options_.index_dir).string() != resolved_in_;

@@ -91,6 +91,8 @@ class AnalyticsService {
     void fold(std::int64_t now); ///< SearchLog::fold, once a day closes
     void refresh();
     void purge();
+    /// A shared store: the days' searcher secrets into keys_.
+    void refresh_secrets();
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
     void publish(std::shared_ptr<Popularity> snapshot);
