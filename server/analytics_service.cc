@@ -135,6 +135,8 @@ void AnalyticsService::schedule_purge() {
 }
 
 void AnalyticsService::refresh_popular_searches() {
+    if (!store_ok_.load())
+        return; // listed again once the store is back
     auto db = analytics::Database::connect(options_.store);
     if (!db)
         return;
@@ -167,8 +169,7 @@ void AnalyticsService::refresh_secrets() {
     for (const std::int64_t day : {today, today + 1}) {
         auto secret = log_store_.shared_secret(day);
         if (!secret) {
-            std::cerr << "mixi-search: cannot read the searcher secret: " << secret.error().message
-                      << "\n";
+            failed("the searcher secret", secret.error());
             return;
         }
         keys_.set_secret(day, *secret);
@@ -220,31 +221,108 @@ bool AnalyticsService::flush() {
     }
     for (analytics::RawSearch& r : reports)
         buffer_.record_search(std::move(r));
-    if (auto ok = log_store_.add(buffer_.take()); !ok)
-        std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
-    else if (!reports.empty())
+    if (auto batch = buffer_.take();
+        !batch.rows().empty() || !batch.cells.empty() || !batch.volume_only.empty()) {
+        held_searches_ += searches_in(batch);
+        held_batches_.push_back(std::move(batch));
+    }
+    // Batches the store could not take before go first, in order.
+    bool stored = true;
+    while (!held_batches_.empty()) {
+        if (auto ok = log_store_.add(held_batches_.front()); !ok) {
+            failed("the search log", ok.error());
+            stored = false;
+            break;
+        }
+        held_searches_ -= searches_in(held_batches_.front());
+        held_batches_.pop_front();
         searches_stored_ = true;
+    }
     // The flush that closes a day folds it.
-    if (analytics::day_of(now) != folded_on_)
+    if (stored && analytics::day_of(now) != folded_on_)
         fold(now);
 
+    bool wrote = false;
     auto counts = counter_.take();
-    if (counts.empty())
-        return false;
-    if (auto ok = store_.add(counts); !ok) {
-        // Keep the counts for the next try rather than lose them.
-        for (const auto& c : counts)
-            counter_.add(c.id, c.region, c.day, c.count);
-        std::cerr << "mixi-search: cannot store page views: " << ok.error().message << "\n";
-        return false;
+    if (!counts.empty()) {
+        if (auto ok = store_.add(counts); !ok) {
+            // Keep the counts for the next try rather than lose them (up to the bound below).
+            for (const auto& c : counts)
+                counter_.add(c.id, c.region, c.day, c.count);
+            failed("page views", ok.error());
+            stored = false;
+        } else {
+            wrote = true;
+        }
     }
-    return true;
+    hold_within_bound();
+    if (stored && !store_ok_.load()) {
+        std::cerr << "mixi-search: the analytics store is back; every held event is stored\n";
+        store_ok_.store(true);
+    }
+    return wrote;
+}
+
+std::uint64_t AnalyticsService::searches_in(const analytics::SearchLogBuffer::Batch& batch) {
+    std::uint64_t n = 0;
+    for (const auto& [key, cell] : batch.cells)
+        n += static_cast<std::uint64_t>(cell.searches);
+    for (const auto& [key, counts] : batch.volume_only)
+        n += static_cast<std::uint64_t>(counts.first);
+    return n;
+}
+
+void AnalyticsService::hold_within_bound() {
+    // Past the bound, the oldest searches go first, then view counts; each one dropped is
+    // counted (/metrics).
+    const std::uint64_t bound = options_.max_held_events;
+    while (!held_batches_.empty() && held_searches_ + counter_.pending() > bound) {
+        const std::uint64_t n = searches_in(held_batches_.front());
+        held_searches_ -= n;
+        dropped_.fetch_add(n);
+        held_batches_.pop_front();
+    }
+    if (held_searches_ + counter_.pending() > bound) {
+        std::uint64_t views = 0;
+        for (const auto& c : counter_.take())
+            views += static_cast<std::uint64_t>(c.count);
+        dropped_.fetch_add(views);
+    }
+    held_.store(held_searches_ + counter_.pending());
+}
+
+void AnalyticsService::failed(std::string_view what, const Error& error) {
+    // Said once when the store stops answering, not at every flush.
+    if (store_ok_.exchange(false))
+        std::cerr << "mixi-search: cannot store " << what << ": " << error.message
+                  << "; holding events in memory (up to analytics.max_held_events) and retrying"
+                     " at every flush\n";
+}
+
+AnalyticsHealth AnalyticsService::health() const {
+    return {store_ok_.load(), held_.load(), dropped_.load()};
+}
+
+std::string AnalyticsService::metrics_text() const {
+    const AnalyticsHealth h = health();
+    return "# HELP mixi_analytics_store_up 1 when the last flush reached the analytics store.\n"
+           "# TYPE mixi_analytics_store_up gauge\n"
+           "mixi_analytics_store_up " +
+           std::to_string(h.store_ok ? 1 : 0) +
+           "\n# HELP mixi_analytics_held_events Searches and view counts held in memory for the"
+           " store.\n# TYPE mixi_analytics_held_events gauge\nmixi_analytics_held_events " +
+           std::to_string(h.held_events) +
+           "\n# HELP mixi_analytics_dropped_events_total Searches and views dropped because the"
+           " store was away past analytics.max_held_events.\n"
+           "# TYPE mixi_analytics_dropped_events_total counter\n"
+           "mixi_analytics_dropped_events_total " +
+           std::to_string(h.dropped_events) + "\n";
 }
 
 void AnalyticsService::refresh() {
     auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
     if (!snapshot) {
-        std::cerr << "mixi-search: cannot rebuild popularity: " << snapshot.error().message << "\n";
+        failed("popularity", snapshot.error());
         return;
     }
     publish(std::move(*snapshot));
@@ -266,8 +344,7 @@ void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
 
 void AnalyticsService::fold(std::int64_t now) {
     if (auto report = log_store_.fold(now, options_.retention); !report)
-        std::cerr << "mixi-search: cannot fold the search aggregates: " << report.error().message
-                  << "\n";
+        failed("the folded aggregates", report.error());
     else
         folded_on_ = analytics::day_of(now);
 }

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -43,8 +44,18 @@ struct AnalyticsOptions {
     /// counts of documents no longer in the index).
     std::chrono::milliseconds purge_interval{3'600'000};
     std::uint64_t report_k = 10, report_k_distinct = 5; ///< for the popular searches below
+    /// While the store does not answer (PostgreSQL down or unreachable), searches and view
+    /// counts are held in memory up to this many, then the oldest are dropped and counted.
+    std::uint64_t max_held_events = 100'000;
     /// The wall clock (Unix seconds); tests replace it.
     std::function<std::int64_t()> now;
+};
+
+/// Whether analytics reach their store (GET /healthz, /metrics).
+struct AnalyticsHealth {
+    bool store_ok = true;             ///< the last flush stored everything
+    std::uint64_t held_events = 0;    ///< searches and view counts waiting in memory
+    std::uint64_t dropped_events = 0; ///< dropped past the bound since start
 };
 
 class AnalyticsService {
@@ -81,6 +92,10 @@ class AnalyticsService {
 
     const AnalyticsOptions& options() const { return options_; }
 
+    AnalyticsHealth health() const;
+    /// health() in the Prometheus text format, for GET /metrics.
+    std::string metrics_text() const;
+
   private:
     AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
                      analytics::SearchLog log);
@@ -93,6 +108,15 @@ class AnalyticsService {
     void purge();
     /// A shared store: the days' searcher secrets into keys_.
     void refresh_secrets();
+    static std::uint64_t searches_in(const analytics::SearchLogBuffer::Batch& batch);
+    /// Drops the oldest held events past options_.max_held_events, counting them.
+    void hold_within_bound();
+    void failed(std::string_view what, const Error& error);
+    /// Batches the store did not take yet, oldest first, and the searches in them.
+    std::deque<analytics::SearchLogBuffer::Batch> held_batches_;
+    std::uint64_t held_searches_ = 0;
+    std::atomic<bool> store_ok_{true};
+    std::atomic<std::uint64_t> held_{0}, dropped_{0};
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
     void publish(std::shared_ptr<Popularity> snapshot);

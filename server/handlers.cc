@@ -631,6 +631,15 @@ Response get_healthz(Context& ctx) {
     if (!searcher)
         return library_error(ctx, searcher.error());
     out["status"] = "ok";
+    if (const AnalyticsService* analytics = ctx.app.services().analytics) {
+        // Searches are answered either way; analytics wait in memory for their store.
+        const AnalyticsHealth h = analytics->health();
+        if (!h.store_ok)
+            out["status"] = "degraded";
+        out["analytics"] = json::object{{"store", h.store_ok ? "ok" : "unavailable"},
+                                        {"held_events", h.held_events},
+                                        {"dropped_events", h.dropped_events}};
+    }
     out["index"] = json::object{{"revision", (*searcher)->revision()},
                                 {"documents", (*searcher)->document_count()},
                                 {"version", (*searcher)->database_path().filename().string()}};
@@ -643,6 +652,8 @@ Response get_metrics(Context& ctx) {
     res.set(http::field::cache_control, "no-store");
     res.keep_alive(ctx.request.keep_alive());
     res.body() = ctx.app.metrics().render();
+    if (const AnalyticsService* analytics = ctx.app.services().analytics)
+        res.body() += analytics->metrics_text();
     res.prepare_payload();
     return res;
 }

@@ -10,6 +10,7 @@
 #include "server/auth.h"
 #include "server_process.h"
 
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <thread>
 
@@ -42,7 +43,8 @@ class SharedStore : public ::testing::Test {
     const std::string& uri() const { return store_->location().target(); }
 
     /// A server on the shared store, with its own data directory (nothing analytic goes there).
-    std::unique_ptr<ServerProcess> start(const std::string& name) {
+    std::unique_ptr<ServerProcess> start(const std::string& name,
+                                         const std::vector<std::string>& sets = {}) {
         std::vector<std::string> args = {
             "--index",
             index().string(),
@@ -63,6 +65,10 @@ class SharedStore : public ::testing::Test {
             "auth.admin_keys=" + admin_key,
             "--set",
             "auth.account_secret=" + secret};
+        for (const auto& set : sets) {
+            args.push_back("--set");
+            args.push_back(set);
+        }
         return std::make_unique<ServerProcess>(store_->dir(), args);
     }
 
@@ -191,6 +197,91 @@ TEST_F(SharedStore, TwoServersOnOneDatabaseBehaveAsOneService) {
     EXPECT_NE(report.out.find("hiking"), std::string::npos) << report.out;
     EXPECT_EQ(a->terminate(), 0) << a->log();
     EXPECT_EQ(b->terminate(), 0) << b->log();
+}
+
+/// The throwaway cluster's control script (scripts/common.sh): "stop" or "start".
+bool control_postgres(const std::string& action) {
+    const char* ctl = std::getenv("MIXI_TEST_POSTGRES_CTL");
+    return ctl && std::system((std::string(ctl) + " " + action).c_str()) == 0;
+}
+
+std::int64_t metric(ServerProcess& s, const std::string& name) {
+    const auto r = s.get("/metrics");
+    const std::string body = r ? r->body() : "";
+    const auto at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stoll(body.substr(at + name.size() + 2));
+}
+
+TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOrCountedDropped) {
+    if (!std::getenv("MIXI_TEST_POSTGRES_CTL"))
+        GTEST_SKIP() << "MIXI_TEST_POSTGRES_CTL is not set: the cluster cannot be stopped";
+    auto s = start("a", {"analytics.max_held_events=40"});
+    ASSERT_TRUE(s->started()) << s->describe();
+    auto search = [&](const std::string& q, int n) {
+        return from(*s, "/v1/search?q=" + q, "81.2." + std::to_string(60 + n % 12) + ".1");
+    };
+    for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(search("alps", i)->result_int(), 200u);
+    ASSERT_EQ(wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms", 5), 5);
+    EXPECT_EQ(testing::json_body(*s->get("/healthz")).at("status").as_string(), "ok");
+
+    ASSERT_TRUE(control_postgres("stop"));
+    struct Restart {
+        bool done = false;
+        ~Restart() {
+            if (!done)
+                control_postgres("start"); // whatever happened
+        }
+    } restart;
+    // Searches are answered at once while the store is away; their events wait in memory.
+    for (int i = 0; i < 30; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto r = search("hiking", i);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->result_int(), 200u);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    }
+    std::string status;
+    for (int i = 0; i < 100 && status != "degraded"; ++i) {
+        std::this_thread::sleep_for(50ms);
+        status = testing::json_body(*s->get("/healthz")).at("status").as_string();
+    }
+    EXPECT_EQ(status, "degraded");
+    EXPECT_EQ(metric(*s, "mixi_analytics_store_up"), 0);
+    EXPECT_EQ(metric(*s, "mixi_analytics_held_events"), 30);
+    EXPECT_EQ(metric(*s, "mixi_analytics_dropped_events_total"), 0);
+    // Past the bound (40), the oldest go (a flush's searches at a time) and are counted.
+    for (int i = 0; i < 30; ++i)
+        ASSERT_EQ(search("matterhorn", i)->result_int(), 200u);
+    std::int64_t dropped = 0, held = 0;
+    for (int i = 0; i < 100 && dropped + held != 60; ++i) {
+        std::this_thread::sleep_for(50ms);
+        dropped = metric(*s, "mixi_analytics_dropped_events_total");
+        held = metric(*s, "mixi_analytics_held_events");
+    }
+    EXPECT_EQ(dropped + held, 60);
+    EXPECT_GE(dropped, 20);
+    EXPECT_LE(held, 40);
+
+    // The database comes back: the held events are stored at the next flushes.
+    ASSERT_TRUE(control_postgres("start"));
+    restart.done = true;
+    const std::int64_t total =
+        wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms", 5 + held);
+    EXPECT_EQ(total, 5 + held) << s->log(); // before, and every one held; none of the dropped
+    // The newest were kept.
+    EXPECT_EQ(scalar("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query ="
+                     " 'matterhorn'"),
+              30);
+    for (int i = 0; i < 100 && status != "ok"; ++i) {
+        std::this_thread::sleep_for(50ms);
+        status = testing::json_body(*s->get("/healthz")).at("status").as_string();
+    }
+    EXPECT_EQ(status, "ok");
+    EXPECT_EQ(metric(*s, "mixi_analytics_held_events"), 0);
+    EXPECT_TRUE(s->running());
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    EXPECT_NE(s->log().find("holding events in memory"), std::string::npos) << s->log();
 }
 
 } // namespace
