@@ -178,9 +178,16 @@ void AnalyticsService::refresh_secrets() {
 }
 
 void AnalyticsService::tick() {
+    const auto started = Clock::now();
     if (log_store_.shared())
         refresh_secrets();
     wrote_ = flush() || wrote_;
+    const auto took =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    flush_us_.fetch_add(static_cast<std::uint64_t>(took));
+    flushes_.fetch_add(1);
+    if (static_cast<std::uint64_t>(took) > flush_max_us_.load())
+        flush_max_us_.store(static_cast<std::uint64_t>(took));
     // Popular searches follow the log at most every refresh_interval (a shared store: every
     // server's searches, so at every refresh_interval).
     if ((searches_stored_ || log_store_.shared()) &&
@@ -316,7 +323,14 @@ std::string AnalyticsService::metrics_text() const {
            " store was away past analytics.max_held_events.\n"
            "# TYPE mixi_analytics_dropped_events_total counter\n"
            "mixi_analytics_dropped_events_total " +
-           std::to_string(h.dropped_events) + "\n";
+           std::to_string(h.dropped_events) +
+           "\n# HELP mixi_analytics_flush_seconds Time of each flush to the analytics store.\n"
+           "# TYPE mixi_analytics_flush_seconds summary\nmixi_analytics_flush_seconds_sum " +
+           std::to_string(static_cast<double>(flush_us_.load()) / 1e6) +
+           "\nmixi_analytics_flush_seconds_count " + std::to_string(flushes_.load()) +
+           "\n# HELP mixi_analytics_flush_seconds_max The longest flush since start.\n"
+           "# TYPE mixi_analytics_flush_seconds_max gauge\nmixi_analytics_flush_seconds_max " +
+           std::to_string(static_cast<double>(flush_max_us_.load()) / 1e6) + "\n";
 }
 
 void AnalyticsService::refresh() {

@@ -117,6 +117,7 @@ class AnalyticsService {
     std::uint64_t held_searches_ = 0;
     std::atomic<bool> store_ok_{true};
     std::atomic<std::uint64_t> held_{0}, dropped_{0};
+    std::atomic<std::uint64_t> flush_us_{0}, flushes_{0}, flush_max_us_{0}; ///< timer flushes
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
     void publish(std::shared_ptr<Popularity> snapshot);
