@@ -586,6 +586,11 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    if (db_.postgres()) {
+        if (auto ok = add_batched(batch); !ok)
+            return ok;
+        return tx->commit();
+    }
     auto row = db_.prepare("INSERT INTO searches (hour, query, lang, country, results, account)"
                            " VALUES (?,?,?,?,?,?)");
     auto cell = db_.prepare(
@@ -593,9 +598,8 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         " bounded) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
         " searches = daily_terms.searches + excluded.searches,"
         " zero_results = daily_terms.zero_results + excluded.zero_results,"
-        // SQLite: the estimate of this run's counter; after a restart it starts again, so keep
-        // the larger of the two (an undercount, never an overcount). PostgreSQL: 0 here, the
-        // shared keys count them below.
+        // The estimate of this run's counter; after a restart it starts again, so keep the
+        // larger of the two (an undercount, never an overcount).
         " searchers = CASE WHEN excluded.searchers > daily_terms.searchers"
         " THEN excluded.searchers ELSE daily_terms.searchers END,"
         " bounded = daily_terms.bounded + excluded.bounded");
@@ -622,9 +626,7 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     for (const auto& [key, c] : batch.cells) {
         const auto& [day, query, lang, country] = key;
         cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
-        // A shared store counts the searchers from the keys of every server (below).
-        const auto estimate = db_.postgres() ? 0 : static_cast<std::int64_t>(c.distinct);
-        cell->bind(6, c.zero).bind(7, estimate).bind(8, c.bounded);
+        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct)).bind(8, c.bounded);
         if (auto ok = cell->run(); !ok)
             return std::unexpected(ok.error());
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
@@ -639,9 +641,6 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
     }
-    if (db_.postgres())
-        if (auto ok = add_searchers(batch); !ok)
-            return ok;
     // Monthly aggregates are made when a day closes (fold), of the cells that keep their text.
     return tx->commit();
 }
@@ -748,42 +747,168 @@ Expected<void> SearchLog::forget_closed_days(std::int64_t today) {
     return tx->commit();
 }
 
-Expected<void> SearchLog::add_searchers(const SearchLogBuffer::Batch& batch) {
+namespace {
+
+/// A PostgreSQL array literal of text values ({"a","b\"c"}); nullopt elements are NULL.
+class TextArray {
+  public:
+    void add(std::string_view v) {
+        out_ += out_.size() > 1 ? ",\"" : "\"";
+        for (char c : v) {
+            if (c == '"' || c == '\\')
+                out_ += '\\';
+            out_ += c;
+        }
+        out_ += '"';
+    }
+    void add_null() { out_ += out_.size() > 1 ? ",NULL" : "NULL"; }
+    std::string text() const { return out_ + "}"; }
+
+  private:
+    std::string out_ = "{";
+};
+
+class IntArray {
+  public:
+    void add(std::int64_t v) {
+        if (out_.size() > 1)
+            out_ += ',';
+        out_ += std::to_string(v);
+    }
+    std::string text() const { return out_ + "}"; }
+
+  private:
+    std::string out_ = "{";
+};
+
+} // namespace
+
+Expected<void> SearchLog::add_batched(const SearchLogBuffer::Batch& batch) {
+    // One statement per table, whatever the batch's size: the rows, cells, volumes and keys go
+    // as arrays (unnest), so that a flush costs a few round trips to the database, not one per
+    // search.
+    if (!batch.rows().empty()) {
+        IntArray hours, results;
+        TextArray queries, langs, countries, accounts;
+        for (const SearchEvent& e : batch.rows()) {
+            hours.add(hour_of(e.time));
+            queries.add(e.query);
+            langs.add(e.lang);
+            countries.add(e.country);
+            results.add(static_cast<std::int64_t>(e.results));
+            if (e.account.empty())
+                accounts.add_null();
+            else
+                accounts.add(e.account);
+        }
+        auto rows = db_.prepare(
+            "INSERT INTO searches (hour, query, lang, country, results, account)"
+            " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+            " CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[]), CAST(?6 AS TEXT[]))");
+        if (!rows)
+            return std::unexpected(rows.error());
+        rows->bind(1, hours.text()).bind(2, queries.text()).bind(3, langs.text());
+        rows->bind(4, countries.text()).bind(5, results.text()).bind(6, accounts.text());
+        if (auto ok = rows->run(); !ok)
+            return ok;
+    }
+    // The daily volume of every search, Sec-GPC / DNT ones too: one row per (day, lang, country).
+    std::map<std::tuple<std::int64_t, std::string, std::string>,
+             std::pair<std::int64_t, std::int64_t>>
+        volume = batch.volume_only;
+    IntArray days, searches, zeros, bounded, key_days, keys;
+    TextArray queries, langs, countries, key_queries, key_langs, key_countries;
+    for (const auto& [key, c] : batch.cells) {
+        const auto& [day, query, lang, country] = key;
+        days.add(day);
+        queries.add(query);
+        langs.add(lang);
+        countries.add(country);
+        searches.add(c.searches);
+        zeros.add(c.zero);
+        bounded.add(c.bounded);
+        auto& [n, z] = volume[{day, lang, country}];
+        n += c.searches;
+        z += c.zero;
+        for (std::uint64_t k : c.keys) {
+            key_days.add(day);
+            key_queries.add(query);
+            key_langs.add(lang);
+            key_countries.add(country);
+            keys.add(std::bit_cast<std::int64_t>(k));
+        }
+    }
+    if (!batch.cells.empty()) {
+        auto cells = db_.prepare(
+            "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers,"
+            " bounded) SELECT d, q, l, c, s, z, 0, b FROM unnest(CAST(?1 AS BIGINT[]),"
+            " CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]), CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[]),"
+            " CAST(?6 AS BIGINT[]), CAST(?7 AS BIGINT[])) AS t (d, q, l, c, s, z, b)"
+            " ON CONFLICT (day, query, lang, country) DO UPDATE SET"
+            " searches = daily_terms.searches + excluded.searches,"
+            " zero_results = daily_terms.zero_results + excluded.zero_results,"
+            " bounded = daily_terms.bounded + excluded.bounded");
+        if (!cells)
+            return std::unexpected(cells.error());
+        cells->bind(1, days.text()).bind(2, queries.text()).bind(3, langs.text());
+        cells->bind(4, countries.text()).bind(5, searches.text()).bind(6, zeros.text());
+        cells->bind(7, bounded.text());
+        if (auto ok = cells->run(); !ok)
+            return ok;
+    }
+    if (!volume.empty()) {
+        IntArray v_days, v_searches, v_zeros;
+        TextArray v_langs, v_countries;
+        for (const auto& [key, counts] : volume) {
+            v_days.add(std::get<0>(key));
+            v_langs.add(std::get<1>(key));
+            v_countries.add(std::get<2>(key));
+            v_searches.add(counts.first);
+            v_zeros.add(counts.second);
+        }
+        auto volumes = db_.prepare(
+            "INSERT INTO daily_volume (day, lang, country, searches, zero_results)"
+            " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+            " CAST(?4 AS BIGINT[]), CAST(?5 AS BIGINT[]))"
+            " ON CONFLICT (day, lang, country) DO UPDATE SET"
+            " searches = daily_volume.searches + excluded.searches,"
+            " zero_results = daily_volume.zero_results + excluded.zero_results");
+        if (!volumes)
+            return std::unexpected(volumes.error());
+        volumes->bind(1, v_days.text()).bind(2, v_langs.text()).bind(3, v_countries.text());
+        volumes->bind(4, v_searches.text()).bind(5, v_zeros.text());
+        if (auto ok = volumes->run(); !ok)
+            return ok;
+    }
+    if (keys.text().size() <= 2)
+        return {};
     // Every server keys a network the same way (the day's shared secret), so the keys of all
     // servers together are the day's distinct searchers: one network through two servers is one
     // key. A cell's count is the number of its keys, never lowered: after a crash of the
     // database emptied the keys (an UNLOGGED table), counting starts again below the stored
     // count, an undercount, never an overcount.
-    auto keys = db_.prepare("INSERT INTO searcher_keys (day, query, lang, country, searcher)"
-                            " SELECT ?1, ?2, ?3, ?4, unnest(CAST(?5 AS BIGINT[]))"
-                            " ON CONFLICT DO NOTHING");
+    auto insert = db_.prepare(
+        "INSERT INTO searcher_keys (day, query, lang, country, searcher)"
+        " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+        " CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[])) ON CONFLICT DO NOTHING");
     auto count = db_.prepare(
-        "UPDATE daily_terms SET searchers = GREATEST(searchers, (SELECT count(*) FROM"
-        " searcher_keys k WHERE k.day = ?1 AND k.query = ?2 AND k.lang = ?3 AND k.country = ?4))"
-        " WHERE day = ?1 AND query = ?2 AND lang = ?3 AND country = ?4");
-    if (!keys)
-        return std::unexpected(keys.error());
+        "UPDATE daily_terms d SET searchers = GREATEST(d.searchers, k.n) FROM"
+        " (SELECT day, query, lang, country, count(*) AS n FROM searcher_keys"
+        " WHERE (day, query, lang, country) IN (SELECT * FROM unnest(CAST(?1 AS BIGINT[]),"
+        " CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]), CAST(?4 AS TEXT[])))"
+        " GROUP BY day, query, lang, country) AS k"
+        " WHERE d.day = k.day AND d.query = k.query AND d.lang = k.lang AND d.country = k.country");
+    if (!insert)
+        return std::unexpected(insert.error());
     if (!count)
         return std::unexpected(count.error());
-    for (const auto& [key, c] : batch.cells) {
-        if (c.keys.empty())
-            continue;
-        const auto& [day, query, lang, country] = key;
-        std::string array = "{";
-        for (std::uint64_t k : c.keys) {
-            if (array.size() > 1)
-                array += ',';
-            array += std::to_string(std::bit_cast<std::int64_t>(k));
-        }
-        array += '}';
-        keys->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, array);
-        if (auto ok = keys->run(); !ok)
-            return ok;
-        count->bind(1, day).bind(2, query).bind(3, lang).bind(4, country);
-        if (auto ok = count->run(); !ok)
-            return ok;
-    }
-    return {};
+    insert->bind(1, key_days.text()).bind(2, key_queries.text()).bind(3, key_langs.text());
+    insert->bind(4, key_countries.text()).bind(5, keys.text());
+    if (auto ok = insert->run(); !ok)
+        return ok;
+    count->bind(1, days.text()).bind(2, queries.text()).bind(3, langs.text());
+    count->bind(4, countries.text());
+    return count->run();
 }
 
 namespace {

@@ -305,7 +305,8 @@ class SearchLog {
 
   private:
     explicit SearchLog(Database db) : db_(std::move(db)) {}
-    Expected<void> add_searchers(const SearchLogBuffer::Batch& batch); ///< PostgreSQL
+    /// PostgreSQL: the batch in a few statements (arrays), distinct searchers from the keys.
+    Expected<void> add_batched(const SearchLogBuffer::Batch& batch);
     /// PostgreSQL: the secrets of days before `today` and the keys of days before yesterday go.
     Expected<void> forget_closed_days(std::int64_t today);
     Database db_;

@@ -742,6 +742,28 @@ TEST_P(SearchLogStores, ServersSharingAStoreKeyANetworkAlikeSoItIsOneSearcher) {
               2);
 }
 
+TEST_P(SearchLogStores, QuotesBackslashesCommasAndBracesAreStoredAsTheyAre) {
+    auto log = SearchLog::open(where());
+    ASSERT_TRUE(log);
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    const std::string odd = R"(say "hi", {x} \ y null)";
+    SearchLogBuffer buffer{testing::ascii_fold};
+    buffer.record_search(event(t, odd, 1, 3, "acct-\"odd\""));
+    buffer.record_search(event(t, "null", 2));
+    ASSERT_TRUE(log->add(buffer.take()));
+    auto history = log->account_history("acct-\"odd\"");
+    ASSERT_TRUE(history);
+    ASSERT_EQ(history->size(), 1u);
+    EXPECT_EQ((*history)[0].query, odd);
+    auto db = Database::connect(where());
+    auto q = db->prepare("SELECT query FROM daily_terms ORDER BY query");
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->text(0), "null");
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->text(0), odd);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searches WHERE account IS NULL"), 1);
+}
+
 TEST(SearcherKeys, SharedSecretsOnlyAndTheirDayNeverGoesBackwards) {
     SearcherKeys keys([](unsigned char* out, std::size_t n) {
         std::fill(out, out + n, 7); // would be used by a process's own salt; never here
