@@ -4,6 +4,7 @@
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
 #include "analyzers/language.h"
+#include "common/database_url.h"
 #include "common/dates.h"
 #include "operations/delete_document.h"
 #include "query/result_json.h"
@@ -317,7 +318,11 @@ Response get_privacy(Context& ctx) {
                       {"ipv4_prefix", 24},
                       {"ipv6_prefix", 48},
                       {"user_agent", false},
-                      {"key", "HMAC-SHA256 under a random salt held in memory, replaced daily"}}},
+                      {"key", is_postgres_url(c.analytics_database)
+                                  ? "HMAC-SHA256 under a random daily secret the servers share"
+                                    " through the analytics database, deleted when its day ends"
+                                  : "HMAC-SHA256 under a random salt held in memory, replaced"
+                                    " daily"}}},
         {"region", regions ? c.geoip.level : std::string("none")},
         {"search_log",
          json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
