@@ -17,23 +17,17 @@ using Clock = std::chrono::steady_clock;
 Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOptions options) {
     if (!options.now)
         options.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-    auto views = analytics::ViewStore::open(options.store);
-    if (!views)
-        return std::unexpected(views.error());
-    auto log = analytics::SearchLog::open(options.store);
-    if (!log)
-        return std::unexpected(log.error());
-    std::unique_ptr<AnalyticsService> service(
-        new AnalyticsService(options, std::move(*views), std::move(*log)));
-    auto first = service->store_.popularity(analytics::day_of(options.now()), options.popularity);
-    if (!first)
-        return std::unexpected(first.error());
-    (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
-    if (service->log_store_.shared()) {
-        service->keys_.share_secrets();
-        service->refresh_secrets();
+    std::unique_ptr<AnalyticsService> service(new AnalyticsService(options));
+    if (options.store.postgres())
+        service->keys_.share_secrets(); // no searcher is counted until the day's secret is here
+    if (auto opened = service->open_stores(); !opened) {
+        // A file that cannot be opened is a mistake to fix; a database server that is down
+        // now may come back: serve meanwhile, without popularity, holding events in memory.
+        if (!options.store.postgres())
+            return std::unexpected(opened.error());
+        service->failed("anything (cannot reach it at start)", opened.error());
+        service->publish(std::make_shared<Popularity>());
     }
-    service->publish(std::move(*first));
     service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
@@ -43,9 +37,34 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
     return service;
 }
 
-AnalyticsService::AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
-                                   analytics::SearchLog log)
-    : options_(std::move(options)), store_(std::move(views)), log_store_(std::move(log)) {}
+AnalyticsService::AnalyticsService(AnalyticsOptions options) : options_(std::move(options)) {}
+
+Expected<void> AnalyticsService::open_stores() {
+    if (store_ && log_store_)
+        return {};
+    if (!store_) {
+        auto views = analytics::ViewStore::open(options_.store);
+        if (!views)
+            return std::unexpected(views.error());
+        store_.emplace(std::move(*views));
+    }
+    auto log = analytics::SearchLog::open(options_.store);
+    if (!log)
+        return std::unexpected(log.error());
+    log_store_.emplace(std::move(*log));
+    // The first snapshot, with everything stored now.
+    auto first = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!first) {
+        log_store_.reset();
+        return std::unexpected(first.error());
+    }
+    (void)store_->changed_elsewhere();
+    publish(std::move(*first));
+    last_refresh_ = Clock::now();
+    if (log_store_->shared())
+        refresh_secrets();
+    return {};
+}
 
 AnalyticsService::~AnalyticsService() {
     // The last flush runs on the service's thread, after which its io_context stops.
@@ -98,12 +117,17 @@ Expected<void> AnalyticsService::forget_document(std::string_view id) {
     auto result = done.get_future();
     boost::asio::post(ioc_, [this, &done, id = std::string(id)] {
         flush();
-        auto removed = store_.remove_document(id);
+        if (!store_) {
+            done.set_value(
+                fail(ErrorCode::io_error, "the analytics store cannot be reached right now"));
+            return;
+        }
+        auto removed = store_->remove_document(id);
         if (!removed) {
             done.set_value(std::unexpected(removed.error()));
             return;
         }
-        auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+        auto snapshot = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
         if (!snapshot) {
             done.set_value(std::unexpected(snapshot.error()));
             return;
@@ -167,7 +191,7 @@ void AnalyticsService::refresh_secrets() {
     // new secret the first of them made.
     const std::int64_t today = analytics::day_of(options_.now());
     for (const std::int64_t day : {today, today + 1}) {
-        auto secret = log_store_.shared_secret(day);
+        auto secret = log_store_->shared_secret(day);
         if (!secret) {
             failed("the searcher secret", secret.error());
             return;
@@ -179,7 +203,9 @@ void AnalyticsService::refresh_secrets() {
 
 void AnalyticsService::tick() {
     const auto started = Clock::now();
-    if (log_store_.shared())
+    if (auto opened = open_stores(); !opened)
+        failed("anything", opened.error());
+    else if (log_store_->shared())
         refresh_secrets();
     wrote_ = flush() || wrote_;
     const auto took =
@@ -190,16 +216,16 @@ void AnalyticsService::tick() {
         flush_max_us_.store(static_cast<std::uint64_t>(took));
     // Popular searches follow the log at most every refresh_interval (a shared store: every
     // server's searches, so at every refresh_interval).
-    if ((searches_stored_ || log_store_.shared()) &&
+    if ((searches_stored_ || (log_store_ && log_store_->shared())) &&
         Clock::now() - last_popular_ >= options_.refresh_interval) {
         refresh_popular_searches();
         last_popular_ = Clock::now();
         searches_stored_ = false;
     }
-    auto elsewhere = store_.changed_elsewhere();
+    auto elsewhere = store_ ? store_->changed_elsewhere() : Expected<bool>(false);
     // A shared store changes at every other server's flush: their counts are taken like this
     // server's own, at most every refresh_interval.
-    if (elsewhere && *elsewhere && store_.shared()) {
+    if (elsewhere && *elsewhere && store_->shared()) {
         wrote_ = true;
         elsewhere = false;
     }
@@ -234,9 +260,13 @@ bool AnalyticsService::flush() {
         held_batches_.push_back(std::move(batch));
     }
     // Batches the store could not take before go first, in order.
-    bool stored = true;
+    bool stored = store_ && log_store_;
     while (!held_batches_.empty()) {
-        if (auto ok = log_store_.add(held_batches_.front()); !ok) {
+        if (!log_store_) {
+            stored = false;
+            break;
+        }
+        if (auto ok = log_store_->add(held_batches_.front()); !ok) {
             failed("the search log", ok.error());
             stored = false;
             break;
@@ -252,7 +282,11 @@ bool AnalyticsService::flush() {
     bool wrote = false;
     auto counts = counter_.take();
     if (!counts.empty()) {
-        if (auto ok = store_.add(counts); !ok) {
+        if (!store_) {
+            for (const auto& c : counts)
+                counter_.add(c.id, c.region, c.day, c.count);
+            stored = false;
+        } else if (auto ok = store_->add(counts); !ok) {
             // Keep the counts for the next try rather than lose them (up to the bound below).
             for (const auto& c : counts)
                 counter_.add(c.id, c.region, c.day, c.count);
@@ -334,7 +368,9 @@ std::string AnalyticsService::metrics_text() const {
 }
 
 void AnalyticsService::refresh() {
-    auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!store_)
+        return;
+    auto snapshot = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
     if (!snapshot) {
         failed("popularity", snapshot.error());
         return;
@@ -357,7 +393,9 @@ void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
 }
 
 void AnalyticsService::fold(std::int64_t now) {
-    if (auto report = log_store_.fold(now, options_.retention); !report)
+    if (!log_store_)
+        return;
+    if (auto report = log_store_->fold(now, options_.retention); !report)
         failed("the folded aggregates", report.error());
     else
         folded_on_ = analytics::day_of(now);

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -97,8 +98,10 @@ class AnalyticsService {
     std::string metrics_text() const;
 
   private:
-    AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
-                     analytics::SearchLog log);
+    explicit AnalyticsService(AnalyticsOptions options);
+    /// Opens the stores if they are not open yet (a PostgreSQL server down at start is tried
+    /// again at every flush), and then builds the first snapshot.
+    Expected<void> open_stores();
     void schedule_flush();
     void schedule_purge();
     void tick(); ///< flush, and rebuild the snapshot when due
@@ -123,8 +126,8 @@ class AnalyticsService {
     void publish(std::shared_ptr<Popularity> snapshot);
 
     AnalyticsOptions options_;
-    analytics::ViewStore store_; ///< these three: the background thread only
-    analytics::SearchLog log_store_;
+    std::optional<analytics::ViewStore> store_; ///< these three: the background thread only
+    std::optional<analytics::SearchLog> log_store_;
     analyzers::Analyzer analyzer_;
     analytics::SearchLogBuffer buffer_{[this](std::string_view q) { return analyzer_.fold(q); }};
     analytics::ViewCounter counter_;

@@ -282,6 +282,25 @@ TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOr
     EXPECT_TRUE(s->running());
     EXPECT_EQ(s->terminate(), 0) << s->log();
     EXPECT_NE(s->log().find("holding events in memory"), std::string::npos) << s->log();
+
+    // A server started while the database is down serves, degraded, and stores what it held
+    // once the database is back.
+    ASSERT_TRUE(control_postgres("stop"));
+    restart.done = false;
+    auto late = start("late");
+    ASSERT_TRUE(late->started()) << late->describe();
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(from(*late, "/v1/search?q=dolomites", "81.2.99.1")->result_int(), 200u);
+    EXPECT_EQ(testing::json_body(*late->get("/healthz")).at("status").as_string(), "degraded");
+    ASSERT_TRUE(control_postgres("start"));
+    restart.done = true;
+    EXPECT_EQ(wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query ="
+                       " 'dolomites'",
+                       4),
+              4)
+        << late->log();
+    EXPECT_EQ(testing::json_body(*late->get("/healthz")).at("status").as_string(), "ok");
+    EXPECT_EQ(late->terminate(), 0) << late->log();
 }
 
 } // namespace
