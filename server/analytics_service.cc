@@ -87,6 +87,12 @@ void AnalyticsService::log_search(analytics::RawSearch search, std::string_view 
     // lock a flush takes to read its own: a search is never stamped before the flush that
     // closed its day, and the day never goes backwards (SearcherKeys clamps it, so does this).
     std::lock_guard lock(pending_mutex_);
+    // A flush that waits on a slow store leaves searches here: held up to the same bound (the
+    // flush then keeps the newest within it).
+    if (pending_.size() >= options_.max_held_events) {
+        dropped_.fetch_add(1);
+        return;
+    }
     const std::int64_t now = options_.now();
     const std::int64_t day = std::max(analytics::day_of(now), last_day_);
     search.time = std::max(now, day * 86400);
