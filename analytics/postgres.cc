@@ -276,9 +276,21 @@ void ignore_notice(void*, const char*) {}
 } // namespace
 
 Expected<std::unique_ptr<Connection>> open_postgres(const std::string& uri) {
-    // The URI's own settings win over these defaults (they come after).
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"5", "mixi-search", uri.c_str(), nullptr};
+    // The URI's own settings win over these defaults (they come after). A database that stops
+    // answering (a cut network sends no reset) fails a statement within about 30 s instead of
+    // blocking the flush for the kernel's TCP timeout; no statement may run longer than 60 s.
+    const char* keys[] = {"connect_timeout",
+                          "application_name",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "options",
+                          "dbname",
+                          nullptr};
+    const char* values[] = {
+        "5",         "mixi-search", "10", "5", "3", "30000", "-c statement_timeout=60000",
+        uri.c_str(), nullptr};
     PGconn* conn = PQconnectdbParams(keys, values, 1);
     const std::string printable = printable_database(uri);
     if (!conn)

@@ -385,7 +385,52 @@ SearcherKeys::SearcherKeys(RandomFill random)
 
 SearcherKeys::~SearcherKeys() {
     EVP_MAC_CTX_free(keyed_);
+    for (auto& [day, ctx] : secrets_)
+        EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(hmac_);
+}
+
+EVP_MAC_CTX* SearcherKeys::keyed_with(const unsigned char* salt, std::size_t size) {
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX* ctx = hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr;
+    if (ctx && EVP_MAC_init(ctx, salt, size, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = nullptr;
+    }
+    return ctx;
+}
+
+void SearcherKeys::share_secrets() {
+    std::lock_guard lock(mutex_);
+    shared_ = true;
+    EVP_MAC_CTX_free(keyed_);
+    keyed_ = nullptr;
+}
+
+void SearcherKeys::set_secret(std::int64_t day, std::string_view secret) {
+    if (secret.size() < 16)
+        return;
+    EVP_MAC_CTX* ctx =
+        keyed_with(reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    if (!ctx)
+        return;
+    std::lock_guard lock(mutex_);
+    auto& slot = secrets_[day];
+    EVP_MAC_CTX_free(slot);
+    slot = ctx;
+    std::erase_if(secrets_, [&](auto& entry) {
+        if (entry.first >= day_)
+            return false;
+        EVP_MAC_CTX_free(entry.second);
+        return true;
+    });
+}
+
+bool SearcherKeys::has_secret(std::int64_t day) {
+    std::lock_guard lock(mutex_);
+    return secrets_.contains(day);
 }
 
 std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view address) {
@@ -397,7 +442,20 @@ std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view 
         std::lock_guard lock(mutex_);
         // The salt's day never goes backwards: a clock that stepped back gets today's salt.
         day = std::max(day, day_);
-        if (day != day_ || !keyed_) {
+        if (shared_) {
+            day_ = day;
+            // The day's shared secret, or no key (fail closed) until this process has it.
+            std::erase_if(secrets_, [&](auto& entry) {
+                if (entry.first >= day_)
+                    return false;
+                EVP_MAC_CTX_free(entry.second);
+                return true;
+            });
+            auto found = secrets_.find(day);
+            if (found == secrets_.end())
+                return std::nullopt;
+            mac = EVP_MAC_CTX_dup(found->second);
+        } else if (day != day_ || !keyed_) {
             // Whatever happens below, the old salt is gone and its day is over.
             EVP_MAC_CTX_free(keyed_);
             keyed_ = nullptr;
@@ -408,18 +466,10 @@ std::optional<SearcherKey> SearcherKeys::key(std::int64_t day, std::string_view 
                 OPENSSL_cleanse(salt.data(), salt.size());
                 return std::nullopt;
             }
-            char digest[] = "SHA256";
-            const OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                OSSL_PARAM_construct_end()};
-            keyed_ = hmac_ ? EVP_MAC_CTX_new(hmac_) : nullptr;
-            if (keyed_ && EVP_MAC_init(keyed_, salt.data(), salt.size(), params) != 1) {
-                EVP_MAC_CTX_free(keyed_);
-                keyed_ = nullptr;
-            }
+            keyed_ = keyed_with(salt.data(), salt.size());
             OPENSSL_cleanse(salt.data(), salt.size()); // the keyed context holds it now
         }
-        if (keyed_)
+        if (keyed_ && !shared_)
             mac = EVP_MAC_CTX_dup(keyed_);
     }
     if (!mac) // OpenSSL without HMAC-SHA256: no key, the search counts no searcher
@@ -536,6 +586,11 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    if (db_.postgres()) {
+        if (auto ok = add_batched(batch); !ok)
+            return ok;
+        return tx->commit();
+    }
     auto row = db_.prepare("INSERT INTO searches (hour, query, lang, country, results, account)"
                            " VALUES (?,?,?,?,?,?)");
     auto cell = db_.prepare(
@@ -543,9 +598,8 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         " bounded) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (day, query, lang, country) DO UPDATE SET"
         " searches = daily_terms.searches + excluded.searches,"
         " zero_results = daily_terms.zero_results + excluded.zero_results,"
-        // SQLite: the estimate of this run's counter; after a restart it starts again, so keep
-        // the larger of the two (an undercount, never an overcount). PostgreSQL: 0 here, the
-        // shared keys count them below.
+        // The estimate of this run's counter; after a restart it starts again, so keep the
+        // larger of the two (an undercount, never an overcount).
         " searchers = CASE WHEN excluded.searchers > daily_terms.searchers"
         " THEN excluded.searchers ELSE daily_terms.searchers END,"
         " bounded = daily_terms.bounded + excluded.bounded");
@@ -572,9 +626,7 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     for (const auto& [key, c] : batch.cells) {
         const auto& [day, query, lang, country] = key;
         cell->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, c.searches);
-        // A shared store counts the searchers from the keys of every server (below).
-        const auto estimate = db_.postgres() ? 0 : static_cast<std::int64_t>(c.distinct);
-        cell->bind(6, c.zero).bind(7, estimate).bind(8, c.bounded);
+        cell->bind(6, c.zero).bind(7, static_cast<std::int64_t>(c.distinct)).bind(8, c.bounded);
         if (auto ok = cell->run(); !ok)
             return std::unexpected(ok.error());
         volume->bind(1, day).bind(2, lang).bind(3, country).bind(4, c.searches).bind(5, c.zero);
@@ -589,49 +641,274 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
         if (auto ok = volume->run(); !ok)
             return std::unexpected(ok.error());
     }
-    if (db_.postgres())
-        if (auto ok = add_searchers(batch); !ok)
-            return ok;
     // Monthly aggregates are made when a day closes (fold), of the cells that keep their text.
     return tx->commit();
 }
 
-Expected<void> SearchLog::add_searchers(const SearchLogBuffer::Batch& batch) {
+namespace {
+
+std::string to_hex(const unsigned char* bytes, std::size_t size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < size; ++i) {
+        out += digits[bytes[i] >> 4];
+        out += digits[bytes[i] & 15];
+    }
+    return out;
+}
+
+std::string from_hex(std::string_view hex) {
+    auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(value(hex[i]) << 4 | value(hex[i + 1]));
+    return out;
+}
+
+} // namespace
+
+Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
+    if (!db_.postgres())
+        return fail(ErrorCode::invalid_argument, "only a shared store has shared secrets");
+    std::array<unsigned char, 32> secret{};
+    if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
+        return fail(ErrorCode::io_error, "no random bytes for a searcher secret");
+    std::string hex = to_hex(secret.data(), secret.size());
+    OPENSSL_cleanse(secret.data(), secret.size());
+    // The first server to ask makes it; the others read that one.
+    auto make = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
+                            " VALUES (?1, decode(?2, 'hex')) ON CONFLICT (day) DO NOTHING");
+    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1");
+    if (!make)
+        return std::unexpected(make.error());
+    if (!read)
+        return std::unexpected(read.error());
+    make->bind(1, day).bind(2, hex);
+    OPENSSL_cleanse(hex.data(), hex.size());
+    if (auto ok = make->run(); !ok)
+        return std::unexpected(ok.error());
+    read->bind(1, day);
+    auto row = read->step();
+    if (!row)
+        return std::unexpected(row.error());
+    if (!*row)
+        return fail(ErrorCode::io_error, "the searcher secret was not stored");
+    std::string out = from_hex(read->text(0));
+    read->reset();
+    return out;
+}
+
+Expected<void> SearchLog::forget_closed_days(std::int64_t today) {
+    auto tx = Transaction::begin(db_);
+    if (!tx)
+        return std::unexpected(tx.error());
+    // The keys of yesterday may still be counted (a flush of its last searches); older ones
+    // cannot, and without their day's secret they name no network.
+    auto keys = db_.prepare("DELETE FROM searcher_keys WHERE day < ?1");
+    if (!keys)
+        return std::unexpected(keys.error());
+    keys->bind(1, today - 1);
+    if (auto ok = keys->run(); !ok)
+        return ok;
+    auto old = db_.prepare("SELECT count(*) FROM searcher_secrets WHERE day < ?1");
+    if (!old)
+        return std::unexpected(old.error());
+    old->bind(1, today);
+    auto row = old->step();
+    if (!row)
+        return std::unexpected(row.error());
+    const std::int64_t closed = *row ? old->int64(0) : 0;
+    old->reset();
+    if (closed > 0) {
+        // A deleted row stays in the table's file until its space is reused; TRUNCATE gives
+        // the table a new file and removes the old one, so the past days' secrets are gone
+        // from the database's files. The days kept are written again.
+        std::vector<std::pair<std::int64_t, std::string>> kept;
+        auto keep =
+            db_.prepare("SELECT day, encode(secret, 'hex') FROM searcher_secrets WHERE day >= ?1");
+        if (!keep)
+            return std::unexpected(keep.error());
+        keep->bind(1, today);
+        if (auto ok = keep->each([&] { kept.emplace_back(keep->int64(0), keep->text(1)); }); !ok)
+            return ok;
+        if (auto ok = db_.exec("TRUNCATE searcher_secrets"); !ok)
+            return ok;
+        auto put = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
+                               " VALUES (?1, decode(?2, 'hex'))");
+        if (!put)
+            return std::unexpected(put.error());
+        for (auto& [day, hex] : kept) {
+            put->bind(1, day).bind(2, hex);
+            OPENSSL_cleanse(hex.data(), hex.size());
+            if (auto ok = put->run(); !ok)
+                return ok;
+        }
+    }
+    return tx->commit();
+}
+
+namespace {
+
+/// A PostgreSQL array literal of text values ({"a","b\"c"}); nullopt elements are NULL.
+class TextArray {
+  public:
+    void add(std::string_view v) {
+        out_ += out_.size() > 1 ? ",\"" : "\"";
+        for (char c : v) {
+            if (c == '"' || c == '\\')
+                out_ += '\\';
+            out_ += c;
+        }
+        out_ += '"';
+    }
+    void add_null() { out_ += out_.size() > 1 ? ",NULL" : "NULL"; }
+    std::string text() const { return out_ + "}"; }
+
+  private:
+    std::string out_ = "{";
+};
+
+class IntArray {
+  public:
+    void add(std::int64_t v) {
+        if (out_.size() > 1)
+            out_ += ',';
+        out_ += std::to_string(v);
+    }
+    std::string text() const { return out_ + "}"; }
+
+  private:
+    std::string out_ = "{";
+};
+
+} // namespace
+
+Expected<void> SearchLog::add_batched(const SearchLogBuffer::Batch& batch) {
+    // One statement per table, whatever the batch's size: the rows, cells, volumes and keys go
+    // as arrays (unnest), so that a flush costs a few round trips to the database, not one per
+    // search.
+    if (!batch.rows().empty()) {
+        IntArray hours, results;
+        TextArray queries, langs, countries, accounts;
+        for (const SearchEvent& e : batch.rows()) {
+            hours.add(hour_of(e.time));
+            queries.add(e.query);
+            langs.add(e.lang);
+            countries.add(e.country);
+            results.add(static_cast<std::int64_t>(e.results));
+            if (e.account.empty())
+                accounts.add_null();
+            else
+                accounts.add(e.account);
+        }
+        auto rows = db_.prepare(
+            "INSERT INTO searches (hour, query, lang, country, results, account)"
+            " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+            " CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[]), CAST(?6 AS TEXT[]))");
+        if (!rows)
+            return std::unexpected(rows.error());
+        rows->bind(1, hours.text()).bind(2, queries.text()).bind(3, langs.text());
+        rows->bind(4, countries.text()).bind(5, results.text()).bind(6, accounts.text());
+        if (auto ok = rows->run(); !ok)
+            return ok;
+    }
+    // The daily volume of every search, Sec-GPC / DNT ones too: one row per (day, lang, country).
+    std::map<std::tuple<std::int64_t, std::string, std::string>,
+             std::pair<std::int64_t, std::int64_t>>
+        volume = batch.volume_only;
+    IntArray days, searches, zeros, bounded, key_days, keys;
+    TextArray queries, langs, countries, key_queries, key_langs, key_countries;
+    for (const auto& [key, c] : batch.cells) {
+        const auto& [day, query, lang, country] = key;
+        days.add(day);
+        queries.add(query);
+        langs.add(lang);
+        countries.add(country);
+        searches.add(c.searches);
+        zeros.add(c.zero);
+        bounded.add(c.bounded);
+        auto& [n, z] = volume[{day, lang, country}];
+        n += c.searches;
+        z += c.zero;
+        for (std::uint64_t k : c.keys) {
+            key_days.add(day);
+            key_queries.add(query);
+            key_langs.add(lang);
+            key_countries.add(country);
+            keys.add(std::bit_cast<std::int64_t>(k));
+        }
+    }
+    if (!batch.cells.empty()) {
+        auto cells = db_.prepare(
+            "INSERT INTO daily_terms (day, query, lang, country, searches, zero_results, searchers,"
+            " bounded) SELECT d, q, l, c, s, z, 0, b FROM unnest(CAST(?1 AS BIGINT[]),"
+            " CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]), CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[]),"
+            " CAST(?6 AS BIGINT[]), CAST(?7 AS BIGINT[])) AS t (d, q, l, c, s, z, b)"
+            " ON CONFLICT (day, query, lang, country) DO UPDATE SET"
+            " searches = daily_terms.searches + excluded.searches,"
+            " zero_results = daily_terms.zero_results + excluded.zero_results,"
+            " bounded = daily_terms.bounded + excluded.bounded");
+        if (!cells)
+            return std::unexpected(cells.error());
+        cells->bind(1, days.text()).bind(2, queries.text()).bind(3, langs.text());
+        cells->bind(4, countries.text()).bind(5, searches.text()).bind(6, zeros.text());
+        cells->bind(7, bounded.text());
+        if (auto ok = cells->run(); !ok)
+            return ok;
+    }
+    if (!volume.empty()) {
+        IntArray v_days, v_searches, v_zeros;
+        TextArray v_langs, v_countries;
+        for (const auto& [key, counts] : volume) {
+            v_days.add(std::get<0>(key));
+            v_langs.add(std::get<1>(key));
+            v_countries.add(std::get<2>(key));
+            v_searches.add(counts.first);
+            v_zeros.add(counts.second);
+        }
+        auto volumes = db_.prepare(
+            "INSERT INTO daily_volume (day, lang, country, searches, zero_results)"
+            " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+            " CAST(?4 AS BIGINT[]), CAST(?5 AS BIGINT[]))"
+            " ON CONFLICT (day, lang, country) DO UPDATE SET"
+            " searches = daily_volume.searches + excluded.searches,"
+            " zero_results = daily_volume.zero_results + excluded.zero_results");
+        if (!volumes)
+            return std::unexpected(volumes.error());
+        volumes->bind(1, v_days.text()).bind(2, v_langs.text()).bind(3, v_countries.text());
+        volumes->bind(4, v_searches.text()).bind(5, v_zeros.text());
+        if (auto ok = volumes->run(); !ok)
+            return ok;
+    }
+    if (keys.text().size() <= 2)
+        return {};
     // Every server keys a network the same way (the day's shared secret), so the keys of all
     // servers together are the day's distinct searchers: one network through two servers is one
     // key. A cell's count is the number of its keys, never lowered: after a crash of the
     // database emptied the keys (an UNLOGGED table), counting starts again below the stored
     // count, an undercount, never an overcount.
-    auto keys = db_.prepare("INSERT INTO searcher_keys (day, query, lang, country, searcher)"
-                            " SELECT ?1, ?2, ?3, ?4, unnest(CAST(?5 AS BIGINT[]))"
-                            " ON CONFLICT DO NOTHING");
+    auto insert = db_.prepare(
+        "INSERT INTO searcher_keys (day, query, lang, country, searcher)"
+        " SELECT * FROM unnest(CAST(?1 AS BIGINT[]), CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]),"
+        " CAST(?4 AS TEXT[]), CAST(?5 AS BIGINT[])) ON CONFLICT DO NOTHING");
     auto count = db_.prepare(
-        "UPDATE daily_terms SET searchers = GREATEST(searchers, (SELECT count(*) FROM"
-        " searcher_keys k WHERE k.day = ?1 AND k.query = ?2 AND k.lang = ?3 AND k.country = ?4))"
-        " WHERE day = ?1 AND query = ?2 AND lang = ?3 AND country = ?4");
-    if (!keys)
-        return std::unexpected(keys.error());
+        "UPDATE daily_terms d SET searchers = GREATEST(d.searchers, k.n) FROM"
+        " (SELECT day, query, lang, country, count(*) AS n FROM searcher_keys"
+        " WHERE (day, query, lang, country) IN (SELECT * FROM unnest(CAST(?1 AS BIGINT[]),"
+        " CAST(?2 AS TEXT[]), CAST(?3 AS TEXT[]), CAST(?4 AS TEXT[])))"
+        " GROUP BY day, query, lang, country) AS k"
+        " WHERE d.day = k.day AND d.query = k.query AND d.lang = k.lang AND d.country = k.country");
+    if (!insert)
+        return std::unexpected(insert.error());
     if (!count)
         return std::unexpected(count.error());
-    for (const auto& [key, c] : batch.cells) {
-        if (c.keys.empty())
-            continue;
-        const auto& [day, query, lang, country] = key;
-        std::string array = "{";
-        for (std::uint64_t k : c.keys) {
-            if (array.size() > 1)
-                array += ',';
-            array += std::to_string(std::bit_cast<std::int64_t>(k));
-        }
-        array += '}';
-        keys->bind(1, day).bind(2, query).bind(3, lang).bind(4, country).bind(5, array);
-        if (auto ok = keys->run(); !ok)
-            return ok;
-        count->bind(1, day).bind(2, query).bind(3, lang).bind(4, country);
-        if (auto ok = count->run(); !ok)
-            return ok;
-    }
-    return {};
+    insert->bind(1, key_days.text()).bind(2, key_queries.text()).bind(3, key_langs.text());
+    insert->bind(4, key_countries.text()).bind(5, keys.text());
+    if (auto ok = insert->run(); !ok)
+        return ok;
+    count->bind(1, days.text()).bind(2, queries.text()).bind(3, langs.text());
+    count->bind(4, countries.text());
+    return count->run();
 }
 
 namespace {
@@ -697,6 +974,9 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
         *kept_from && **kept_from == *keep_from)
         return report; // nothing closed and nothing released since the last fold
     report.due = true;
+    if (db_.postgres())
+        if (auto ok = forget_closed_days(today); !ok)
+            return std::unexpected(ok.error());
     const auto k = static_cast<std::int64_t>(options.k);
     const auto k_distinct = static_cast<std::int64_t>(options.k_distinct);
 

@@ -101,6 +101,11 @@ struct SearcherKey {
 /// the current salt's (a clock that stepped back), the key is made with the current salt and
 /// says so in SearcherKey::day; an older day's salt is never made again. When no random salt can
 /// be drawn the key fails closed: nullopt, and the search counts no searcher.
+///
+/// Servers that share a store (PostgreSQL) share the salt instead, so that one network that
+/// reaches two servers on one day is one key: after share_secrets(), the salt of a day is the
+/// secret given to set_secret (SearchLog::shared_secret, read off the search path), never
+/// drawn here, and a day whose secret this process does not have yet gets no key.
 class SearcherKeys {
   public:
     explicit SearcherKeys(RandomFill random = {});
@@ -110,12 +115,23 @@ class SearcherKeys {
 
     std::optional<SearcherKey> key(std::int64_t day, std::string_view address);
 
+    /// From now on, salts are only the days' shared secrets.
+    void share_secrets();
+    /// The shared secret of `day` (at least 16 bytes; replaces the one this process had for
+    /// that day). Secrets of days before the current one are forgotten.
+    void set_secret(std::int64_t day, std::string_view secret);
+    /// True when the secret of `day` is here (shared mode).
+    bool has_secret(std::int64_t day);
+
   private:
     std::mutex mutex_;
     RandomFill random_;
     std::int64_t day_ = -1;
     EVP_MAC* hmac_ = nullptr;      ///< HMAC, fetched once
     EVP_MAC_CTX* keyed_ = nullptr; ///< HMAC-SHA256 keyed with the day's salt, copied per key
+    bool shared_ = false;
+    std::map<std::int64_t, EVP_MAC_CTX*> secrets_; ///< shared mode: day -> keyed context
+    EVP_MAC_CTX* keyed_with(const unsigned char* salt, std::size_t size);
 };
 
 /// One search as it was made: the query as typed. SearchLogBuffer::record_search turns it into
@@ -259,6 +275,11 @@ class SearchLog {
     static Expected<SearchLog> open(const StoreLocation& where);
     bool shared() const { return db_.postgres(); }
 
+    /// PostgreSQL: the searcher secret of `day` that every server of the store keys searchers
+    /// with (SearcherKeys::set_secret), made by the first server that asks (32 bytes from
+    /// RAND_bytes) and kept only in an UNLOGGED table until the day is over (fold).
+    Expected<std::string> shared_secret(std::int64_t day);
+
     /// Stores a batch in one transaction.
     Expected<void> add(const SearchLogBuffer::Batch& batch);
     /// Folds (see fold), then deletes raw rows older than retention_days and aggregates older
@@ -284,7 +305,10 @@ class SearchLog {
 
   private:
     explicit SearchLog(Database db) : db_(std::move(db)) {}
-    Expected<void> add_searchers(const SearchLogBuffer::Batch& batch); ///< PostgreSQL
+    /// PostgreSQL: the batch in a few statements (arrays), distinct searchers from the keys.
+    Expected<void> add_batched(const SearchLogBuffer::Batch& batch);
+    /// PostgreSQL: the secrets of days before `today` and the keys of days before yesterday go.
+    Expected<void> forget_closed_days(std::int64_t today);
     Database db_;
 };
 

@@ -75,15 +75,53 @@ Expected<void> ViewStore::add(const std::vector<ViewCount>& counts) {
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
-    auto upsert = db_.prepare("INSERT INTO views (doc_id, region, day, count) VALUES (?,?,?,?)"
-                              " ON CONFLICT (doc_id, region, day)"
-                              " DO UPDATE SET count = views.count + excluded.count");
-    if (!upsert)
-        return std::unexpected(upsert.error());
-    for (const ViewCount& c : counts) {
-        upsert->bind(1, c.id).bind(2, c.region).bind(3, c.day).bind(4, c.count);
+    if (db_.postgres()) {
+        // One statement whatever the number of counts: they go as arrays, each (document,
+        // region, day) once (an upsert may not touch a row twice; an import may repeat one).
+        std::map<std::tuple<std::string_view, std::string_view, std::int64_t>, std::int64_t> sums;
+        for (const ViewCount& c : counts)
+            sums[{c.id, c.region, c.day}] += c.count;
+        std::string ids = "{", regions = "{", days = "{", ns = "{";
+        auto quoted = [](std::string& out, std::string_view v) {
+            out += out.size() > 1 ? ",\"" : "\"";
+            for (char ch : v) {
+                if (ch == '"' || ch == '\\')
+                    out += '\\';
+                out += ch;
+            }
+            out += '"';
+        };
+        for (const auto& [key, n] : sums) {
+            quoted(ids, std::get<0>(key));
+            quoted(regions, std::get<1>(key));
+            if (days.size() > 1) {
+                days += ',';
+                ns += ',';
+            }
+            days += std::to_string(std::get<2>(key));
+            ns += std::to_string(n);
+        }
+        auto upsert = db_.prepare(
+            "INSERT INTO views (doc_id, region, day, count) SELECT * FROM unnest(CAST(?1 AS"
+            " TEXT[]), CAST(?2 AS TEXT[]), CAST(?3 AS BIGINT[]), CAST(?4 AS BIGINT[]))"
+            " ON CONFLICT (doc_id, region, day) DO UPDATE SET count = views.count + "
+            "excluded.count");
+        if (!upsert)
+            return std::unexpected(upsert.error());
+        upsert->bind(1, ids + "}").bind(2, regions + "}").bind(3, days + "}").bind(4, ns + "}");
         if (auto ok = upsert->run(); !ok)
-            return std::unexpected(ok.error());
+            return ok;
+    } else {
+        auto upsert = db_.prepare("INSERT INTO views (doc_id, region, day, count) VALUES (?,?,?,?)"
+                                  " ON CONFLICT (doc_id, region, day)"
+                                  " DO UPDATE SET count = views.count + excluded.count");
+        if (!upsert)
+            return std::unexpected(upsert.error());
+        for (const ViewCount& c : counts) {
+            upsert->bind(1, c.id).bind(2, c.region).bind(3, c.day).bind(4, c.count);
+            if (auto ok = upsert->run(); !ok)
+                return std::unexpected(ok.error());
+        }
     }
     if (auto ok = bump(); !ok)
         return std::unexpected(ok.error());

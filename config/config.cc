@@ -244,6 +244,9 @@ const std::vector<Setting>& settings() {
              return true;
          },
          [](const Config& c) { return quoted(printable_database(c.analytics_database)); }},
+        number<std::uint64_t>(
+            "analytics.max_held_events",
+            [](auto& c) -> auto& { return c.analytics_max_held_events; }),
         millis(
             "analytics.flush_interval_ms",
             [](auto& c) -> auto& { return c.analytics_flush_interval; }),

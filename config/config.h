@@ -123,6 +123,9 @@ struct Config {
     std::chrono::milliseconds reopen_interval{500}; ///< how often readers check for a new index
     /// Page views and searches are counted in memory and stored this often (and at shutdown).
     std::chrono::milliseconds analytics_flush_interval{5'000};
+    /// Searches and view counts held in memory while the analytics store is away; past it the
+    /// oldest are dropped and counted (/metrics).
+    std::uint64_t analytics_max_held_events = 100'000;
     int retention_days = 30;            ///< raw search-log rows are deleted after this
     int aggregate_retention_days = 400; ///< daily search-term aggregates are deleted after this
     /// Page-view counts are deleted this many days after their day: 20 half-lives of the

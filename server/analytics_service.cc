@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <iostream>
+#include <openssl/crypto.h>
 
 namespace mixi::server {
 
@@ -16,19 +17,17 @@ using Clock = std::chrono::steady_clock;
 Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOptions options) {
     if (!options.now)
         options.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
-    auto views = analytics::ViewStore::open(options.store);
-    if (!views)
-        return std::unexpected(views.error());
-    auto log = analytics::SearchLog::open(options.store);
-    if (!log)
-        return std::unexpected(log.error());
-    std::unique_ptr<AnalyticsService> service(
-        new AnalyticsService(options, std::move(*views), std::move(*log)));
-    auto first = service->store_.popularity(analytics::day_of(options.now()), options.popularity);
-    if (!first)
-        return std::unexpected(first.error());
-    (void)service->store_.changed_elsewhere(); // the first snapshot has everything stored now
-    service->publish(std::move(*first));
+    std::unique_ptr<AnalyticsService> service(new AnalyticsService(options));
+    if (options.store.postgres())
+        service->keys_.share_secrets(); // no searcher is counted until the day's secret is here
+    if (auto opened = service->open_stores(); !opened) {
+        // A file that cannot be opened is a mistake to fix; a database server that is down
+        // now may come back: serve meanwhile, without popularity, holding events in memory.
+        if (!options.store.postgres())
+            return std::unexpected(opened.error());
+        service->failed("anything (cannot reach it at start)", opened.error());
+        service->publish(std::make_shared<Popularity>());
+    }
     service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
@@ -38,9 +37,34 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
     return service;
 }
 
-AnalyticsService::AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
-                                   analytics::SearchLog log)
-    : options_(std::move(options)), store_(std::move(views)), log_store_(std::move(log)) {}
+AnalyticsService::AnalyticsService(AnalyticsOptions options) : options_(std::move(options)) {}
+
+Expected<void> AnalyticsService::open_stores() {
+    if (store_ && log_store_)
+        return {};
+    if (!store_) {
+        auto views = analytics::ViewStore::open(options_.store);
+        if (!views)
+            return std::unexpected(views.error());
+        store_.emplace(std::move(*views));
+    }
+    auto log = analytics::SearchLog::open(options_.store);
+    if (!log)
+        return std::unexpected(log.error());
+    log_store_.emplace(std::move(*log));
+    // The first snapshot, with everything stored now.
+    auto first = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!first) {
+        log_store_.reset();
+        return std::unexpected(first.error());
+    }
+    (void)store_->changed_elsewhere();
+    publish(std::move(*first));
+    last_refresh_ = Clock::now();
+    if (log_store_->shared())
+        refresh_secrets();
+    return {};
+}
 
 AnalyticsService::~AnalyticsService() {
     // The last flush runs on the service's thread, after which its io_context stops.
@@ -63,6 +87,12 @@ void AnalyticsService::log_search(analytics::RawSearch search, std::string_view 
     // lock a flush takes to read its own: a search is never stamped before the flush that
     // closed its day, and the day never goes backwards (SearcherKeys clamps it, so does this).
     std::lock_guard lock(pending_mutex_);
+    // A flush that waits on a slow store leaves searches here: held up to the same bound (the
+    // flush then keeps the newest within it).
+    if (pending_.size() >= options_.max_held_events) {
+        dropped_.fetch_add(1);
+        return;
+    }
     const std::int64_t now = options_.now();
     const std::int64_t day = std::max(analytics::day_of(now), last_day_);
     search.time = std::max(now, day * 86400);
@@ -93,12 +123,17 @@ Expected<void> AnalyticsService::forget_document(std::string_view id) {
     auto result = done.get_future();
     boost::asio::post(ioc_, [this, &done, id = std::string(id)] {
         flush();
-        auto removed = store_.remove_document(id);
+        if (!store_) {
+            done.set_value(
+                fail(ErrorCode::io_error, "the analytics store cannot be reached right now"));
+            return;
+        }
+        auto removed = store_->remove_document(id);
         if (!removed) {
             done.set_value(std::unexpected(removed.error()));
             return;
         }
-        auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+        auto snapshot = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
         if (!snapshot) {
             done.set_value(std::unexpected(snapshot.error()));
             return;
@@ -130,6 +165,8 @@ void AnalyticsService::schedule_purge() {
 }
 
 void AnalyticsService::refresh_popular_searches() {
+    if (!store_ok_.load())
+        return; // listed again once the store is back
     auto db = analytics::Database::connect(options_.store);
     if (!db)
         return;
@@ -154,15 +191,50 @@ void AnalyticsService::refresh_popular_searches() {
     popular_.store(std::move(terms));
 }
 
+void AnalyticsService::refresh_secrets() {
+    // Today's and tomorrow's, so that the first searches after midnight have theirs. Read again
+    // at every tick: after a crash of the database emptied the table, every server takes the
+    // new secret the first of them made.
+    const std::int64_t today = analytics::day_of(options_.now());
+    for (const std::int64_t day : {today, today + 1}) {
+        auto secret = log_store_->shared_secret(day);
+        if (!secret) {
+            failed("the searcher secret", secret.error());
+            return;
+        }
+        keys_.set_secret(day, *secret);
+        OPENSSL_cleanse(secret->data(), secret->size());
+    }
+}
+
 void AnalyticsService::tick() {
+    const auto started = Clock::now();
+    if (auto opened = open_stores(); !opened)
+        failed("anything", opened.error());
+    else if (log_store_->shared())
+        refresh_secrets();
     wrote_ = flush() || wrote_;
-    // Popular searches follow the log at most every refresh_interval.
-    if (searches_stored_ && Clock::now() - last_popular_ >= options_.refresh_interval) {
+    const auto took =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    flush_us_.fetch_add(static_cast<std::uint64_t>(took));
+    flushes_.fetch_add(1);
+    if (static_cast<std::uint64_t>(took) > flush_max_us_.load())
+        flush_max_us_.store(static_cast<std::uint64_t>(took));
+    // Popular searches follow the log at most every refresh_interval (a shared store: every
+    // server's searches, so at every refresh_interval).
+    if ((searches_stored_ || (log_store_ && log_store_->shared())) &&
+        Clock::now() - last_popular_ >= options_.refresh_interval) {
         refresh_popular_searches();
         last_popular_ = Clock::now();
         searches_stored_ = false;
     }
-    auto elsewhere = store_.changed_elsewhere();
+    auto elsewhere = store_ ? store_->changed_elsewhere() : Expected<bool>(false);
+    // A shared store changes at every other server's flush: their counts are taken like this
+    // server's own, at most every refresh_interval.
+    if (elsewhere && *elsewhere && store_->shared()) {
+        wrote_ = true;
+        elsewhere = false;
+    }
     // A rebuilt index has new document ids: resolve the snapshot again.
     const bool new_index = !options_.index_dir.empty() &&
                            layout::resolve_database(options_.index_dir).string() != resolved_in_;
@@ -188,31 +260,125 @@ bool AnalyticsService::flush() {
     }
     for (analytics::RawSearch& r : reports)
         buffer_.record_search(std::move(r));
-    if (auto ok = log_store_.add(buffer_.take()); !ok)
-        std::cerr << "mixi-search: cannot store the search log: " << ok.error().message << "\n";
-    else if (!reports.empty())
+    if (auto batch = buffer_.take();
+        !batch.rows().empty() || !batch.cells.empty() || !batch.volume_only.empty()) {
+        held_searches_ += searches_in(batch);
+        held_batches_.push_back(std::move(batch));
+    }
+    // Batches the store could not take before go first, in order.
+    bool stored = store_ && log_store_;
+    while (!held_batches_.empty()) {
+        if (!log_store_) {
+            stored = false;
+            break;
+        }
+        if (auto ok = log_store_->add(held_batches_.front()); !ok) {
+            failed("the search log", ok.error());
+            stored = false;
+            break;
+        }
+        held_searches_ -= searches_in(held_batches_.front());
+        held_batches_.pop_front();
         searches_stored_ = true;
+    }
     // The flush that closes a day folds it.
-    if (analytics::day_of(now) != folded_on_)
+    if (stored && analytics::day_of(now) != folded_on_)
         fold(now);
 
+    bool wrote = false;
     auto counts = counter_.take();
-    if (counts.empty())
-        return false;
-    if (auto ok = store_.add(counts); !ok) {
-        // Keep the counts for the next try rather than lose them.
-        for (const auto& c : counts)
-            counter_.add(c.id, c.region, c.day, c.count);
-        std::cerr << "mixi-search: cannot store page views: " << ok.error().message << "\n";
-        return false;
+    if (!counts.empty()) {
+        if (!store_) {
+            for (const auto& c : counts)
+                counter_.add(c.id, c.region, c.day, c.count);
+            stored = false;
+        } else if (auto ok = store_->add(counts); !ok) {
+            // Keep the counts for the next try rather than lose them (up to the bound below).
+            for (const auto& c : counts)
+                counter_.add(c.id, c.region, c.day, c.count);
+            failed("page views", ok.error());
+            stored = false;
+        } else {
+            wrote = true;
+        }
     }
-    return true;
+    hold_within_bound();
+    if (stored && !store_ok_.load()) {
+        std::cerr << "mixi-search: the analytics store is back; every held event is stored\n";
+        store_ok_.store(true);
+    }
+    return wrote;
+}
+
+std::uint64_t AnalyticsService::searches_in(const analytics::SearchLogBuffer::Batch& batch) {
+    std::uint64_t n = 0;
+    for (const auto& [key, cell] : batch.cells)
+        n += static_cast<std::uint64_t>(cell.searches);
+    for (const auto& [key, counts] : batch.volume_only)
+        n += static_cast<std::uint64_t>(counts.first);
+    return n;
+}
+
+void AnalyticsService::hold_within_bound() {
+    // Past the bound, the oldest searches go first, then view counts; each one dropped is
+    // counted (/metrics).
+    const std::uint64_t bound = options_.max_held_events;
+    while (!held_batches_.empty() && held_searches_ + counter_.pending() > bound) {
+        const std::uint64_t n = searches_in(held_batches_.front());
+        held_searches_ -= n;
+        dropped_.fetch_add(n);
+        held_batches_.pop_front();
+    }
+    if (held_searches_ + counter_.pending() > bound) {
+        std::uint64_t views = 0;
+        for (const auto& c : counter_.take())
+            views += static_cast<std::uint64_t>(c.count);
+        dropped_.fetch_add(views);
+    }
+    held_.store(held_searches_ + counter_.pending());
+}
+
+void AnalyticsService::failed(std::string_view what, const Error& error) {
+    // Said once when the store stops answering, not at every flush.
+    if (store_ok_.exchange(false))
+        std::cerr << "mixi-search: cannot store " << what << ": " << error.message
+                  << "; holding events in memory (up to analytics.max_held_events) and retrying"
+                     " at every flush\n";
+}
+
+AnalyticsHealth AnalyticsService::health() const {
+    return {store_ok_.load(), held_.load(), dropped_.load()};
+}
+
+std::string AnalyticsService::metrics_text() const {
+    const AnalyticsHealth h = health();
+    return "# HELP mixi_analytics_store_up 1 when the last flush reached the analytics store.\n"
+           "# TYPE mixi_analytics_store_up gauge\n"
+           "mixi_analytics_store_up " +
+           std::to_string(h.store_ok ? 1 : 0) +
+           "\n# HELP mixi_analytics_held_events Searches and view counts held in memory for the"
+           " store.\n# TYPE mixi_analytics_held_events gauge\nmixi_analytics_held_events " +
+           std::to_string(h.held_events) +
+           "\n# HELP mixi_analytics_dropped_events_total Searches and views dropped because the"
+           " store was away past analytics.max_held_events.\n"
+           "# TYPE mixi_analytics_dropped_events_total counter\n"
+           "mixi_analytics_dropped_events_total " +
+           std::to_string(h.dropped_events) +
+           "\n# HELP mixi_analytics_flush_seconds Time of each flush to the analytics store.\n"
+           "# TYPE mixi_analytics_flush_seconds summary\nmixi_analytics_flush_seconds_sum " +
+           std::to_string(static_cast<double>(flush_us_.load()) / 1e6) +
+           "\nmixi_analytics_flush_seconds_count " + std::to_string(flushes_.load()) +
+           "\n# HELP mixi_analytics_flush_seconds_max The longest flush since start.\n"
+           "# TYPE mixi_analytics_flush_seconds_max gauge\nmixi_analytics_flush_seconds_max " +
+           std::to_string(static_cast<double>(flush_max_us_.load()) / 1e6) + "\n";
 }
 
 void AnalyticsService::refresh() {
-    auto snapshot = store_.popularity(analytics::day_of(options_.now()), options_.popularity);
+    if (!store_)
+        return;
+    auto snapshot = store_->popularity(analytics::day_of(options_.now()), options_.popularity);
     if (!snapshot) {
-        std::cerr << "mixi-search: cannot rebuild popularity: " << snapshot.error().message << "\n";
+        failed("popularity", snapshot.error());
         return;
     }
     publish(std::move(*snapshot));
@@ -233,9 +399,10 @@ void AnalyticsService::publish(std::shared_ptr<Popularity> snapshot) {
 }
 
 void AnalyticsService::fold(std::int64_t now) {
-    if (auto report = log_store_.fold(now, options_.retention); !report)
-        std::cerr << "mixi-search: cannot fold the search aggregates: " << report.error().message
-                  << "\n";
+    if (!log_store_)
+        return;
+    if (auto report = log_store_->fold(now, options_.retention); !report)
+        failed("the folded aggregates", report.error());
     else
         folded_on_ = analytics::day_of(now);
 }

@@ -18,10 +18,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -43,8 +45,18 @@ struct AnalyticsOptions {
     /// counts of documents no longer in the index).
     std::chrono::milliseconds purge_interval{3'600'000};
     std::uint64_t report_k = 10, report_k_distinct = 5; ///< for the popular searches below
+    /// While the store does not answer (PostgreSQL down or unreachable), searches and view
+    /// counts are held in memory up to this many, then the oldest are dropped and counted.
+    std::uint64_t max_held_events = 100'000;
     /// The wall clock (Unix seconds); tests replace it.
     std::function<std::int64_t()> now;
+};
+
+/// Whether analytics reach their store (GET /healthz, /metrics).
+struct AnalyticsHealth {
+    bool store_ok = true;             ///< the last flush stored everything
+    std::uint64_t held_events = 0;    ///< searches and view counts waiting in memory
+    std::uint64_t dropped_events = 0; ///< dropped past the bound since start
 };
 
 class AnalyticsService {
@@ -81,9 +93,15 @@ class AnalyticsService {
 
     const AnalyticsOptions& options() const { return options_; }
 
+    AnalyticsHealth health() const;
+    /// health() in the Prometheus text format, for GET /metrics.
+    std::string metrics_text() const;
+
   private:
-    AnalyticsService(AnalyticsOptions options, analytics::ViewStore views,
-                     analytics::SearchLog log);
+    explicit AnalyticsService(AnalyticsOptions options);
+    /// Opens the stores if they are not open yet (a PostgreSQL server down at start is tried
+    /// again at every flush), and then builds the first snapshot.
+    Expected<void> open_stores();
     void schedule_flush();
     void schedule_purge();
     void tick(); ///< flush, and rebuild the snapshot when due
@@ -91,13 +109,25 @@ class AnalyticsService {
     void fold(std::int64_t now); ///< SearchLog::fold, once a day closes
     void refresh();
     void purge();
+    /// A shared store: the days' searcher secrets into keys_.
+    void refresh_secrets();
+    static std::uint64_t searches_in(const analytics::SearchLogBuffer::Batch& batch);
+    /// Drops the oldest held events past options_.max_held_events, counting them.
+    void hold_within_bound();
+    void failed(std::string_view what, const Error& error);
+    /// Batches the store did not take yet, oldest first, and the searches in them.
+    std::deque<analytics::SearchLogBuffer::Batch> held_batches_;
+    std::uint64_t held_searches_ = 0;
+    std::atomic<bool> store_ok_{true};
+    std::atomic<std::uint64_t> held_{0}, dropped_{0};
+    std::atomic<std::uint64_t> flush_us_{0}, flushes_{0}, flush_max_us_{0}; ///< timer flushes
     /// Resolves a new snapshot in the index's current database and makes it the one to rank
     /// with.
     void publish(std::shared_ptr<Popularity> snapshot);
 
     AnalyticsOptions options_;
-    analytics::ViewStore store_; ///< these three: the background thread only
-    analytics::SearchLog log_store_;
+    std::optional<analytics::ViewStore> store_; ///< these three: the background thread only
+    std::optional<analytics::SearchLog> log_store_;
     analyzers::Analyzer analyzer_;
     analytics::SearchLogBuffer buffer_{[this](std::string_view q) { return analyzer_.fold(q); }};
     analytics::ViewCounter counter_;

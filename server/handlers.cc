@@ -4,6 +4,7 @@
 #include "analytics/search_log.h"
 #include "analytics/trends.h"
 #include "analyzers/language.h"
+#include "common/database_url.h"
 #include "common/dates.h"
 #include "operations/delete_document.h"
 #include "operations/synonyms.h"
@@ -390,7 +391,11 @@ Response get_privacy(Context& ctx) {
                       {"ipv4_prefix", 24},
                       {"ipv6_prefix", 48},
                       {"user_agent", false},
-                      {"key", "HMAC-SHA256 under a random salt held in memory, replaced daily"}}},
+                      {"key", is_postgres_url(c.analytics_database)
+                                  ? "HMAC-SHA256 under a random daily secret the servers share"
+                                    " through the analytics database, deleted when its day ends"
+                                  : "HMAC-SHA256 under a random salt held in memory, replaced"
+                                    " daily"}}},
         {"region", regions ? c.geoip.level : std::string("none")},
         {"search_log",
          json::object{{"row", json::array{"hour", "query (scrubbed)", "language", "country",
@@ -704,6 +709,15 @@ Response get_healthz(Context& ctx) {
     if (!searcher)
         return library_error(ctx, searcher.error());
     out["status"] = "ok";
+    if (const AnalyticsService* analytics = ctx.app.services().analytics) {
+        // Searches are answered either way; analytics wait in memory for their store.
+        const AnalyticsHealth h = analytics->health();
+        if (!h.store_ok)
+            out["status"] = "degraded";
+        out["analytics"] = json::object{{"store", h.store_ok ? "ok" : "unavailable"},
+                                        {"held_events", h.held_events},
+                                        {"dropped_events", h.dropped_events}};
+    }
     out["index"] = json::object{{"revision", (*searcher)->revision()},
                                 {"documents", (*searcher)->document_count()},
                                 {"version", (*searcher)->database_path().filename().string()}};
@@ -716,6 +730,8 @@ Response get_metrics(Context& ctx) {
     res.set(http::field::cache_control, "no-store");
     res.keep_alive(ctx.request.keep_alive());
     res.body() = ctx.app.metrics().render();
+    if (const AnalyticsService* analytics = ctx.app.services().analytics)
+        res.body() += analytics->metrics_text();
     res.prepare_payload();
     return res;
 }

@@ -363,6 +363,7 @@ struct HttpServer::Impl {
         analytics.store = analytics_store(config);
         analytics.index_dir = config.index;
         analytics.flush_interval = config.analytics_flush_interval;
+        analytics.max_held_events = config.analytics_max_held_events;
         analytics.refresh_interval = config.popularity_refresh_interval;
         analytics.popularity.half_life_days = config.half_life_days;
         analytics.retention = retention_options(config);

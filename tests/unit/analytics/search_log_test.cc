@@ -682,5 +682,112 @@ TEST_P(SearchLogStores, ASearchWithoutAKeyCountsNoSearcher) {
     EXPECT_EQ(*db->scalar("SELECT bounded FROM daily_terms"), 0);
 }
 
+TEST_P(SearchLogStores, ServersSharingAStoreKeyANetworkAlikeSoItIsOneSearcher) {
+    if (!postgres())
+        GTEST_SKIP() << "a SQLite file has one server, whose salt stays in its memory";
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    const std::int64_t day = t / 86400;
+    // Two servers: each its connection, its keys and its buffer.
+    auto log_a = SearchLog::open(where()), log_b = SearchLog::open(where());
+    ASSERT_TRUE(log_a && log_b);
+    SearcherKeys keys_a, keys_b;
+    keys_a.share_secrets();
+    keys_b.share_secrets();
+    EXPECT_FALSE(keys_a.key(day, "81.2.69.1")) << "no shared secret yet: no key, no searcher";
+    auto secret_a = log_a->shared_secret(day), secret_b = log_b->shared_secret(day);
+    ASSERT_TRUE(secret_a && secret_b) << (secret_a ? secret_b : secret_a).error().message;
+    EXPECT_EQ(secret_a->size(), 32u);
+    EXPECT_EQ(*secret_a, *secret_b); // the first one made it, the second read it
+    keys_a.set_secret(day, *secret_a);
+    keys_b.set_secret(day, *secret_b);
+    // The same network through either server is the same key; another network is not.
+    EXPECT_EQ(keys_a.key(day, "81.2.69.1")->key, keys_b.key(day, "81.2.69.77")->key);
+    EXPECT_NE(keys_a.key(day, "81.2.69.1")->key, keys_b.key(day, "81.2.70.1")->key);
+
+    // Six networks search "lantern" through both servers, three more through b only.
+    SearchLogBuffer buffer_a{testing::ascii_fold}, buffer_b{testing::ascii_fold};
+    for (int n = 0; n < 9; ++n) {
+        const std::string address = "81.2." + std::to_string(60 + n) + ".1";
+        if (n < 6)
+            buffer_a.record_search(event(t + n, "lantern", keys_a.key(day, address)->key));
+        buffer_b.record_search(event(t + n, "lantern", keys_b.key(day, address)->key));
+    }
+    ASSERT_TRUE(log_a->add(buffer_a.take()));
+    ASSERT_TRUE(log_b->add(buffer_b.take()));
+    auto db = Database::connect(where());
+    EXPECT_EQ(*db->scalar("SELECT searches FROM daily_terms"), 15);
+    EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 9); // not 6 + 9, not max(6, 9)
+    // A later flush of a network already counted adds a search, not a searcher.
+    buffer_a.record_search(event(t + 100, "lantern", keys_a.key(day, "81.2.68.1")->key));
+    buffer_a.record_search(event(t + 101, "lantern", keys_a.key(day, "81.2.60.1")->key));
+    ASSERT_TRUE(log_a->add(buffer_a.take()));
+    EXPECT_EQ(*db->scalar("SELECT searchers FROM daily_terms"), 9);
+
+    // When the day is over, its secret goes (the table is truncated: no old row in its file)
+    // and the keys of the day before it too; the next day's secret is another.
+    auto tomorrow = log_a->shared_secret(day + 1);
+    ASSERT_TRUE(tomorrow);
+    EXPECT_NE(*tomorrow, *secret_a);
+    ASSERT_TRUE(log_b->fold((day + 1) * 86400 + 60, {}));
+    EXPECT_EQ(
+        *db->scalar("SELECT count(*) FROM searcher_secrets WHERE day = " + std::to_string(day)), 0);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_secrets"), 1);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_keys"), 9); // yesterday's, until tomorrow
+    ASSERT_TRUE(log_b->fold((day + 2) * 86400 + 60, {}));
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_keys"), 0);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_secrets"), 0);
+    // The two tables are UNLOGGED: never in the WAL, so in no replica or WAL archive.
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM pg_class WHERE relpersistence = 'u' AND relname"
+                          " IN ('searcher_secrets', 'searcher_keys')"),
+              2);
+}
+
+TEST_P(SearchLogStores, QuotesBackslashesCommasAndBracesAreStoredAsTheyAre) {
+    auto log = SearchLog::open(where());
+    ASSERT_TRUE(log);
+    const std::int64_t t = *parse_date("2026-05-01T10:00:00Z");
+    const std::string odd = R"(say "hi", {x} \ y null)";
+    SearchLogBuffer buffer{testing::ascii_fold};
+    buffer.record_search(event(t, odd, 1, 3, "acct-\"odd\""));
+    buffer.record_search(event(t, "null", 2));
+    ASSERT_TRUE(log->add(buffer.take()));
+    auto history = log->account_history("acct-\"odd\"");
+    ASSERT_TRUE(history);
+    ASSERT_EQ(history->size(), 1u);
+    EXPECT_EQ((*history)[0].query, odd);
+    auto db = Database::connect(where());
+    auto q = db->prepare("SELECT query FROM daily_terms ORDER BY query");
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->text(0), "null");
+    ASSERT_TRUE(*q->step());
+    EXPECT_EQ(q->text(0), odd);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searches WHERE account IS NULL"), 1);
+}
+
+TEST(SearcherKeys, SharedSecretsOnlyAndTheirDayNeverGoesBackwards) {
+    SearcherKeys keys([](unsigned char* out, std::size_t n) {
+        std::fill(out, out + n, 7); // would be used by a process's own salt; never here
+        return true;
+    });
+    keys.share_secrets();
+    EXPECT_FALSE(keys.key(100, "81.2.69.1"));
+    keys.set_secret(100, std::string(32, 'a'));
+    keys.set_secret(101, std::string(32, 'b'));
+    const auto on_100 = keys.key(100, "81.2.69.1");
+    ASSERT_TRUE(on_100);
+    const auto on_101 = keys.key(101, "81.2.69.1");
+    ASSERT_TRUE(on_101);
+    EXPECT_NE(on_100->key, on_101->key);
+    // Day 100 is over here: a late search of it is keyed with day 101's secret.
+    const auto late = keys.key(100, "81.2.69.1");
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->day, 101);
+    EXPECT_EQ(late->key, on_101->key);
+    EXPECT_FALSE(keys.has_secret(100));
+    EXPECT_FALSE(keys.key(102, "81.2.69.1")) << "day 102 has no secret yet";
+    keys.set_secret(102, "too short");
+    EXPECT_FALSE(keys.key(102, "81.2.69.1"));
+}
+
 } // namespace
 } // namespace mixi::analytics

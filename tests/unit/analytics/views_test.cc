@@ -112,6 +112,16 @@ TEST_P(ViewStores, RemoveDocumentDeletesItsCounts) {
     EXPECT_EQ((*store->popularity(2, {7}))->views("a"), 0);
 }
 
+TEST_P(ViewStores, TheSameCountTwiceInOneBatchAddsUp) {
+    auto store = ViewStore::open(where());
+    ASSERT_TRUE(store);
+    // An import may name one (document, region, day) on two lines.
+    ASSERT_TRUE(store->add({{"a", "JP", 1, 2}, {"a", "JP", 1, 3}, {"b\"\\,{}", "GB", 1, 1}}));
+    EXPECT_EQ(store->stats()->views, 6);
+    EXPECT_EQ((*store->popularity(1, {7}))->views("a"), 5);
+    EXPECT_EQ((*store->popularity(1, {7}))->views("b\"\\,{}"), 1);
+}
+
 class Import : public testing::StoreTest {
   protected:
     std::filesystem::path write(const std::string& text) {
