@@ -75,7 +75,7 @@ build_sanitized() {
 # start_test_postgres sets a trap that does so at exit.
 start_test_postgres() {
     ensure_packages "${POSTGRES_TEST_PACKAGES[@]}"
-    local port="${MIXI_TEST_POSTGRES_PORT:-55432}" as=() tries
+    local port="${MIXI_TEST_POSTGRES_PORT:-55432}" as=() try
     MIXI_PG_DIR="$(mktemp -d /tmp/mixi-test-postgres.XXXXXX)"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$MIXI_PG_DIR"
@@ -89,7 +89,7 @@ start_test_postgres() {
         return 1
     }
     # The port, or the next ones when another cluster (another checkout's tests) has it.
-    for tries in 1 2 3 4 5 6 7 8 9 10; do
+    for ((try = 0; try < 10; try++)); do
         cat >"$MIXI_PG_DIR/ctl" <<CTL
 #!/bin/sh
 # stop | start the tests' PostgreSQL cluster
