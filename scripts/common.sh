@@ -67,7 +67,7 @@ build_sanitized() {
 }
 
 # A throwaway PostgreSQL cluster for the tests: its own data directory under /tmp, port
-# MIXI_TEST_POSTGRES_PORT (55432), listening on 127.0.0.1 and a socket in that directory only,
+# MIXI_TEST_POSTGRES_PORT (55432; the next free one of the 10 after it when that is taken), listening on 127.0.0.1 and a socket in that directory only,
 # run by a user who is not root (initdb refuses root: the postgres user the package made, when
 # this script runs as root). Exports MIXI_TEST_POSTGRES (a URI the tests create their databases
 # through) and MIXI_TEST_POSTGRES_CTL (a command taking stop or start, for the tests that stop
@@ -75,7 +75,7 @@ build_sanitized() {
 # start_test_postgres sets a trap that does so at exit.
 start_test_postgres() {
     ensure_packages "${POSTGRES_TEST_PACKAGES[@]}"
-    local port="${MIXI_TEST_POSTGRES_PORT:-55432}" as=()
+    local port="${MIXI_TEST_POSTGRES_PORT:-55432}" as=() try
     MIXI_PG_DIR="$(mktemp -d /tmp/mixi-test-postgres.XXXXXX)"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$MIXI_PG_DIR"
@@ -85,23 +85,33 @@ start_test_postgres() {
     "${as[@]}" "$POSTGRES_BIN/initdb" -D "$MIXI_PG_DIR/data" -U mixi --auth=trust --no-locale \
         -E UTF8 >"$MIXI_PG_DIR/initdb.log" 2>&1 || {
         cat "$MIXI_PG_DIR/initdb.log" >&2
+        rm -rf "$MIXI_PG_DIR"
         return 1
     }
-    cat >"$MIXI_PG_DIR/ctl" <<CTL
+    # The port, or the next ones when another cluster (another checkout's tests) has it.
+    for ((try = 0; try < 10; try++)); do
+        cat >"$MIXI_PG_DIR/ctl" <<CTL
 #!/bin/sh
 # stop | start the tests' PostgreSQL cluster
 exec ${as[*]} $POSTGRES_BIN/pg_ctl -D $MIXI_PG_DIR/data -l $MIXI_PG_DIR/log -w -t 30 \\
     -o "-c listen_addresses=127.0.0.1 -p $port -k $MIXI_PG_DIR -c fsync=off -c max_connections=200" -m fast "\$1" >/dev/null
 CTL
-    chmod 755 "$MIXI_PG_DIR/ctl"
-    "$MIXI_PG_DIR/ctl" start || {
-        cat "$MIXI_PG_DIR/log" >&2
-        return 1
-    }
-    trap stop_test_postgres EXIT
-    export MIXI_TEST_POSTGRES="postgresql://mixi@127.0.0.1:$port/postgres"
-    export MIXI_TEST_POSTGRES_CTL="$MIXI_PG_DIR/ctl"
-    echo "== PostgreSQL for the tests at $MIXI_TEST_POSTGRES"
+        chmod 755 "$MIXI_PG_DIR/ctl"
+        if "$MIXI_PG_DIR/ctl" start 2>/dev/null; then
+            trap stop_test_postgres EXIT
+            export MIXI_TEST_POSTGRES="postgresql://mixi@127.0.0.1:$port/postgres"
+            export MIXI_TEST_POSTGRES_CTL="$MIXI_PG_DIR/ctl"
+            echo "== PostgreSQL for the tests at $MIXI_TEST_POSTGRES"
+            return 0
+        fi
+        grep -q "already in use" "$MIXI_PG_DIR/log" 2>/dev/null || break
+        : >"$MIXI_PG_DIR/log"
+        port=$((port + 1))
+    done
+    cat "$MIXI_PG_DIR/log" >&2
+    rm -rf "$MIXI_PG_DIR"
+    MIXI_PG_DIR=
+    return 1
 }
 
 stop_test_postgres() {

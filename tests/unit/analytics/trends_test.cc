@@ -8,6 +8,7 @@
 #include <cmath>
 #include <gtest/gtest.h>
 #include <random>
+#include <thread>
 
 namespace mixi::analytics {
 namespace {
@@ -166,6 +167,34 @@ TEST_P(Trends, ARepeatedRequestGetsTheStoredReleaseNotFreshNoise) {
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM trend_releases"), 1);
     release(7, 13, 4, 2.0);
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM trend_releases"), 2);
+}
+
+TEST_P(Trends, ServersAskingAtOnceGetOneReleaseForTheService) {
+    std::vector<std::pair<std::string, int>> terms;
+    for (int i = 0; i < 10; ++i)
+        terms.emplace_back("term " + std::to_string(i), 20 + i);
+    searched_by(7, 7, terms);
+    // Four processes (each its own connection) ask for the same release at the same moment,
+    // each with its own random bits: one release is made, and all four get it.
+    std::vector<std::string> answers(4);
+    std::vector<std::thread> servers;
+    for (int i = 0; i < 4; ++i)
+        servers.emplace_back([&, i] {
+            auto own = Database::connect(where());
+            ASSERT_TRUE(own) << own.error().message;
+            TrendRequest r;
+            r.from_day = day0 + 7;
+            r.to_day = day0 + 13;
+            auto out = release_trends(*own, r, {1.0, 1e-6}, 1'000'000,
+                                      seeded(static_cast<std::uint64_t>(100 + i)));
+            ASSERT_TRUE(out) << out.error().message;
+            answers[static_cast<std::size_t>(i)] = trends_json(*out);
+        });
+    for (auto& t : servers)
+        t.join();
+    for (const auto& a : answers)
+        EXPECT_EQ(a, answers[0]);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM trend_releases"), 1);
 }
 
 TEST_P(Trends, RejectsAMeaninglessBudget) {
