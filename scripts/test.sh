@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (as root), builds in build/ and runs every test through ctest:
-# unit, integration and browser tests (Debian's chromium driven by npm's playwright-core).
+# unit, integration and browser tests (Debian's chromium driven by npm's playwright-core), then
+# the cluster demo's suggestions (scripts/cluster-demo.sh with MIXI_CLUSTER_SERVE=0).
 # Then the sanitizer stage (docs/robustness.md): builds build-san/ (clang, AddressSanitizer +
 # UndefinedBehaviorSanitizer, the libFuzzer targets), runs the unit, integration and fuzz
 # regression tests there (not the browser tests) and fuzzes each target for MIXI_FUZZ_SECONDS
@@ -15,6 +16,8 @@ build
 ensure_browser_test_tools
 [ -n "${MIXI_TEST_POSTGRES:-}" ] || start_test_postgres
 (cd "$BUILD" && ctest --output-on-failure -j2 "$@")
+echo "== scripts/cluster-demo.sh, its suggestions tried (MIXI_CLUSTER_SERVE=0)"
+MIXI_CLUSTER_SERVE=0 "$ROOT/scripts/cluster-demo.sh"
 if [ "${MIXI_SKIP_SANITIZERS:-0}" = 1 ]; then
     echo "== sanitizer stage skipped (MIXI_SKIP_SANITIZERS=1)"
     exit 0
