@@ -10,7 +10,8 @@
 #   2. starts a throwaway PostgreSQL cluster (scripts/common.sh start_test_postgres, on port
 #      $PG_PORT, as a user who is not root; stopped at the end);
 #   3. REPS rounds; in each: one server on analytics.sqlite, wrk -t1 -c$CONNS for $DURATION s
-#      on /v1/search (the query list, round-robin); then two servers on one PostgreSQL database,
+#      on /v1/search (the query list, round-robin); then two servers on one PostgreSQL database:
+#      the same wrk on one of them (the other up and idle: what the store costs a server), then
 #      one wrk -t1 -c$((CONNS / 2)) on each at the same time. Every server has one I/O thread
 #      and flushes every $FLUSH_MS ms. Searches come from one client, so each logs a row and
 #      adds to its cell.
@@ -41,7 +42,7 @@ flush_ms=${FLUSH_MS:-1000}
 export MIXI_TEST_POSTGRES_PORT=${PG_PORT:-55433}
 
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve
+. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve, cpu_ticks, clk_tck
 # shellcheck source=scripts/common.sh
 . "$repo/scripts/common.sh" # start_test_postgres, stop_test_postgres
 check_int CONNS "$conns" 2 1000
@@ -105,9 +106,16 @@ flush_stats() {
         END { printf "%.2f %.2f\n", n ? 1000 * s / n : 0, 1000 * m }'
 }
 
-run_wrk() { # URL CONNS OUT
+run_wrk() { # URL CONNS OUT [PID]: with PID, appends cpu_us= (its CPU time per request)
+    local t0 t1
+    t0=$(cpu_ticks "${4:-}")
     LOAD_PATHS="$work/paths.txt" wrk -t1 -c"$2" -d"${duration}s" --latency \
         -s "$here/load/requests.lua" "$1" >"$3" 2>&1
+    t1=$(cpu_ticks "${4:-}")
+    [[ -n ${4:-} ]] || return 0
+    sed -i "s/^RESULT .*/& cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$clk_tck" \
+        -v n="$(field "$(grep '^RESULT' "$3")" requests)" \
+        'BEGIN { printf "%.1f", (n > 0 ? d * 1e6 / hz / n : 0) }')/" "$3"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -116,16 +124,18 @@ declare -A results
 for ((round = 1; round <= reps; round++)); do
     # One server, SQLite.
     serve "sqlite-$round" ""
-    run_wrk "$url" "$conns" "$work/wrk-sqlite.txt"
+    run_wrk "$url" "$conns" "$work/wrk-sqlite.txt" "${pids[-1]}"
     line=$(grep '^RESULT' "$work/wrk-sqlite.txt")
     results[sqlite_rps]+="$(field "$line" rps) "
+    results[sqlite_cpu]+="$(field "$line" cpu_us) "
     results[sqlite_p99]+="$(field "$line" p99_us) "
     read -r mean max < <(flush_stats "$url")
     results[sqlite_flush_mean]+="$mean "
     results[sqlite_flush_max]+="$max "
     stop_pid "${pids[-1]}"
 
-    # Two servers, one PostgreSQL database.
+    # Two servers, one PostgreSQL database: first the load of the SQLite server on one of them
+    # alone (the other up, flushing its nothing), then half of it on each at the same time.
     psql_cmd -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
     uri="postgresql://mixi@127.0.0.1:$MIXI_TEST_POSTGRES_PORT/bench"
     serve "pg-a-$round" "$uri"
@@ -133,6 +143,14 @@ for ((round = 1; round <= reps; round++)); do
     serve "pg-b-$round" "$uri"
     url_b=$url
     sleep 1
+    run_wrk "$url_a" "$conns" "$work/wrk-one.txt" "${pids[-2]}"
+    lo=$(grep '^RESULT' "$work/wrk-one.txt")
+    results[one_rps]+="$(field "$lo" rps) "
+    results[one_cpu]+="$(field "$lo" cpu_us) "
+    results[one_p99]+="$(field "$lo" p99_us) "
+    read -r mean max < <(flush_stats "$url_a")
+    results[one_flush_mean]+="$mean "
+    results[one_flush_max]+="$max "
     before=$(pg_writes)
     run_wrk "$url_a" $((conns / 2)) "$work/wrk-a.txt" &
     wrk_a=$!
@@ -151,16 +169,21 @@ for ((round = 1; round <= reps; round++)); do
     results[pg_flush_max]+="$(awk -v a="$max_a" -v b="$max_b" 'BEGIN { print (a > b ? a : b) }') "
     stop_pid "${pids[-1]}"
     stop_pid "${pids[-2]}"
-    echo "round $round: sqlite $(field "$line" rps)/s, postgres $(field "$la" rps)+$(field "$lb" rps)/s"
+    echo "round $round: sqlite $(field "$line" rps)/s, postgres one $(field "$lo" rps)/s, both $(field "$la" rps)+$(field "$lb" rps)/s"
 done
 
 med() { tr ' ' '\n' <<<"${results[$1]}" | grep -v '^$' | median; }
 echo
 echo "analytics store, $reps rounds (medians), flush every $flush_ms ms, wrk -t1 -c$conns for ${duration}s"
-printf '%-34s %12s %10s %14s %16s %15s\n' setup searches/s p99_ms pg_rows/s flush_mean_ms flush_max_ms
-printf '%-34s %12.0f %10.2f %14s %16s %15s\n' "1 server, SQLite" "$(med sqlite_rps)" \
-    "$(awk -v v="$(med sqlite_p99)" 'BEGIN { print v / 1000 }')" - "$(med sqlite_flush_mean)" \
-    "$(med sqlite_flush_max)"
-printf '%-34s %12.0f %10.2f %14s %16s %15s\n' "2 servers, one PostgreSQL" "$(med pg_rps)" \
-    "$(awk -v v="$(med pg_p99)" 'BEGIN { print v / 1000 }')" "$(med pg_writes)" \
+row() { # NAME RPS P99_US CPU_US PG_ROWS FLUSH_MEAN FLUSH_MAX
+    printf '%-32s %11.0f %8.2f %14s %10s %14s %13s\n' "$1" "$2" "$(awk -v v="$3" 'BEGIN { print v / 1000 }')" \
+        "$4" "$5" "$6" "$7"
+}
+printf '%-32s %11s %8s %14s %10s %14s %13s\n' setup searches/s p99_ms server_cpu_us pg_rows/s \
+    flush_mean_ms flush_max_ms
+row "1 server, SQLite" "$(med sqlite_rps)" "$(med sqlite_p99)" "$(med sqlite_cpu)" - \
+    "$(med sqlite_flush_mean)" "$(med sqlite_flush_max)"
+row "1 of 2 servers, one PostgreSQL" "$(med one_rps)" "$(med one_p99)" "$(med one_cpu)" - \
+    "$(med one_flush_mean)" "$(med one_flush_max)"
+row "2 servers, one PostgreSQL" "$(med pg_rps)" "$(med pg_p99)" - "$(med pg_writes)" \
     "$(med pg_flush_mean)" "$(med pg_flush_max)"

@@ -24,6 +24,13 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# cpu_ticks PID: CPU time (user + system, in clock ticks) of process PID so far; 0 when unknown.
+cpu_ticks() {
+    [[ -n $1 && -r /proc/$1/stat ]] || { echo 0; return; }
+    awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # field LINE KEY: the value of KEY=value in a RESULT line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 

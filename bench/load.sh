@@ -76,7 +76,7 @@ perf=${PERF:-0}
 keep=${KEEP:-0}
 
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve
+. "$here/lib.sh" # die, check_int, stop_pid, field, start_serve, cpu_ticks, clk_tck
 check_int THREADS "$threads" 1 16
 check_int CONNS "$conns" 1 1000
 check_int DURATION "$duration" 1 120
@@ -232,12 +232,6 @@ bytes_search=$(
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# CPU time (user + system, in clock ticks) of process PID so far; 0 when unknown.
-cpu_ticks() {
-    [[ -n $1 && -r /proc/$1/stat ]] || { echo 0; return; }
-    awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0
-}
 
 # run_wrk NAME CONNS URL PATHS PID: one wrk run; appends its RESULT line, with the server's CPU
 # time per request (cpu_us, from /proc/PID/stat), to $work/NAME.results
