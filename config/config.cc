@@ -207,6 +207,14 @@ const std::vector<Setting>& settings() {
         number<double>(
             "search.synonym_weight", [](auto& c) -> auto& { return c.search.synonym_weight; }),
         number<double>(
+            "search.typo_weight", [](auto& c) -> auto& { return c.search.typo_weight; }),
+        number<unsigned>(
+            "search.typo_rare", [](auto& c) -> auto& { return c.search.typo_rare; }),
+        number<unsigned>(
+            "search.typo_ratio", [](auto& c) -> auto& { return c.search.typo_ratio; }),
+        number<unsigned>(
+            "search.prefix_postings", [](auto& c) -> auto& { return c.search.prefix_postings; }),
+        number<double>(
             "search.proximity_weight", [](auto& c) -> auto& { return c.search.proximity_weight; }),
         number<unsigned>(
             "search.proximity_window", [](auto& c) -> auto& { return c.search.proximity_window; }),
@@ -555,6 +563,12 @@ Expected<void> validate(const Config& config) {
     const auto& s = config.search;
     if (!(s.synonym_weight >= 0))
         return invalid("search.synonym_weight", "must be >= 0", s.synonym_weight);
+    if (!(s.typo_weight >= 0 && s.typo_weight <= 1))
+        return invalid("search.typo_weight", "must be between 0 and 1", s.typo_weight);
+    if (s.typo_ratio < 1)
+        return invalid("search.typo_ratio", "must be >= 1", s.typo_ratio);
+    if (s.prefix_postings < 1)
+        return invalid("search.prefix_postings", "must be >= 1", s.prefix_postings);
     if (!(s.proximity_weight >= 0))
         return invalid("search.proximity_weight", "must be >= 0", s.proximity_weight);
     if (s.proximity_window > 1000)
