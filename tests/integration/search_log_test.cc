@@ -1,9 +1,9 @@
 // The search-term log through the real server: what a search writes, what Sec-GPC/DNT keep out,
 // what the scrubber removes, and that no client address or e-mail address reaches a file.
 #include "../unit/temp_dir.h"
+#include "analytics/database.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
-#include "analytics/database.h"
 #include "analytics/views.h"
 #include "http_client.h"
 #include "process.h"
@@ -199,12 +199,37 @@ TEST_F(SearchLog, PurgeDeletesViewCountsPastTheirRetentionAndOfDocumentsNotInThe
         << with_index.out;
     ASSERT_EQ(counts().size(), 1u);
     EXPECT_EQ(counts()[0][0], "a-001");
-    // An index that is not there: everything else is purged, and the run fails.
-    const Outcome nowhere =
-        run({"purge", "--data", data().string(), "--index", (tmp.path() / "nowhere").string()},
+    // No index yet (a fresh install): everything else is purged, the counts of documents are
+    // kept, and the run succeeds with a note, whether there is no directory or an empty one.
+    store_counts();
+    std::filesystem::create_directories(tmp.path() / "empty");
+    for (const char* name : {"nowhere", "empty"}) {
+        const Outcome none =
+            run({"purge", "--data", data().string(), "--index", (tmp.path() / name).string()},
+                tmp.path());
+        EXPECT_EQ(none.status, 0) << name << ": " << none.err;
+        EXPECT_NE(none.err.find("no index at"), std::string::npos) << none.err;
+        EXPECT_NE(none.err.find("yet: the counts of deleted documents were not checked"),
+                  std::string::npos)
+            << none.err;
+        EXPECT_EQ(counts().size(), 2u) << name;
+    }
+    // An index that is there but cannot be opened stays a failure.
+    const std::filesystem::path broken = tmp.path() / "broken";
+    std::filesystem::create_directories(broken);
+    std::filesystem::create_directory_symlink("versions/gone", broken / "current");
+    const Outcome unreadable =
+        run({"purge", "--data", data().string(), "--index", broken.string()}, tmp.path());
+    EXPECT_EQ(unreadable.status, 1);
+    EXPECT_EQ(unreadable.err.find("no index at"), std::string::npos) << unreadable.err;
+    EXPECT_NE(unreadable.err.find(broken.string()), std::string::npos) << unreadable.err;
+    std::ofstream(tmp.path() / "a-file") << "not an index\n";
+    const Outcome file =
+        run({"purge", "--data", data().string(), "--index", (tmp.path() / "a-file").string()},
             tmp.path());
-    EXPECT_EQ(nowhere.status, 1);
-    EXPECT_NE(nowhere.err.find("no index at"), std::string::npos) << nowhere.err;
+    EXPECT_EQ(file.status, 1);
+    EXPECT_NE(file.err.find("is not an index directory"), std::string::npos) << file.err;
+    EXPECT_EQ(counts().size(), 2u);
 
     // The server does the same as it starts.
     store_counts();
