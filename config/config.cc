@@ -599,10 +599,14 @@ Expected<void> validate(const Config& config) {
                        config.analytics_flush_interval);
     if (config.purge_interval.count() == 0)
         return invalid("analytics.purge_interval_ms", "must be > 0", config.purge_interval);
-    if (config.report_k < 1)
-        return invalid("analytics.report_k", "must be >= 1", config.report_k);
-    if (config.report_k_distinct < 1)
-        return invalid("analytics.report_k_distinct", "must be >= 1", config.report_k_distinct);
+    // At 1 a report would show a term one searcher typed once: the thresholds are what keeps
+    // one person's search out of reports, stored aggregates and public completions.
+    if (config.report_k < min_report_k)
+        return invalid("analytics.report_k", "must be >= " + number_text(min_report_k),
+                       config.report_k);
+    if (config.report_k_distinct < min_report_k)
+        return invalid("analytics.report_k_distinct", "must be >= " + number_text(min_report_k),
+                       config.report_k_distinct);
     if (config.retention_days < 1)
         return invalid("analytics.retention_days", "must be >= 1", config.retention_days);
     if (config.aggregate_retention_days < config.retention_days)

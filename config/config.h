@@ -46,6 +46,10 @@ struct GeoConfig {
 /// guessing the secret is no easier than forging a signature.
 inline constexpr std::size_t min_account_secret_bytes = 32;
 
+/// The lowest analytics.report_k and report_k_distinct accepted: a term one searcher typed is
+/// never shown, however often they typed it.
+inline constexpr std::uint64_t min_report_k = 2;
+
 /// Secrets. Never printed by --print-config.
 struct AuthConfig {
     /// Verifies account tokens; empty: none accepted. At least min_account_secret_bytes.

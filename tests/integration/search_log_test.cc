@@ -500,15 +500,18 @@ TEST_F(SearchLog, SuggestCompletesOnlyTermsOverTheThresholdsOnThreeDays) {
 }
 
 TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) {
-    // One searcher, three searches of "hiking": enough for k = 2, not for k = 50.
+    // Two searchers, three searches of "hiking": enough for k = 2, not for k = 50.
     const std::vector<std::string> low = {"MIXI_ANALYTICS_REPORT_K=2",
-                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=2"};
     const std::vector<std::string> high = {"MIXI_ANALYTICS_REPORT_K=50",
-                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=2"};
     auto s = start({"auth.admin_keys=" + admin_key}, low);
     ASSERT_TRUE(s->started()) << s->describe();
     for (int i = 0; i < 3; ++i)
-        EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+        EXPECT_EQ(s->get("/v1/search?q=hiking",
+                         {{"X-Forwarded-For", "81.2." + std::to_string(60 + i % 2) + ".1"}})
+                      ->result_int(),
+                  200u);
     auto popular = [](ServerProcess& server) {
         const auto r =
             server.get("/v1/admin/reports/popular", {{"Authorization", "Bearer " + admin_key}});
@@ -536,10 +539,10 @@ TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) 
     const Outcome hidden = run(report, tmp.path(), high);
     EXPECT_EQ(hidden.status, 0) << hidden.err;
     EXPECT_EQ(hidden.out.find("hiking"), std::string::npos) << hidden.out;
-    // And a bad threshold in the environment is refused, as the server refuses it.
-    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K=0"});
+    // And a threshold below the floor in the environment is refused, as the server refuses it.
+    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K_DISTINCT=1"});
     EXPECT_EQ(bad.status, 2);
-    EXPECT_NE(bad.err.find("analytics.report_k"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("analytics.report_k_distinct"), std::string::npos) << bad.err;
 }
 
 TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {

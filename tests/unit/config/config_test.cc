@@ -97,6 +97,8 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
          std::vector<std::pair<std::string, std::string>>{{"analytics.retention_days", "0"},
                                                           {"analytics.report_k", "0"},
                                                           {"analytics.report_k_distinct", "0"},
+                                                          {"analytics.report_k", "1"},
+                                                          {"analytics.report_k_distinct", "1"},
                                                           {"analytics.flush_interval_ms", "0"},
                                                           {"analytics.purge_interval_ms", "0"},
                                                           {"analytics.view_retention_days", "0"},
