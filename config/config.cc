@@ -207,6 +207,14 @@ const std::vector<Setting>& settings() {
         number<double>(
             "search.synonym_weight", [](auto& c) -> auto& { return c.search.synonym_weight; }),
         number<double>(
+            "search.typo_weight", [](auto& c) -> auto& { return c.search.typo_weight; }),
+        number<unsigned>(
+            "search.typo_rare", [](auto& c) -> auto& { return c.search.typo_rare; }),
+        number<unsigned>(
+            "search.typo_ratio", [](auto& c) -> auto& { return c.search.typo_ratio; }),
+        number<unsigned>(
+            "search.prefix_postings", [](auto& c) -> auto& { return c.search.prefix_postings; }),
+        number<double>(
             "search.proximity_weight", [](auto& c) -> auto& { return c.search.proximity_weight; }),
         number<unsigned>(
             "search.proximity_window", [](auto& c) -> auto& { return c.search.proximity_window; }),
@@ -555,6 +563,12 @@ Expected<void> validate(const Config& config) {
     const auto& s = config.search;
     if (!(s.synonym_weight >= 0))
         return invalid("search.synonym_weight", "must be >= 0", s.synonym_weight);
+    if (!(s.typo_weight >= 0 && s.typo_weight <= 1))
+        return invalid("search.typo_weight", "must be between 0 and 1", s.typo_weight);
+    if (s.typo_ratio < 1)
+        return invalid("search.typo_ratio", "must be >= 1", s.typo_ratio);
+    if (s.prefix_postings < 1)
+        return invalid("search.prefix_postings", "must be >= 1", s.prefix_postings);
     if (!(s.proximity_weight >= 0))
         return invalid("search.proximity_weight", "must be >= 0", s.proximity_weight);
     if (s.proximity_window > 1000)
@@ -585,10 +599,14 @@ Expected<void> validate(const Config& config) {
                        config.analytics_flush_interval);
     if (config.purge_interval.count() == 0)
         return invalid("analytics.purge_interval_ms", "must be > 0", config.purge_interval);
-    if (config.report_k < 1)
-        return invalid("analytics.report_k", "must be >= 1", config.report_k);
-    if (config.report_k_distinct < 1)
-        return invalid("analytics.report_k_distinct", "must be >= 1", config.report_k_distinct);
+    // At 1 a report would show a term one searcher typed once: the thresholds are what keeps
+    // one person's search out of reports, stored aggregates and public completions.
+    if (config.report_k < min_report_k)
+        return invalid("analytics.report_k", "must be >= " + number_text(min_report_k),
+                       config.report_k);
+    if (config.report_k_distinct < min_report_k)
+        return invalid("analytics.report_k_distinct", "must be >= " + number_text(min_report_k),
+                       config.report_k_distinct);
     if (config.retention_days < 1)
         return invalid("analytics.retention_days", "must be >= 1", config.retention_days);
     if (config.aggregate_retention_days < config.retention_days)

@@ -46,6 +46,10 @@ struct GeoConfig {
 /// guessing the secret is no easier than forging a signature.
 inline constexpr std::size_t min_account_secret_bytes = 32;
 
+/// The lowest analytics.report_k and report_k_distinct accepted: a term one searcher typed is
+/// never shown, however often they typed it.
+inline constexpr std::uint64_t min_report_k = 2;
+
 /// Secrets. Never printed by --print-config.
 struct AuthConfig {
     /// Verifies account tokens; empty: none accepted. At least min_account_secret_bytes.
@@ -73,6 +77,13 @@ struct SearchConfig {
     double exact_weight = 0.1;   ///< the exact (unstemmed) form of a query word
     double bigram_weight = 0.5;  ///< adjacent words of a CJK query as a phrase
     double synonym_weight = 0.5; ///< a query word's synonyms beside the word; 0: off
+    /// Typo tolerance (query::ParseOptions): a typo's close words at typo_weight (0: off), a
+    /// word the index has in at most typo_rare documents counting as a typo when a close word
+    /// is in typo_ratio times as many.
+    double typo_weight = 0.6;
+    unsigned typo_rare = 3;
+    unsigned typo_ratio = 20;
+    unsigned prefix_postings = 250'000; ///< postings a short prefix's expansion may read
     /// Query words typed next to each other and found next to each other, in the first
     /// proximity_window matches (query::SearchOptions); 0: off.
     double proximity_weight = 0.03;

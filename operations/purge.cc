@@ -11,10 +11,26 @@ namespace {
 
 constexpr std::int64_t seconds_per_day = 86400;
 
-/// True when `index` names an index a reader could open (plain or sharded).
-bool has_index(const std::filesystem::path& index) {
+/// Whether `index` holds an index to compare with: false when there is none yet (no such
+/// directory, or one with no version built in it); an error when something is there that
+/// cannot be read.
+Expected<bool> has_index(const std::filesystem::path& index) {
     if (index.empty())
         return false;
+    std::error_code ec;
+    const auto status = std::filesystem::status(index, ec);
+    if (status.type() == std::filesystem::file_type::not_found)
+        return false;
+    if (ec)
+        return fail(ErrorCode::index_unavailable,
+                    "cannot read the index at " + index.string() + ": " + ec.message());
+    if (!std::filesystem::is_directory(status))
+        return fail(ErrorCode::index_unavailable, index.string() + " is not an index directory");
+    // Listing it tells a directory that cannot be read from one with nothing built in it yet.
+    std::filesystem::directory_iterator listing(index, ec);
+    if (ec)
+        return fail(ErrorCode::index_unavailable,
+                    "cannot read the index at " + index.string() + ": " + ec.message());
     const unsigned shards = layout::shard_count(index);
     return !layout::resolve_database(shards > 0 ? layout::shard_dir(index, 0) : index).empty();
 }
@@ -68,7 +84,10 @@ Expected<PurgeReport> purge_expired(const PurgeOptions& options) {
         return std::unexpected(expired.error());
     report.expired_views = *expired;
 
-    if (has_index(options.index)) {
+    auto present = has_index(options.index);
+    if (!present)
+        return std::unexpected(present.error());
+    if (*present) {
         auto ids = views->documents();
         if (!ids)
             return std::unexpected(ids.error());

@@ -17,7 +17,9 @@ inline constexpr std::int64_t purge_lock_key = 0x7075726765;
 struct PurgeOptions {
     analytics::StoreLocation store; ///< analytics.database
     /// The index the counts belong to: the counts of documents not in it go. Empty, or no index
-    /// there yet: they are kept (PurgeReport::index_checked says which).
+    /// there yet (no such directory, or no version built in it): they are kept
+    /// (PurgeReport::index_checked says which). Something there that cannot be read is an
+    /// error.
     std::filesystem::path index;
     analytics::RetentionOptions log; ///< search-log rows and aggregates; also trend releases
     int view_retention_days = 140;   ///< page-view counts (analytics.view_retention_days)

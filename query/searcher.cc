@@ -735,7 +735,10 @@ ParseOptions parse_options(const SearchRequest& request, const SearchOptions& o,
         po.typo_terms = typo_terms;
         po.typo_spelling = typo_spelling;
         po.typo_weight = o.typo_weight;
+        po.typo_rare = o.typo_rare;
+        po.typo_ratio = o.typo_ratio;
     }
+    po.prefix_postings = o.prefix_postings;
     po.max_query_bytes = o.max_query_bytes;
     return po;
 }

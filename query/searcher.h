@@ -40,7 +40,14 @@ struct SearchOptions {
     unsigned prf_terms = 10;
     double prf_weight = 0.1;
     double bigram_weight = 0.5; ///< see ParseOptions
-    double typo_weight = 0.6;   ///< see ParseOptions: weight of a typo's close words
+    /// See ParseOptions: weight of a typo's close words (0: typo tolerance off), how rare a word
+    /// the index has may be to count as a typo, and how many times as frequent its close words
+    /// must be.
+    double typo_weight = 0.6;
+    Xapian::doccount typo_rare = 3;
+    Xapian::doccount typo_ratio = 20;
+    /// See ParseOptions: postings a short prefix's expansion may read (search-as-you-type).
+    Xapian::doccount prefix_postings = 250'000;
     /// See ParseOptions: weight of a word's synonyms, read from the index's synonym table (with
     /// remote shards, from `spelling_index`); 0: synonyms off.
     double synonym_weight = 0.5;

@@ -10,6 +10,10 @@ query::SearchOptions search_options(const config::Config& config) {
     out.exact_weight = s.exact_weight;
     out.bigram_weight = s.bigram_weight;
     out.synonym_weight = s.synonym_weight;
+    out.typo_weight = s.typo_weight;
+    out.typo_rare = s.typo_rare;
+    out.typo_ratio = s.typo_ratio;
+    out.prefix_postings = s.prefix_postings;
     out.proximity_weight = s.proximity_weight;
     out.proximity_window = s.proximity_window;
     out.prf_docs = s.prf_docs;

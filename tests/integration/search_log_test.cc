@@ -1,9 +1,9 @@
 // The search-term log through the real server: what a search writes, what Sec-GPC/DNT keep out,
 // what the scrubber removes, and that no client address or e-mail address reaches a file.
 #include "../unit/temp_dir.h"
+#include "analytics/database.h"
 #include "analytics/reports.h"
 #include "analytics/search_log.h"
-#include "analytics/database.h"
 #include "analytics/views.h"
 #include "http_client.h"
 #include "process.h"
@@ -199,12 +199,37 @@ TEST_F(SearchLog, PurgeDeletesViewCountsPastTheirRetentionAndOfDocumentsNotInThe
         << with_index.out;
     ASSERT_EQ(counts().size(), 1u);
     EXPECT_EQ(counts()[0][0], "a-001");
-    // An index that is not there: everything else is purged, and the run fails.
-    const Outcome nowhere =
-        run({"purge", "--data", data().string(), "--index", (tmp.path() / "nowhere").string()},
+    // No index yet (a fresh install): everything else is purged, the counts of documents are
+    // kept, and the run succeeds with a note, whether there is no directory or an empty one.
+    store_counts();
+    std::filesystem::create_directories(tmp.path() / "empty");
+    for (const char* name : {"nowhere", "empty"}) {
+        const Outcome none =
+            run({"purge", "--data", data().string(), "--index", (tmp.path() / name).string()},
+                tmp.path());
+        EXPECT_EQ(none.status, 0) << name << ": " << none.err;
+        EXPECT_NE(none.err.find("no index at"), std::string::npos) << none.err;
+        EXPECT_NE(none.err.find("yet: the counts of deleted documents were not checked"),
+                  std::string::npos)
+            << none.err;
+        EXPECT_EQ(counts().size(), 2u) << name;
+    }
+    // An index that is there but cannot be opened stays a failure.
+    const std::filesystem::path broken = tmp.path() / "broken";
+    std::filesystem::create_directories(broken);
+    std::filesystem::create_directory_symlink("versions/gone", broken / "current");
+    const Outcome unreadable =
+        run({"purge", "--data", data().string(), "--index", broken.string()}, tmp.path());
+    EXPECT_EQ(unreadable.status, 1);
+    EXPECT_EQ(unreadable.err.find("no index at"), std::string::npos) << unreadable.err;
+    EXPECT_NE(unreadable.err.find(broken.string()), std::string::npos) << unreadable.err;
+    std::ofstream(tmp.path() / "a-file") << "not an index\n";
+    const Outcome file =
+        run({"purge", "--data", data().string(), "--index", (tmp.path() / "a-file").string()},
             tmp.path());
-    EXPECT_EQ(nowhere.status, 1);
-    EXPECT_NE(nowhere.err.find("no index at"), std::string::npos) << nowhere.err;
+    EXPECT_EQ(file.status, 1);
+    EXPECT_NE(file.err.find("is not an index directory"), std::string::npos) << file.err;
+    EXPECT_EQ(counts().size(), 2u);
 
     // The server does the same as it starts.
     store_counts();
@@ -475,15 +500,18 @@ TEST_F(SearchLog, SuggestCompletesOnlyTermsOverTheThresholdsOnThreeDays) {
 }
 
 TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) {
-    // One searcher, three searches of "hiking": enough for k = 2, not for k = 50.
+    // Two searchers, three searches of "hiking": enough for k = 2, not for k = 50.
     const std::vector<std::string> low = {"MIXI_ANALYTICS_REPORT_K=2",
-                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+                                          "MIXI_ANALYTICS_REPORT_K_DISTINCT=2"};
     const std::vector<std::string> high = {"MIXI_ANALYTICS_REPORT_K=50",
-                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=1"};
+                                           "MIXI_ANALYTICS_REPORT_K_DISTINCT=2"};
     auto s = start({"auth.admin_keys=" + admin_key}, low);
     ASSERT_TRUE(s->started()) << s->describe();
     for (int i = 0; i < 3; ++i)
-        EXPECT_EQ(search(*s, "/v1/search?q=hiking"), 200u);
+        EXPECT_EQ(s->get("/v1/search?q=hiking",
+                         {{"X-Forwarded-For", "81.2." + std::to_string(60 + i % 2) + ".1"}})
+                      ->result_int(),
+                  200u);
     auto popular = [](ServerProcess& server) {
         const auto r =
             server.get("/v1/admin/reports/popular", {{"Authorization", "Bearer " + admin_key}});
@@ -511,10 +539,10 @@ TEST_F(SearchLog, ReportCliTakesTheThresholdsFromTheEnvironmentAsTheServerDoes) 
     const Outcome hidden = run(report, tmp.path(), high);
     EXPECT_EQ(hidden.status, 0) << hidden.err;
     EXPECT_EQ(hidden.out.find("hiking"), std::string::npos) << hidden.out;
-    // And a bad threshold in the environment is refused, as the server refuses it.
-    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K=0"});
+    // And a threshold below the floor in the environment is refused, as the server refuses it.
+    const Outcome bad = run(report, tmp.path(), {"MIXI_ANALYTICS_REPORT_K_DISTINCT=1"});
     EXPECT_EQ(bad.status, 2);
-    EXPECT_NE(bad.err.find("analytics.report_k"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("analytics.report_k_distinct"), std::string::npos) << bad.err;
 }
 
 TEST_F(SearchLog, AdminApiIsOffWithoutKeys) {

@@ -97,6 +97,8 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
          std::vector<std::pair<std::string, std::string>>{{"analytics.retention_days", "0"},
                                                           {"analytics.report_k", "0"},
                                                           {"analytics.report_k_distinct", "0"},
+                                                          {"analytics.report_k", "1"},
+                                                          {"analytics.report_k_distinct", "1"},
                                                           {"analytics.flush_interval_ms", "0"},
                                                           {"analytics.purge_interval_ms", "0"},
                                                           {"analytics.view_retention_days", "0"},
@@ -118,7 +120,11 @@ TEST_F(ConfigTest, ValidateRejectsBadValuesNamingTheKey) {
                                                           {"search.proximity_window", "5000"},
                                                           {"search.prf_docs", "101"},
                                                           {"search.prf_terms", "0"},
-                                                          {"search.prf_weight", "-1"}}) {
+                                                          {"search.prf_weight", "-1"},
+                                                          {"search.typo_weight", "-0.1"},
+                                                          {"search.typo_weight", "1.5"},
+                                                          {"search.typo_ratio", "0"},
+                                                          {"search.prefix_postings", "0"}}) {
         const std::string message = error_for(key, value);
         EXPECT_NE(message.find(key), std::string::npos) << key << ": " << message;
         EXPECT_NE(message.find("(is "), std::string::npos) << key << ": " << message;

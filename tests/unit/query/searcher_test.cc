@@ -285,6 +285,43 @@ TEST(Searcher, ExactMatchesRankAboveTypoMatches) {
     EXPECT_EQ(search_exact(*s, "trial").total, 1u);
 }
 
+TEST(Searcher, TypoAndPrefixOptionsReachTheQuery) {
+    // "trial" in one page, "trail" in thirty: by default "trial" also matches "trail".
+    std::vector<indexer::Record> records;
+    for (int i = 0; i < 30; ++i)
+        records.push_back(english_note(std::to_string(i), "A trail through the trail woods."));
+    records.push_back(english_note("x", "The trial of the century."));
+    testing::TempDir dir;
+    std::vector<std::unique_ptr<indexer::Source>> sources;
+    sources.push_back(std::make_unique<indexer::RecordsSource>(std::move(records)));
+    ASSERT_TRUE(indexer::build_index(dir.path(), std::move(sources), {}));
+    auto matches = [&](const SearchOptions& options, const std::string& q, bool prefix = false) {
+        auto s = Searcher::open(dir.path(), options);
+        EXPECT_TRUE(s);
+        SearchRequest req;
+        req.q = q;
+        req.prefix = prefix;
+        req.per_page = 50;
+        return search(*s, req).hits.size(); // exact, where total is an estimate
+    };
+    const SearchOptions defaults;
+    EXPECT_EQ(matches(defaults, "trial"), 31u);
+    SearchOptions off = defaults;
+    off.typo_weight = 0;
+    EXPECT_EQ(matches(off, "trial"), 1u);
+    SearchOptions only_missing = defaults; // a word the index has is never a typo
+    only_missing.typo_rare = 0;
+    EXPECT_EQ(matches(only_missing, "trial"), 1u);
+    SearchOptions demanding = defaults; // "trail" is not 40 times as frequent
+    demanding.typo_ratio = 40;
+    EXPECT_EQ(matches(demanding, "trial"), 1u);
+    // "tr" expands to "trail" (30 postings) and "trial" (1); a budget of 30 takes "trail" only.
+    EXPECT_EQ(matches(defaults, "tr", true), 31u);
+    SearchOptions tight = defaults;
+    tight.prefix_postings = 30;
+    EXPECT_EQ(matches(tight, "tr", true), 30u);
+}
+
 TEST(Searcher, QueryWordsNextToEachOtherRankAboveTheSameWordsApart) {
     // The same words, as often, in pages of the same length: only the order differs.
     testing::TempDir dir;

@@ -15,6 +15,10 @@ TEST(SearchOptionsFromConfig, DefaultsAreTheQueryLibrarysDefaults) {
     EXPECT_EQ(mapped.exact_weight, library.exact_weight);
     EXPECT_EQ(mapped.bigram_weight, library.bigram_weight);
     EXPECT_EQ(mapped.synonym_weight, library.synonym_weight);
+    EXPECT_EQ(mapped.typo_weight, library.typo_weight);
+    EXPECT_EQ(mapped.typo_rare, library.typo_rare);
+    EXPECT_EQ(mapped.typo_ratio, library.typo_ratio);
+    EXPECT_EQ(mapped.prefix_postings, library.prefix_postings);
     EXPECT_EQ(mapped.max_per_page, library.max_per_page);
     EXPECT_EQ(mapped.max_page, library.max_page);
     EXPECT_EQ(mapped.snippet_bytes, library.snippet_bytes);
@@ -38,6 +42,10 @@ TEST(SearchOptionsFromConfig, ConfiguredValuesReachTheLibrary) {
                          {"search.exact_weight", "0.2"},
                          {"search.bigram_weight", "0.3"},
                          {"search.synonym_weight", "0.25"},
+                         {"search.typo_weight", "0"},
+                         {"search.typo_rare", "0"},
+                         {"search.typo_ratio", "5"},
+                         {"search.prefix_postings", "1000"},
                          {"search.max_per_page", "20"},
                          {"search.snippet_bytes", "100"},
                          {"search.spelling_below", "3"},
@@ -58,6 +66,10 @@ TEST(SearchOptionsFromConfig, ConfiguredValuesReachTheLibrary) {
     EXPECT_EQ(o.exact_weight, 0.2);
     EXPECT_EQ(o.bigram_weight, 0.3);
     EXPECT_EQ(o.synonym_weight, 0.25);
+    EXPECT_EQ(o.typo_weight, 0);
+    EXPECT_EQ(o.typo_rare, 0u);
+    EXPECT_EQ(o.typo_ratio, 5u);
+    EXPECT_EQ(o.prefix_postings, 1000u);
     EXPECT_EQ(o.max_per_page, 20u);
     EXPECT_EQ(o.snippet_bytes, 100u);
     EXPECT_EQ(o.spelling_below, 3u);
