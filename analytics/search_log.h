@@ -239,6 +239,7 @@ class SearchLogBuffer {
 
       private:
         friend class SearchLogBuffer;
+        friend struct HeldEventsCodec; ///< reads back what a stopped server held (held_events.h)
         std::vector<SearchEvent> rows_;
     };
     /// The rows and the aggregate changes since the last call. Distinct counters are kept per

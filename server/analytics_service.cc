@@ -1,14 +1,21 @@
 #include "server/analytics_service.h"
 
+#include "analytics/held_events.h"
 #include "analytics/reports.h"
 #include "common/index_layout.h"
 #include "operations/purge.h"
 #include "query/popularity.h"
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
 #include <future>
 #include <iostream>
+#include <iterator>
 #include <openssl/crypto.h>
+#include <unistd.h>
 
 namespace mixi::server {
 
@@ -31,6 +38,7 @@ Expected<std::unique_ptr<AnalyticsService>> AnalyticsService::start(AnalyticsOpt
     service->refresh_popular_searches();
     service->last_refresh_ = Clock::now();
     service->purge(); // rows that expired while the server was down
+    service->load_held();
     service->schedule_flush();
     service->schedule_purge();
     service->thread_ = std::thread([s = service.get()] { s->ioc_.run(); });
@@ -72,6 +80,7 @@ AnalyticsService::~AnalyticsService() {
         flush_timer_.cancel();
         purge_timer_.cancel();
         flush();
+        save_held();
         ioc_.stop();
     });
     if (thread_.joinable())
@@ -303,6 +312,12 @@ bool AnalyticsService::flush() {
         }
     }
     hold_within_bound();
+    if (stored && held_from_file_) {
+        // Everything read back at start is stored now.
+        std::error_code ec;
+        std::filesystem::remove(held_path(), ec);
+        held_from_file_ = false;
+    }
     if (stored && !store_ok_.load()) {
         std::cerr << "mixi-search: the analytics store is back; every held event is stored\n";
         store_ok_.store(true);
@@ -344,6 +359,123 @@ void AnalyticsService::failed(std::string_view what, const Error& error) {
         std::cerr << "mixi-search: cannot store " << what << ": " << error.message
                   << "; holding events in memory (up to analytics.max_held_events) and retrying"
                      " at every flush\n";
+}
+
+namespace {
+
+std::uint64_t views_in(const std::vector<analytics::ViewCount>& views) {
+    std::uint64_t n = 0;
+    for (const auto& v : views)
+        n += static_cast<std::uint64_t>(v.count);
+    return n;
+}
+
+/// Writes `text` to `path` with mode 0600 through a temporary file renamed over it, so that the
+/// file is whole or absent.
+Expected<void> write_whole(const std::filesystem::path& path, std::string_view text) {
+    const std::filesystem::path temporary = path.string() + ".tmp";
+    auto failure = [&](const char* what) {
+        const std::string reason = std::strerror(errno);
+        ::unlink(temporary.c_str());
+        return fail(ErrorCode::io_error,
+                    std::string(what) + " " + temporary.string() + ": " + reason);
+    };
+    ::unlink(temporary.c_str()); // a leftover keeps its mode otherwise
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return failure("cannot create");
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ::close(fd);
+            return failure("cannot write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        return failure("cannot sync");
+    }
+    if (::close(fd) != 0)
+        return failure("cannot close");
+    if (::rename(temporary.c_str(), path.c_str()) != 0)
+        return failure("cannot rename");
+    if (const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir >= 0) {
+        (void)::fsync(dir);
+        ::close(dir);
+    }
+    return {};
+}
+
+} // namespace
+
+void AnalyticsService::save_held() {
+    if (options_.data_dir.empty())
+        return;
+    std::error_code ec;
+    if (held_batches_.empty() && counter_.pending() == 0) {
+        std::filesystem::remove(held_path(), ec); // stored, or dropped past the bound
+        return;
+    }
+    analytics::HeldEvents held;
+    held.batches.assign(std::make_move_iterator(held_batches_.begin()),
+                        std::make_move_iterator(held_batches_.end()));
+    held_batches_.clear();
+    held.views = counter_.take();
+    const std::uint64_t searches = held_searches_, views = views_in(held.views);
+    std::filesystem::create_directories(options_.data_dir, ec);
+    if (auto saved = write_whole(held_path(), analytics::held_events_text(held)); !saved)
+        std::cerr << "mixi-search: cannot save the " << searches << " searches and " << views
+                  << " views held for the analytics store: " << saved.error().message
+                  << "; they are lost\n";
+    else
+        std::cerr << "mixi-search: the analytics store cannot be reached: " << searches
+                  << " searches and " << views << " views held are saved in "
+                  << held_path().string() << " and stored after the next start\n";
+}
+
+void AnalyticsService::load_held() {
+    if (options_.data_dir.empty())
+        return;
+    const std::filesystem::path path = held_path();
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec)
+        return;
+    Expected<analytics::HeldEvents> held =
+        fail(ErrorCode::io_error, "cannot read it" + (ec ? ": " + ec.message() : ""));
+    if (!ec) {
+        std::ifstream in(path, std::ios::binary);
+        std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (in.is_open() && !in.bad())
+            held = analytics::parse_held_events(text);
+        OPENSSL_cleanse(text.data(), text.size());
+    }
+    if (!held) {
+        const std::filesystem::path aside = path.string() + ".bad";
+        std::filesystem::rename(path, aside, ec);
+        std::cerr << "mixi-search: the analytics held when the server last stopped ("
+                  << path.string() << ") cannot be read: " << held.error().message << "; "
+                  << (ec ? "cannot move it aside (" + ec.message() + ")"
+                         : "moved to " + aside.string())
+                  << ", starting without them\n";
+        return;
+    }
+    std::uint64_t searches = 0;
+    for (auto& batch : held->batches) {
+        searches += searches_in(batch);
+        held_batches_.push_back(std::move(batch));
+    }
+    held_searches_ += searches;
+    for (const auto& v : held->views)
+        counter_.add(v.id, v.region, v.day, v.count);
+    held_from_file_ = true;
+    hold_within_bound();
+    std::cerr << "mixi-search: " << searches << " searches and " << views_in(held->views)
+              << " views held when the server last stopped are read back from " << path.string()
+              << "; stored at the next flush\n";
 }
 
 AnalyticsHealth AnalyticsService::health() const {

@@ -48,6 +48,9 @@ struct AnalyticsOptions {
     /// While the store does not answer (PostgreSQL down or unreachable), searches and view
     /// counts are held in memory up to this many, then the oldest are dropped and counted.
     std::uint64_t max_held_events = 100'000;
+    /// server.data_dir: what is still held when the server stops is saved here
+    /// (held_file_name) and read back at the next start. Empty: nothing is saved.
+    std::filesystem::path data_dir;
     /// The wall clock (Unix seconds); tests replace it.
     std::function<std::int64_t()> now;
 };
@@ -59,11 +62,16 @@ struct AnalyticsHealth {
     std::uint64_t dropped_events = 0; ///< dropped past the bound since start
 };
 
+/// In AnalyticsOptions::data_dir: the searches and view counts a server held when it stopped
+/// (analytics/held_events.h), mode 0600, deleted once the store took them.
+inline constexpr std::string_view held_file_name = "analytics-held.jsonl";
+
 class AnalyticsService {
   public:
     /// Opens the store, builds the first snapshot and starts the background thread.
     static Expected<std::unique_ptr<AnalyticsService>> start(AnalyticsOptions options);
-    /// Stops the thread after a last flush.
+    /// Stops the thread after a last flush; what that flush could not store is saved in
+    /// options.data_dir.
     ~AnalyticsService();
 
     /// One view of document `id` from `region`, today.
@@ -115,6 +123,14 @@ class AnalyticsService {
     /// Drops the oldest held events past options_.max_held_events, counting them.
     void hold_within_bound();
     void failed(std::string_view what, const Error& error);
+    /// At start: the events saved by save_held, into the held queues (within the bound); a file
+    /// that cannot be read is moved aside to "<name>.bad".
+    void load_held();
+    /// At stop, after the last flush: what is still held, to the file (written to a temporary
+    /// name, then renamed); no file when nothing is held.
+    void save_held();
+    std::filesystem::path held_path() const { return options_.data_dir / held_file_name; }
+    bool held_from_file_ = false; ///< the file's events were loaded and not all stored yet
     /// Batches the store did not take yet, oldest first, and the searches in them.
     std::deque<analytics::SearchLogBuffer::Batch> held_batches_;
     std::uint64_t held_searches_ = 0;

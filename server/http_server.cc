@@ -364,6 +364,7 @@ struct HttpServer::Impl {
         analytics.index_dir = config.index;
         analytics.flush_interval = config.analytics_flush_interval;
         analytics.max_held_events = config.analytics_max_held_events;
+        analytics.data_dir = config.data_dir;
         analytics.refresh_interval = config.popularity_refresh_interval;
         analytics.popularity.half_life_days = config.half_life_days;
         analytics.retention = retention_options(config);

@@ -11,6 +11,7 @@
 #include "server_process.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <thread>
 
@@ -301,6 +302,103 @@ TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOr
         << late->log();
     EXPECT_EQ(testing::json_body(*late->get("/healthz")).at("status").as_string(), "ok");
     EXPECT_EQ(late->terminate(), 0) << late->log();
+}
+
+TEST_F(SharedStore, AServerStoppedWhilePostgresIsDownStoresWhatItHeldAfterItsNextStart) {
+    if (!std::getenv("MIXI_TEST_POSTGRES_CTL"))
+        GTEST_SKIP() << "MIXI_TEST_POSTGRES_CTL is not set: the cluster cannot be stopped";
+    auto s = start("a");
+    ASSERT_TRUE(s->started()) << s->describe();
+    ASSERT_TRUE(control_postgres("stop"));
+    struct Restart {
+        bool done = false;
+        ~Restart() {
+            if (!done)
+                control_postgres("start");
+        }
+    } restart;
+    // Six searches from six networks, one of them signed in, and three views: all answered.
+    const std::string token =
+        server::sign_account_token("acct-2", std::time(nullptr) + 3600, secret);
+    for (int n = 0; n < 6; ++n) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        if (n == 0)
+            headers.emplace_back("X-Account-Token", token);
+        EXPECT_EQ(from(*s, "/v1/search?q=eiger", "81.2." + std::to_string(60 + n) + ".1", headers)
+                      ->result_int(),
+                  200u);
+    }
+    testing::HttpClient post(s->port());
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(
+            post.request("POST", "/v1/views",
+                         {{"Content-Type", "application/json"}, {"X-Forwarded-For", "81.2.69.142"}},
+                         R"({"id":"a-003"})")
+                ->result_int(),
+            204u);
+    std::int64_t held = 0;
+    for (int i = 0; i < 100 && held != 7; ++i) { // six searches, one view count
+        std::this_thread::sleep_for(50ms);
+        held = metric(*s, "mixi_analytics_held_events");
+    }
+    ASSERT_EQ(held, 7) << s->log();
+
+    // Stopped now, it saves them in its data directory, readable by its user only.
+    EXPECT_EQ(s->terminate(), 0) << s->log();
+    const fs::path file = store_->dir() / "a" / "analytics-held.jsonl";
+    ASSERT_TRUE(fs::exists(file)) << s->log();
+    EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+    EXPECT_NE(s->log().find("saved in"), std::string::npos) << s->log();
+
+    // Started again once the database is back, it stores them at its first flush.
+    ASSERT_TRUE(control_postgres("start"));
+    restart.done = true;
+    auto again = start("a");
+    ASSERT_TRUE(again->started()) << again->describe();
+    EXPECT_EQ(
+        wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query = 'eiger'", 6), 6)
+        << again->log();
+    EXPECT_EQ(scalar("SELECT sum(searchers) FROM daily_terms WHERE query = 'eiger'"), 6);
+    EXPECT_EQ(scalar("SELECT count(*) FROM searches WHERE query = 'eiger'"), 6);
+    EXPECT_EQ(scalar("SELECT count(*) FROM searches WHERE account = 'acct-2'"), 1);
+    EXPECT_EQ(wait_for("SELECT coalesce(sum(count), 0) FROM views WHERE doc_id = 'a-003'", 3), 3)
+        << again->log();
+    for (int i = 0; i < 100 && fs::exists(file); ++i)
+        std::this_thread::sleep_for(50ms);
+    EXPECT_FALSE(fs::exists(file));
+    EXPECT_EQ(testing::json_body(*again->get("/healthz")).at("status").as_string(), "ok");
+    EXPECT_EQ(metric(*again, "mixi_analytics_held_events"), 0);
+    // Stopped with nothing held, it leaves no file, and the next start stores nothing twice.
+    EXPECT_EQ(again->terminate(), 0) << again->log();
+    EXPECT_FALSE(fs::exists(file));
+    auto third = start("a");
+    ASSERT_TRUE(third->started()) << third->describe();
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(scalar("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query = 'eiger'"),
+              6);
+    EXPECT_EQ(third->terminate(), 0) << third->log();
+}
+
+TEST_F(SharedStore, AnUnreadableFileOfHeldEventsIsMovedAsideAndTheServerStarts) {
+    const fs::path dir = store_->dir() / "bad";
+    fs::create_directories(dir);
+    {
+        std::ofstream out(dir / "analytics-held.jsonl");
+        out << "{\"format\":\"mixi-search held analytics\",\"version\":1}\n{\"batch\":{\"rows\":[";
+    }
+    auto s = start("bad");
+    ASSERT_TRUE(s->started()) << s->describe();
+    EXPECT_FALSE(fs::exists(dir / "analytics-held.jsonl"));
+    EXPECT_TRUE(fs::exists(dir / "analytics-held.jsonl.bad"));
+    EXPECT_NE(s->log().find("cannot be read"), std::string::npos) << s->log();
+    EXPECT_EQ(from(*s, "/v1/search?q=jungfrau", "81.2.69.1")->result_int(), 200u);
+    EXPECT_EQ(
+        wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query = 'jungfrau'", 1),
+        1);
+    EXPECT_EQ(testing::json_body(*s->get("/healthz")).at("status").as_string(), "ok");
+    EXPECT_EQ(s->terminate(), 0) << s->log();
 }
 
 } // namespace
