@@ -41,7 +41,6 @@ struct HeldEventsCodec {
                                         {"lang", e.lang},
                                         {"country", e.country},
                                         {"results", e.results},
-                                        {"account", e.account},
                                         {"raw_row", e.raw_row},
                                         {"searcher", optional_number(e.searcher)}});
         for (const auto& [key, counts] : b.volume_only)
@@ -80,7 +79,6 @@ struct HeldEventsCodec {
             e.lang = string_at(r, "lang");
             e.country = string_at(r, "country");
             e.results = uint_at(r, "results");
-            e.account = string_at(r, "account");
             e.raw_row = r.at("raw_row").as_bool();
             if (!r.at("searcher").is_null())
                 e.searcher = uint_at(r, "searcher");
