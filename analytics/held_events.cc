@@ -12,10 +12,6 @@ namespace {
 constexpr std::string_view format_name = "mixi-search held analytics";
 constexpr std::int64_t format_version = 1;
 
-json::value optional_number(const std::optional<std::uint64_t>& v) {
-    return v ? json::value(*v) : json::value(nullptr);
-}
-
 std::int64_t int_at(const json::object& o, std::string_view key) {
     return o.at(key).to_number<std::int64_t>();
 }
@@ -36,13 +32,12 @@ struct HeldEventsCodec {
     static json::object batch(const SearchLogBuffer::Batch& b) {
         json::array rows, volume, cells;
         for (const SearchEvent& e : b.rows())
-            rows.push_back(json::object{{"time", e.time},
+            rows.push_back(json::object{{"time", e.time - e.time % 3600}, // the hour, as stored
                                         {"query", e.query},
                                         {"lang", e.lang},
                                         {"country", e.country},
                                         {"results", e.results},
-                                        {"raw_row", e.raw_row},
-                                        {"searcher", optional_number(e.searcher)}});
+                                        {"raw_row", e.raw_row}});
         for (const auto& [key, counts] : b.volume_only)
             volume.push_back(json::object{{"day", std::get<0>(key)},
                                           {"lang", std::get<1>(key)},
@@ -80,8 +75,6 @@ struct HeldEventsCodec {
             e.country = string_at(r, "country");
             e.results = uint_at(r, "results");
             e.raw_row = r.at("raw_row").as_bool();
-            if (!r.at("searcher").is_null())
-                e.searcher = uint_at(r, "searcher");
             b.rows_.push_back(std::move(e));
         }
         for (const json::value& v : o.at("volume_only").as_array()) {

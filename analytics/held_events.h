@@ -1,9 +1,10 @@
 // What a server holds for the analytics store while the store does not answer (searches as
 // SearchLogBuffer batches, and page-view counts), as text: the server writes it to a file in its
 // data directory when it stops before the store came back, and reads it at its next start. The
-// text has what a flush would have stored, field for field, and nothing more, except the account
-// links of signed-in searches: those are left out (the searches are kept, unlinked), so that an
-// account deleted through another server while the file waits cannot come back from it.
+// text has what a flush would store and nothing more: a search row's hour (not its second) and no
+// searcher key of its own (the cells hold the keys they count). It even has less: the account
+// links of signed-in searches are left out (the searches are kept, unlinked), so that an account
+// deleted through another server while the file waits cannot come back from it.
 #pragma once
 
 #include "analytics/search_log.h"

@@ -53,14 +53,14 @@ void expect_same(const HeldEvents& a, const HeldEvents& b) {
         ASSERT_EQ(x.rows().size(), y.rows().size());
         for (std::size_t r = 0; r < x.rows().size(); ++r) {
             const SearchEvent &e = x.rows()[r], &f = y.rows()[r];
-            EXPECT_EQ(e.time, f.time);
+            EXPECT_EQ(e.time - e.time % 3600, f.time) << "the hour, as the store keeps it";
             EXPECT_EQ(e.query, f.query);
             EXPECT_EQ(e.lang, f.lang);
             EXPECT_EQ(e.country, f.country);
             EXPECT_EQ(e.results, f.results);
             EXPECT_EQ(f.account, "") << "the file keeps no account link";
             EXPECT_EQ(e.raw_row, f.raw_row);
-            EXPECT_EQ(e.searcher, f.searcher);
+            EXPECT_FALSE(f.searcher) << "a row's key is not kept: the cells count the keys";
         }
         EXPECT_EQ(x.volume_only, y.volume_only);
         ASSERT_EQ(x.cells.size(), y.cells.size());
@@ -132,7 +132,7 @@ TEST(HeldEvents, EveryFieldIsRequired) {
     for (const char* key : {"id", "region", "day", "count"})
         EXPECT_FALSE(without(3, [&](json::value& v) { v.at("view").as_object().erase(key); }))
             << key;
-    EXPECT_EQ(checked, 2 + 3 + 7 + 5 + 9 + 4);
+    EXPECT_EQ(checked, 2 + 3 + 6 + 5 + 9 + 4);
 }
 
 TEST(HeldEvents, AnythingElseIsAClearError) {
