@@ -532,6 +532,11 @@ void SearchLogBuffer::add(SearchEvent event) {
         rows_.push_back(std::move(event));
 }
 
+void SearchLogBuffer::Batch::unlink_accounts() {
+    for (SearchEvent& e : rows_)
+        e.account.clear();
+}
+
 int SearchLogBuffer::bounded_contribution(std::int64_t day, std::uint64_t searcher,
                                           std::string_view query) {
     if (day > bound_day_) { // a new day, a new salt: nobody has contributed yet

@@ -236,6 +236,10 @@ class SearchLogBuffer {
             std::vector<std::uint64_t> keys;
         };
         std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, Cell> cells;
+        /// For a batch the store could not take: its rows lose their account links (the
+        /// searches still count), so that an account deleted through another server while the
+        /// batch waits cannot come back with it.
+        void unlink_accounts();
 
       private:
         friend class SearchLogBuffer;

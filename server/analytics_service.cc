@@ -290,6 +290,9 @@ bool AnalyticsService::flush() {
         held_batches_.pop_front();
         searches_stored_ = true;
     }
+    if (!stored) // waiting now: an account deleted meanwhile must not come back with them
+        for (auto& batch : held_batches_)
+            batch.unlink_accounts();
     // The flush that closes a day folds it.
     if (stored && analytics::day_of(now) != folded_on_)
         fold(now);
