@@ -134,8 +134,8 @@ class PostgresStatement final : public StatementImpl {
 
 class PostgresConnection final : public Connection {
   public:
-    PostgresConnection(PGconn* conn, std::string printable)
-        : conn_(conn), printable_(std::move(printable)) {}
+    PostgresConnection(PGconn* conn, std::string uri)
+        : conn_(conn), uri_(std::move(uri)), printable_(printable_database(uri_)) {}
     ~PostgresConnection() override { PQfinish(conn_); }
 
     bool postgres() const override { return true; }
@@ -236,7 +236,8 @@ class PostgresConnection final : public Connection {
         if (PQstatus(conn_) == CONNECTION_OK)
             return {};
         return fail(ErrorCode::io_error,
-                    printable_ + ": cannot connect: " + trimmed(PQerrorMessage(conn_)));
+                    printable_ + ": cannot connect: " +
+                        hide_database_passwords(trimmed(PQerrorMessage(conn_)), uri_));
     }
 
     Expected<void> check(PGresult* r, std::string_view what) {
@@ -250,6 +251,7 @@ class PostgresConnection final : public Connection {
     }
 
     PGconn* conn_;
+    std::string uri_; ///< to hide its passwords in libpq's messages
     std::string printable_;
     std::map<std::string, std::string> prepared_;
     std::int64_t changes_ = 0;
@@ -296,12 +298,12 @@ Expected<std::unique_ptr<Connection>> open_postgres(const std::string& uri) {
     if (!conn)
         return fail(ErrorCode::io_error, printable + ": cannot connect: out of memory");
     if (PQstatus(conn) != CONNECTION_OK) {
-        std::string message = trimmed(PQerrorMessage(conn));
+        std::string message = hide_database_passwords(trimmed(PQerrorMessage(conn)), uri);
         PQfinish(conn);
         return fail(ErrorCode::io_error, printable + ": cannot connect: " + message);
     }
     PQsetNoticeProcessor(conn, ignore_notice, nullptr);
-    return std::unique_ptr<Connection>(std::make_unique<PostgresConnection>(conn, printable));
+    return std::unique_ptr<Connection>(std::make_unique<PostgresConnection>(conn, uri));
 }
 
 } // namespace mixi::analytics

@@ -590,6 +590,12 @@ Expected<void> validate(const Config& config) {
     if (!(config.half_life_days > 0))
         return invalid("ranking.half_life_days", "must be > 0", config.half_life_days);
     if (const std::string& db = config.analytics_database;
+        db.find("://") == std::string::npos && db.find("password=") != std::string::npos)
+        // Not printed: a libpq key=value string would otherwise show its password as a path.
+        return fail(ErrorCode::invalid_argument,
+                    "analytics.database: a key=value connection string is not accepted; use a "
+                    "postgresql:// URI (its password is never printed)");
+    if (const std::string& db = config.analytics_database;
         !db.empty() && db.find("://") != std::string::npos && !is_postgres_url(db))
         return fail(ErrorCode::invalid_argument,
                     "analytics.database: \"" + printable_database(db) +

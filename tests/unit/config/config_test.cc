@@ -188,6 +188,12 @@ TEST_F(ConfigTest, TheAnalyticsDatabaseIsAPathOrAPostgresUriPrintedWithoutItsPas
     const std::string message = error_for("analytics.database", "mysql://u:s3cr3t-pw@h/db");
     EXPECT_NE(message.find("analytics.database"), std::string::npos);
     EXPECT_EQ(message.find("s3cr3t-pw"), std::string::npos);
+    // A libpq key=value string is refused without being printed (it has no URI shape for its
+    // password to be found in).
+    const std::string keywords =
+        error_for("analytics.database", "host=db.example dbname=mixi password=s3cr3t-pw");
+    EXPECT_NE(keywords.find("postgresql:// URI"), std::string::npos) << keywords;
+    EXPECT_EQ(keywords.find("s3cr3t-pw"), std::string::npos) << keywords;
 }
 
 TEST_F(ConfigTest, AdminKeyFileAddsKeys) {
