@@ -420,8 +420,11 @@ void SearcherKeys::set_secret(std::int64_t day, std::string_view secret) {
     auto& slot = secrets_[day];
     EVP_MAC_CTX_free(slot);
     slot = ctx;
+    // The secrets of days before the current one go, the current one being the day of the
+    // latest key or the day before the latest secret (a server sets today's and tomorrow's),
+    // so that a day without searches does not keep yesterday's secret.
     std::erase_if(secrets_, [&](auto& entry) {
-        if (entry.first >= day_)
+        if (entry.first >= std::max(day_, day - 1))
             return false;
         EVP_MAC_CTX_free(entry.second);
         return true;

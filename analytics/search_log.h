@@ -118,7 +118,8 @@ class SearcherKeys {
     /// From now on, salts are only the days' shared secrets.
     void share_secrets();
     /// The shared secret of `day` (at least 16 bytes; replaces the one this process had for
-    /// that day). Secrets of days before the current one are forgotten.
+    /// that day). Secrets of days before the current one are forgotten: before the day of the
+    /// latest key, and before the day before `day` (today's and tomorrow's are set together).
     void set_secret(std::int64_t day, std::string_view secret);
     /// True when the secret of `day` is here (shared mode).
     bool has_secret(std::int64_t day);

@@ -787,6 +787,17 @@ TEST(SearcherKeys, SharedSecretsOnlyAndTheirDayNeverGoesBackwards) {
     EXPECT_FALSE(keys.key(102, "81.2.69.1")) << "day 102 has no secret yet";
     keys.set_secret(102, "too short");
     EXPECT_FALSE(keys.key(102, "81.2.69.1"));
+
+    // A day without any search: its secret still goes once the next day's are set.
+    SearcherKeys quiet;
+    quiet.share_secrets();
+    quiet.set_secret(200, std::string(32, 'c')); // today's and tomorrow's
+    quiet.set_secret(201, std::string(32, 'd'));
+    EXPECT_TRUE(quiet.has_secret(200));
+    quiet.set_secret(201, std::string(32, 'd')); // the next day: today's and tomorrow's
+    quiet.set_secret(202, std::string(32, 'e'));
+    EXPECT_FALSE(quiet.has_secret(200)) << "a past day's secret stays in memory";
+    EXPECT_TRUE(quiet.has_secret(201));
 }
 
 } // namespace
