@@ -675,10 +675,19 @@ Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
         return fail(ErrorCode::io_error, "no random bytes for a searcher secret");
     std::string hex = to_hex(secret.data(), secret.size());
     OPENSSL_cleanse(secret.data(), secret.size());
-    // The first server to ask makes it; the others read that one.
+    // The first server to ask makes it; the others read that one. Never for a day already
+    // closed (a fold forgot the secrets before secrets_from): a server whose clock is behind
+    // gets none, so its searches of that day count no searcher, and no secret outlives its
+    // day. Checked in the statement: a fold that forgets the secrets holds the table's lock
+    // until it has recorded secrets_from.
+    static constexpr std::string_view open_day =
+        " NOT EXISTS (SELECT 1 FROM search_log_state WHERE name = 'secrets_from' AND value > ?1)";
     auto make = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
-                            " VALUES (?1, decode(?2, 'hex')) ON CONFLICT (day) DO NOTHING");
-    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1");
+                            " SELECT ?1, decode(?2, 'hex') WHERE" +
+                            std::string(open_day) + " ON CONFLICT (day) DO NOTHING");
+    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1"
+                            " AND" +
+                            std::string(open_day));
     if (!make)
         return std::unexpected(make.error());
     if (!read)
@@ -692,16 +701,42 @@ Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
     if (!row)
         return std::unexpected(row.error());
     if (!*row)
-        return fail(ErrorCode::io_error, "the searcher secret was not stored");
+        return fail(ErrorCode::not_found,
+                    "the day " + std::to_string(day) + " is closed: it has no searcher secret");
     std::string out = from_hex(read->text(0));
     read->reset();
     return out;
 }
 
 Expected<void> SearchLog::forget_closed_days(std::int64_t today) {
+    // Run by every fold, due or not: cheap (one read) when there is nothing to forget.
+    auto due = db_.prepare(
+        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM search_log_state WHERE name ="
+        " 'secrets_from' AND value >= ?1) OR EXISTS (SELECT 1 FROM searcher_secrets WHERE"
+        " day < ?1) OR EXISTS (SELECT 1 FROM searcher_keys WHERE day < ?1 - 1) THEN 1 ELSE 0 END");
+    if (!due)
+        return std::unexpected(due.error());
+    due->bind(1, today);
+    auto any = due->step();
+    if (!any)
+        return std::unexpected(any.error());
+    const bool forget = *any && due->int64(0) != 0;
+    due->reset();
+    if (!forget)
+        return {};
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    // From now on no secret is made for a day before today (shared_secret checks this).
+    auto closed_before =
+        db_.prepare("INSERT INTO search_log_state (name, value) VALUES ('secrets_from', ?1)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                    " WHERE search_log_state.value < excluded.value");
+    if (!closed_before)
+        return std::unexpected(closed_before.error());
+    closed_before->bind(1, today);
+    if (auto ok = closed_before->run(); !ok)
+        return ok;
     // The keys of yesterday may still be counted (a flush of its last searches); older ones
     // cannot, and without their day's secret they name no network.
     auto keys = db_.prepare("DELETE FROM searcher_keys WHERE day < ?1");
@@ -970,13 +1005,15 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
     auto keep_from = trend_keep_from(db_, now, options);
     if (!keep_from)
         return std::unexpected(keep_from.error());
+    // Whatever else is due: a secret made for a closed day (by a server whose clock is behind,
+    // before secrets_from was recorded) goes now, not at the next day's fold.
+    if (db_.postgres())
+        if (auto ok = forget_closed_days(today); !ok)
+            return std::unexpected(ok.error());
     if (*merged_before && **merged_before >= today && *folded_on && **folded_on >= today &&
         *kept_from && **kept_from == *keep_from)
         return report; // nothing closed and nothing released since the last fold
     report.due = true;
-    if (db_.postgres())
-        if (auto ok = forget_closed_days(today); !ok)
-            return std::unexpected(ok.error());
     const auto k = static_cast<std::int64_t>(options.k);
     const auto k_distinct = static_cast<std::int64_t>(options.k_distinct);
 

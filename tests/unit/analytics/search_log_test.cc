@@ -742,6 +742,35 @@ TEST_P(SearchLogStores, ServersSharingAStoreKeyANetworkAlikeSoItIsOneSearcher) {
               2);
 }
 
+TEST_P(SearchLogStores, AServerWhoseClockIsBehindGetsNoSecretForADayAnotherServerClosed) {
+    if (!postgres())
+        GTEST_SKIP() << "a SQLite file has one server, whose salt stays in its memory";
+    const std::int64_t day = *parse_date("2026-05-01T10:00:00Z") / 86400;
+    auto log_a = SearchLog::open(where()), log_b = SearchLog::open(where());
+    ASSERT_TRUE(log_a && log_b);
+    ASSERT_TRUE(log_a->shared_secret(day));
+    ASSERT_TRUE(log_a->shared_secret(day + 1));
+    // a closes the day; b, a few seconds behind, still asks for it.
+    ASSERT_TRUE(log_a->fold((day + 1) * 86400 + 1, {}));
+    auto late = log_b->shared_secret(day);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, ErrorCode::not_found);
+    auto db = Database::connect(where());
+    const std::string of_day =
+        "SELECT count(*) FROM searcher_secrets WHERE day = " + std::to_string(day);
+    EXPECT_EQ(*db->scalar(of_day), 0);
+    EXPECT_TRUE(log_b->shared_secret(day + 1)); // the open day's is still there
+    // A row of a closed day left by a server of an older version goes at the next fold, even
+    // one with nothing else to do.
+    ASSERT_TRUE(db->exec("INSERT INTO searcher_secrets VALUES (" + std::to_string(day) +
+                         ", decode('00', 'hex'))"));
+    auto again = log_b->fold((day + 1) * 86400 + 2, {});
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->due);
+    EXPECT_EQ(*db->scalar(of_day), 0);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_secrets"), 1);
+}
+
 TEST_P(SearchLogStores, QuotesBackslashesCommasAndBracesAreStoredAsTheyAre) {
     auto log = SearchLog::open(where());
     ASSERT_TRUE(log);
