@@ -586,6 +586,23 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    if (!batch.cells.empty()) {
+        // A cell of a day already folded (another server's last flush, searches held while the
+        // store was down): the next fold is due from that day, so that it merges what the cell
+        // adds (once: fold merges only what is not merged yet) and sweeps its text if it stays
+        // below the thresholds. Writers take turns (the transaction's lock), so a fold either
+        // sees this cell or sees merged_before lowered.
+        std::int64_t oldest = std::get<0>(batch.cells.begin()->first);
+        for (const auto& [key, c] : batch.cells)
+            oldest = std::min(oldest, std::get<0>(key));
+        auto reopen = db_.prepare("UPDATE search_log_state SET value = ?1"
+                                  " WHERE name = 'merged_before' AND value > ?1");
+        if (!reopen)
+            return std::unexpected(reopen.error());
+        reopen->bind(1, oldest);
+        if (auto ok = reopen->run(); !ok)
+            return ok;
+    }
     if (db_.postgres()) {
         if (auto ok = add_batched(batch); !ok)
             return ok;
@@ -1033,7 +1050,9 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
         } else {
             // First fold of this store: monthly rows written before folding existed also
             // counted text below the thresholds; make them again from the days.
-            if (auto ok = db_.exec("DELETE FROM monthly_terms"); !ok)
+            if (auto ok = db_.exec("DELETE FROM monthly_terms; UPDATE daily_terms SET"
+                                   " merged_searches = 0, merged_zero = 0");
+                !ok)
                 return std::unexpected(ok.error());
             auto oldest = db_.scalar("SELECT coalesce(min(day), " + std::to_string(today) +
                                      ") FROM daily_terms");
@@ -1041,17 +1060,26 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
                 return std::unexpected(oldest.error());
             from = *oldest;
         }
+        // Only what is not merged yet: a day is merged again after a late write to it, and
+        // its cells merged before then add only what that write added.
         auto merge = db_.prepare(
             "INSERT INTO monthly_terms (month, query, lang, country, searches, zero_results,"
-            " searchers) SELECT ?1, query, lang, country, searches, zero_results, searchers"
-            " FROM daily_terms WHERE day = ?2 AND searchers >= ?3 AND searches >= ?4"
+            " searchers) SELECT ?1, query, lang, country, searches - merged_searches,"
+            " zero_results - merged_zero, searchers FROM daily_terms WHERE day = ?2"
+            " AND searchers >= ?3 AND searches >= ?4 AND searches > merged_searches"
             " ON CONFLICT (month, query, lang, country) DO UPDATE SET"
             " searches = monthly_terms.searches + excluded.searches,"
             " zero_results = monthly_terms.zero_results + excluded.zero_results,"
             " searchers = CASE WHEN excluded.searchers > monthly_terms.searchers"
             " THEN excluded.searchers ELSE monthly_terms.searchers END");
+        auto mark = db_.prepare(
+            "UPDATE daily_terms SET merged_searches = searches, merged_zero = zero_results"
+            " WHERE day = ?1 AND searchers >= ?2 AND searches >= ?3 AND searches > "
+            "merged_searches");
         if (!merge)
             return std::unexpected(merge.error());
+        if (!mark)
+            return std::unexpected(mark.error());
         for (std::int64_t day = from; day < today; ++day) {
             merge->bind(1, month_of(day)).bind(2, day).bind(3, k_distinct).bind(4, k);
             if (auto ok = merge->run(); !ok)
@@ -1060,6 +1088,11 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
             if (!n)
                 return std::unexpected(n.error());
             report.merged += *n;
+            if (*n == 0)
+                continue;
+            mark->bind(1, day).bind(2, k_distinct).bind(3, k);
+            if (auto ok = mark->run(); !ok)
+                return std::unexpected(ok.error());
         }
         if (auto ok = write_state(db_, "merged_before", std::max(today, from)); !ok)
             return std::unexpected(ok.error());

@@ -568,6 +568,51 @@ TEST_P(SearchLogStores, ClosedDaysKeepTextOnlyAboveTheThresholds) {
     EXPECT_EQ(cells(where()), (std::vector<Cell>{{day, "popular"}}));
 }
 
+TEST_P(SearchLogStores, CellsOfADayAlreadyFoldedAreFoldedAtTheNextFoldAndMergedOnce) {
+    auto log = SearchLog::open(where());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t day = *parse_date("2026-05-01") / 86400;
+    RetentionOptions options; // k 10, k_distinct 5, no trends
+    SearchLogBuffer buffer{testing::ascii_fold};
+    searched(buffer, day, "popular", 10, 5);
+    searched(buffer, day + 1, "open", 1, 1);
+    ASSERT_TRUE(log->add(buffer.take()));
+    ASSERT_TRUE(log->fold((day + 1) * 86400 + 5, options));
+    auto db = Database::connect(where());
+    auto monthly = [&](const std::string& query) {
+        return *db->scalar("SELECT coalesce(sum(searches), 0) FROM monthly_terms WHERE query = '" +
+                           query + "'");
+    };
+    EXPECT_EQ(monthly("popular"), 10);
+    // The day is folded; then come its last searches (another server's last flush, searches
+    // held while the store was down).
+    SearchLogBuffer late{testing::ascii_fold};
+    searched(late, day, "rare", 1, 1);          // below the thresholds
+    searched(late, day, "late popular", 12, 6); // above them
+    searched(late, day, "popular", 4, 4);       // 4 more of a merged cell, same searchers
+    ASSERT_TRUE(log->add(late.take()));
+    // The next fold (each flush folds) removes the text below the thresholds and merges the
+    // rest, once: folding again, that day or the next, adds nothing.
+    auto next = log->fold((day + 1) * 86400 + 10, options);
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_TRUE(next->due);
+    using Cell = std::pair<std::int64_t, std::string>;
+    EXPECT_EQ(cells(where()),
+              (std::vector<Cell>{{day, "late popular"}, {day, "popular"}, {day + 1, "open"}}));
+    EXPECT_EQ(monthly("late popular"), 12);
+    EXPECT_EQ(monthly("popular"), 14);
+    auto again = log->fold((day + 1) * 86400 + 20, options);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->due);
+    ASSERT_TRUE(log->fold((day + 2) * 86400 + 5, options));
+    EXPECT_EQ(monthly("late popular"), 12);
+    EXPECT_EQ(monthly("popular"), 14);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms"), 2);
+    EXPECT_EQ(*db->scalar("SELECT sum(zero_results) FROM monthly_terms"),
+              *db->scalar("SELECT sum(zero_results) FROM daily_terms WHERE day = " +
+                          std::to_string(day)));
+}
+
 TEST_P(SearchLogStores, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention) {
     auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
