@@ -46,7 +46,8 @@ constexpr const char* sqlite_v1 =
     " day INTEGER NOT NULL, lang TEXT NOT NULL, country TEXT NOT NULL,"
     " searches INTEGER NOT NULL, zero_results INTEGER NOT NULL,"
     " PRIMARY KEY (day, lang, country)) WITHOUT ROWID;"
-    // How far fold has gone: merged_before (days before it are in monthly_terms), folded_on
+    // How far fold has gone: merged_before (days before it are in monthly_terms; a late cell
+    // lowers it), secrets_from (PostgreSQL: no searcher secret for a day before it), folded_on
     // (the day of the last complete fold) and kept_from (the first day whose cells below the
     // thresholds trends still needed then).
     "CREATE TABLE IF NOT EXISTS search_log_state ("
@@ -112,10 +113,25 @@ constexpr const char* postgres_v1 =
     " country TEXT NOT NULL, searcher BIGINT NOT NULL,"
     " PRIMARY KEY (day, query, lang, country, searcher));";
 
+// Version 2: what of a cell is already in monthly_terms (its searches and zero results then),
+// so that a fold merges only what a late write (a cell of a closed day) added. The cells of days
+// already merged count as merged: a cell kept below the thresholds (trends) that a late write
+// lifts above them then adds only that write, an undercount, never a count twice.
+constexpr const char* merged_v2_sqlite =
+    "ALTER TABLE daily_terms ADD COLUMN merged_searches INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE daily_terms ADD COLUMN merged_zero INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE daily_terms SET merged_searches = searches, merged_zero = zero_results WHERE day <"
+    " (SELECT value FROM search_log_state WHERE name = 'merged_before');";
+constexpr const char* merged_v2_postgres =
+    "ALTER TABLE daily_terms ADD COLUMN merged_searches BIGINT NOT NULL DEFAULT 0,"
+    " ADD COLUMN merged_zero BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE daily_terms SET merged_searches = searches, merged_zero = zero_results WHERE day <"
+    " (SELECT value FROM search_log_state WHERE name = 'merged_before');";
+
 /// Each version's steps, from the previous one.
 const std::vector<const char*>& steps(bool postgres) {
-    static const std::vector<const char*> sqlite = {sqlite_v1};
-    static const std::vector<const char*> pg = {postgres_v1};
+    static const std::vector<const char*> sqlite = {sqlite_v1, merged_v2_sqlite};
+    static const std::vector<const char*> pg = {postgres_v1, merged_v2_postgres};
     return postgres ? pg : sqlite;
 }
 

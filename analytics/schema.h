@@ -10,7 +10,7 @@
 namespace mixi::analytics {
 
 /// The schema version this binary writes.
-inline constexpr std::int64_t schema_version = 1;
+inline constexpr std::int64_t schema_version = 2;
 
 /// Creates the tables, or migrates them from an older version.
 Expected<void> migrate(Database& db);

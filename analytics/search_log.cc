@@ -594,6 +594,23 @@ Expected<void> SearchLog::add(const SearchLogBuffer::Batch& batch) {
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    if (!batch.cells.empty()) {
+        // A cell of a day already folded (another server's last flush, searches held while the
+        // store was down): the next fold is due from that day, so that it merges what the cell
+        // adds (once: fold merges only what is not merged yet) and sweeps its text if it stays
+        // below the thresholds. Writers take turns (the transaction's lock), so a fold either
+        // sees this cell or sees merged_before lowered.
+        std::int64_t oldest = std::get<0>(batch.cells.begin()->first);
+        for (const auto& [key, c] : batch.cells)
+            oldest = std::min(oldest, std::get<0>(key));
+        auto reopen = db_.prepare("UPDATE search_log_state SET value = ?1"
+                                  " WHERE name = 'merged_before' AND value > ?1");
+        if (!reopen)
+            return std::unexpected(reopen.error());
+        reopen->bind(1, oldest);
+        if (auto ok = reopen->run(); !ok)
+            return ok;
+    }
     if (db_.postgres()) {
         if (auto ok = add_batched(batch); !ok)
             return ok;
@@ -683,10 +700,19 @@ Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
         return fail(ErrorCode::io_error, "no random bytes for a searcher secret");
     std::string hex = to_hex(secret.data(), secret.size());
     OPENSSL_cleanse(secret.data(), secret.size());
-    // The first server to ask makes it; the others read that one.
+    // The first server to ask makes it; the others read that one. Never for a day already
+    // closed (a fold forgot the secrets before secrets_from): a server whose clock is behind
+    // gets none, so its searches of that day count no searcher, and no secret outlives its
+    // day. Checked in the statement: a fold that forgets the secrets holds the table's lock
+    // until it has recorded secrets_from.
+    static constexpr std::string_view open_day =
+        " NOT EXISTS (SELECT 1 FROM search_log_state WHERE name = 'secrets_from' AND value > ?1)";
     auto make = db_.prepare("INSERT INTO searcher_secrets (day, secret)"
-                            " VALUES (?1, decode(?2, 'hex')) ON CONFLICT (day) DO NOTHING");
-    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1");
+                            " SELECT ?1, decode(?2, 'hex') WHERE" +
+                            std::string(open_day) + " ON CONFLICT (day) DO NOTHING");
+    auto read = db_.prepare("SELECT encode(secret, 'hex') FROM searcher_secrets WHERE day = ?1"
+                            " AND" +
+                            std::string(open_day));
     if (!make)
         return std::unexpected(make.error());
     if (!read)
@@ -700,16 +726,42 @@ Expected<std::string> SearchLog::shared_secret(std::int64_t day) {
     if (!row)
         return std::unexpected(row.error());
     if (!*row)
-        return fail(ErrorCode::io_error, "the searcher secret was not stored");
+        return fail(ErrorCode::not_found,
+                    "the day " + std::to_string(day) + " is closed: it has no searcher secret");
     std::string out = from_hex(read->text(0));
     read->reset();
     return out;
 }
 
 Expected<void> SearchLog::forget_closed_days(std::int64_t today) {
+    // Run by every fold, due or not: cheap (one read) when there is nothing to forget.
+    auto due = db_.prepare(
+        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM search_log_state WHERE name ="
+        " 'secrets_from' AND value >= ?1) OR EXISTS (SELECT 1 FROM searcher_secrets WHERE"
+        " day < ?1) OR EXISTS (SELECT 1 FROM searcher_keys WHERE day < ?1 - 1) THEN 1 ELSE 0 END");
+    if (!due)
+        return std::unexpected(due.error());
+    due->bind(1, today);
+    auto any = due->step();
+    if (!any)
+        return std::unexpected(any.error());
+    const bool forget = *any && due->int64(0) != 0;
+    due->reset();
+    if (!forget)
+        return {};
     auto tx = Transaction::begin(db_);
     if (!tx)
         return std::unexpected(tx.error());
+    // From now on no secret is made for a day before today (shared_secret checks this).
+    auto closed_before =
+        db_.prepare("INSERT INTO search_log_state (name, value) VALUES ('secrets_from', ?1)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                    " WHERE search_log_state.value < excluded.value");
+    if (!closed_before)
+        return std::unexpected(closed_before.error());
+    closed_before->bind(1, today);
+    if (auto ok = closed_before->run(); !ok)
+        return ok;
     // The keys of yesterday may still be counted (a flush of its last searches); older ones
     // cannot, and without their day's secret they name no network.
     auto keys = db_.prepare("DELETE FROM searcher_keys WHERE day < ?1");
@@ -978,13 +1030,15 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
     auto keep_from = trend_keep_from(db_, now, options);
     if (!keep_from)
         return std::unexpected(keep_from.error());
+    // Whatever else is due: a secret made for a closed day (by a server whose clock is behind,
+    // before secrets_from was recorded) goes now, not at the next day's fold.
+    if (db_.postgres())
+        if (auto ok = forget_closed_days(today); !ok)
+            return std::unexpected(ok.error());
     if (*merged_before && **merged_before >= today && *folded_on && **folded_on >= today &&
         *kept_from && **kept_from == *keep_from)
         return report; // nothing closed and nothing released since the last fold
     report.due = true;
-    if (db_.postgres())
-        if (auto ok = forget_closed_days(today); !ok)
-            return std::unexpected(ok.error());
     const auto k = static_cast<std::int64_t>(options.k);
     const auto k_distinct = static_cast<std::int64_t>(options.k_distinct);
 
@@ -1004,7 +1058,9 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
         } else {
             // First fold of this store: monthly rows written before folding existed also
             // counted text below the thresholds; make them again from the days.
-            if (auto ok = db_.exec("DELETE FROM monthly_terms"); !ok)
+            if (auto ok = db_.exec("DELETE FROM monthly_terms; UPDATE daily_terms SET"
+                                   " merged_searches = 0, merged_zero = 0");
+                !ok)
                 return std::unexpected(ok.error());
             auto oldest = db_.scalar("SELECT coalesce(min(day), " + std::to_string(today) +
                                      ") FROM daily_terms");
@@ -1012,17 +1068,26 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
                 return std::unexpected(oldest.error());
             from = *oldest;
         }
+        // Only what is not merged yet: a day is merged again after a late write to it, and
+        // its cells merged before then add only what that write added.
         auto merge = db_.prepare(
             "INSERT INTO monthly_terms (month, query, lang, country, searches, zero_results,"
-            " searchers) SELECT ?1, query, lang, country, searches, zero_results, searchers"
-            " FROM daily_terms WHERE day = ?2 AND searchers >= ?3 AND searches >= ?4"
+            " searchers) SELECT ?1, query, lang, country, searches - merged_searches,"
+            " zero_results - merged_zero, searchers FROM daily_terms WHERE day = ?2"
+            " AND searchers >= ?3 AND searches >= ?4 AND searches > merged_searches"
             " ON CONFLICT (month, query, lang, country) DO UPDATE SET"
             " searches = monthly_terms.searches + excluded.searches,"
             " zero_results = monthly_terms.zero_results + excluded.zero_results,"
             " searchers = CASE WHEN excluded.searchers > monthly_terms.searchers"
             " THEN excluded.searchers ELSE monthly_terms.searchers END");
+        auto mark = db_.prepare(
+            "UPDATE daily_terms SET merged_searches = searches, merged_zero = zero_results"
+            " WHERE day = ?1 AND searchers >= ?2 AND searches >= ?3 AND searches > "
+            "merged_searches");
         if (!merge)
             return std::unexpected(merge.error());
+        if (!mark)
+            return std::unexpected(mark.error());
         for (std::int64_t day = from; day < today; ++day) {
             merge->bind(1, month_of(day)).bind(2, day).bind(3, k_distinct).bind(4, k);
             if (auto ok = merge->run(); !ok)
@@ -1031,6 +1096,11 @@ Expected<FoldReport> SearchLog::fold(std::int64_t now, const RetentionOptions& o
             if (!n)
                 return std::unexpected(n.error());
             report.merged += *n;
+            if (*n == 0)
+                continue;
+            mark->bind(1, day).bind(2, k_distinct).bind(3, k);
+            if (auto ok = mark->run(); !ok)
+                return std::unexpected(ok.error());
         }
         if (auto ok = write_state(db_, "merged_before", std::max(today, from)); !ok)
             return std::unexpected(ok.error());

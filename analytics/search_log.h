@@ -283,10 +283,12 @@ class SearchLog {
 
     /// PostgreSQL: the searcher secret of `day` that every server of the store keys searchers
     /// with (SearcherKeys::set_secret), made by the first server that asks (32 bytes from
-    /// RAND_bytes) and kept only in an UNLOGGED table until the day is over (fold).
+    /// RAND_bytes) and kept only in an UNLOGGED table until the day is over (fold). A day a
+    /// fold has closed has none: ErrorCode::not_found, and nothing is made for it.
     Expected<std::string> shared_secret(std::int64_t day);
 
-    /// Stores a batch in one transaction.
+    /// Stores a batch in one transaction. A cell of a day already folded makes the next fold
+    /// due from that day.
     Expected<void> add(const SearchLogBuffer::Batch& batch);
     /// Folds (see fold), then deletes raw rows older than retention_days and aggregates older
     /// than aggregate_retention_days before `now`, in batches.

@@ -72,6 +72,28 @@ TEST(Database, AnOldSqliteFileWithoutAVersionIsTakenOverAsItIs) {
     EXPECT_EQ(*db->scalar("SELECT version FROM schema_version"), schema_version);
 }
 
+TEST_P(DatabaseStores, AVersion1StoreCountsTheCellsOfItsMergedDaysAsMerged) {
+    {
+        // A store at version 1: no merged columns; days before 101 are in monthly_terms.
+        auto db = Database::connect(where());
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("ALTER TABLE daily_terms DROP COLUMN merged_searches;"
+                             "ALTER TABLE daily_terms DROP COLUMN merged_zero;"
+                             "UPDATE schema_version SET version = 1;"
+                             "INSERT INTO search_log_state VALUES ('merged_before', 101);"
+                             "INSERT INTO daily_terms VALUES (100, 'a', 'en', 'JP', 12, 2, 6, 0);"
+                             "INSERT INTO daily_terms VALUES (101, 'a', 'en', 'JP', 3, 1, 1, 0);"));
+    }
+    auto db = Database::connect(where());
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ(*db->scalar("SELECT version FROM schema_version"), schema_version);
+    EXPECT_EQ(*db->scalar("SELECT merged_searches * 100 + merged_zero FROM daily_terms"
+                          " WHERE day = 100"),
+              1202);
+    EXPECT_EQ(*db->scalar("SELECT merged_searches + merged_zero FROM daily_terms WHERE day = 101"),
+              0);
+}
+
 TEST_P(DatabaseStores, ABrokenConnectionIsMadeAgainAtItsNextUse) {
     if (!postgres())
         GTEST_SKIP() << "a SQLite file has no connection to lose";

@@ -568,6 +568,51 @@ TEST_P(SearchLogStores, ClosedDaysKeepTextOnlyAboveTheThresholds) {
     EXPECT_EQ(cells(where()), (std::vector<Cell>{{day, "popular"}}));
 }
 
+TEST_P(SearchLogStores, CellsOfADayAlreadyFoldedAreFoldedAtTheNextFoldAndMergedOnce) {
+    auto log = SearchLog::open(where());
+    ASSERT_TRUE(log) << log.error().message;
+    const std::int64_t day = *parse_date("2026-05-01") / 86400;
+    RetentionOptions options; // k 10, k_distinct 5, no trends
+    SearchLogBuffer buffer{testing::ascii_fold};
+    searched(buffer, day, "popular", 10, 5);
+    searched(buffer, day + 1, "open", 1, 1);
+    ASSERT_TRUE(log->add(buffer.take()));
+    ASSERT_TRUE(log->fold((day + 1) * 86400 + 5, options));
+    auto db = Database::connect(where());
+    auto monthly = [&](const std::string& query) {
+        return *db->scalar("SELECT coalesce(sum(searches), 0) FROM monthly_terms WHERE query = '" +
+                           query + "'");
+    };
+    EXPECT_EQ(monthly("popular"), 10);
+    // The day is folded; then come its last searches (another server's last flush, searches
+    // held while the store was down).
+    SearchLogBuffer late{testing::ascii_fold};
+    searched(late, day, "rare", 1, 1);          // below the thresholds
+    searched(late, day, "late popular", 12, 6); // above them
+    searched(late, day, "popular", 4, 4);       // 4 more of a merged cell, same searchers
+    ASSERT_TRUE(log->add(late.take()));
+    // The next fold (each flush folds) removes the text below the thresholds and merges the
+    // rest, once: folding again, that day or the next, adds nothing.
+    auto next = log->fold((day + 1) * 86400 + 10, options);
+    ASSERT_TRUE(next) << next.error().message;
+    EXPECT_TRUE(next->due);
+    using Cell = std::pair<std::int64_t, std::string>;
+    EXPECT_EQ(cells(where()),
+              (std::vector<Cell>{{day, "late popular"}, {day, "popular"}, {day + 1, "open"}}));
+    EXPECT_EQ(monthly("late popular"), 12);
+    EXPECT_EQ(monthly("popular"), 14);
+    auto again = log->fold((day + 1) * 86400 + 20, options);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->due);
+    ASSERT_TRUE(log->fold((day + 2) * 86400 + 5, options));
+    EXPECT_EQ(monthly("late popular"), 12);
+    EXPECT_EQ(monthly("popular"), 14);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM monthly_terms"), 2);
+    EXPECT_EQ(*db->scalar("SELECT sum(zero_results) FROM monthly_terms"),
+              *db->scalar("SELECT sum(zero_results) FROM daily_terms WHERE day = " +
+                          std::to_string(day)));
+}
+
 TEST_P(SearchLogStores, TrendsKeepCellsOfTheirPeriodsUntilReleasedNeverPastTheRetention) {
     auto log = SearchLog::open(where());
     ASSERT_TRUE(log) << log.error().message;
@@ -740,6 +785,35 @@ TEST_P(SearchLogStores, ServersSharingAStoreKeyANetworkAlikeSoItIsOneSearcher) {
     EXPECT_EQ(*db->scalar("SELECT count(*) FROM pg_class WHERE relpersistence = 'u' AND relname"
                           " IN ('searcher_secrets', 'searcher_keys')"),
               2);
+}
+
+TEST_P(SearchLogStores, AServerWhoseClockIsBehindGetsNoSecretForADayAnotherServerClosed) {
+    if (!postgres())
+        GTEST_SKIP() << "a SQLite file has one server, whose salt stays in its memory";
+    const std::int64_t day = *parse_date("2026-05-01T10:00:00Z") / 86400;
+    auto log_a = SearchLog::open(where()), log_b = SearchLog::open(where());
+    ASSERT_TRUE(log_a && log_b);
+    ASSERT_TRUE(log_a->shared_secret(day));
+    ASSERT_TRUE(log_a->shared_secret(day + 1));
+    // a closes the day; b, a few seconds behind, still asks for it.
+    ASSERT_TRUE(log_a->fold((day + 1) * 86400 + 1, {}));
+    auto late = log_b->shared_secret(day);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, ErrorCode::not_found);
+    auto db = Database::connect(where());
+    const std::string of_day =
+        "SELECT count(*) FROM searcher_secrets WHERE day = " + std::to_string(day);
+    EXPECT_EQ(*db->scalar(of_day), 0);
+    EXPECT_TRUE(log_b->shared_secret(day + 1)); // the open day's is still there
+    // A row of a closed day left by a server of an older version goes at the next fold, even
+    // one with nothing else to do.
+    ASSERT_TRUE(db->exec("INSERT INTO searcher_secrets VALUES (" + std::to_string(day) +
+                         ", decode('00', 'hex'))"));
+    auto again = log_b->fold((day + 1) * 86400 + 2, {});
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->due);
+    EXPECT_EQ(*db->scalar(of_day), 0);
+    EXPECT_EQ(*db->scalar("SELECT count(*) FROM searcher_secrets"), 1);
 }
 
 TEST_P(SearchLogStores, QuotesBackslashesCommasAndBracesAreStoredAsTheyAre) {
