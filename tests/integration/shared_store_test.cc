@@ -200,11 +200,31 @@ TEST_F(SharedStore, TwoServersOnOneDatabaseBehaveAsOneService) {
     EXPECT_EQ(b->terminate(), 0) << b->log();
 }
 
-/// The throwaway cluster's control script (scripts/common.sh): "stop" or "start".
-bool control_postgres(const std::string& action) {
-    const char* ctl = std::getenv("MIXI_TEST_POSTGRES_CTL");
-    return ctl && std::system((std::string(ctl) + " " + action).c_str()) == 0;
-}
+/// Stops and starts the throwaway cluster with its control script (scripts/common.sh); a cluster
+/// this stopped is started again on the way out, whatever happened, for the tests after.
+class PostgresSwitch {
+  public:
+    PostgresSwitch() = default;
+    PostgresSwitch(const PostgresSwitch&) = delete;
+    PostgresSwitch& operator=(const PostgresSwitch&) = delete;
+    ~PostgresSwitch() {
+        if (stopped_)
+            start();
+    }
+    bool stop() { return stopped_ = control("stop"); }
+    bool start() {
+        const bool ok = control("start");
+        stopped_ = stopped_ && !ok;
+        return ok;
+    }
+
+  private:
+    static bool control(const std::string& action) {
+        const char* ctl = std::getenv("MIXI_TEST_POSTGRES_CTL");
+        return ctl && std::system((std::string(ctl) + " " + action).c_str()) == 0;
+    }
+    bool stopped_ = false;
+};
 
 std::int64_t metric(ServerProcess& s, const std::string& name) {
     const auto r = s.get("/metrics");
@@ -226,14 +246,8 @@ TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOr
     ASSERT_EQ(wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms", 5), 5);
     EXPECT_EQ(testing::json_body(*s->get("/healthz")).at("status").as_string(), "ok");
 
-    ASSERT_TRUE(control_postgres("stop"));
-    struct Restart {
-        bool done = false;
-        ~Restart() {
-            if (!done)
-                control_postgres("start"); // whatever happened
-        }
-    } restart;
+    PostgresSwitch postgres;
+    ASSERT_TRUE(postgres.stop());
     // Searches are answered at once while the store is away; their events wait in memory.
     for (int i = 0; i < 30; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -265,8 +279,7 @@ TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOr
     EXPECT_LE(held, 40);
 
     // The database comes back: the held events are stored at the next flushes.
-    ASSERT_TRUE(control_postgres("start"));
-    restart.done = true;
+    ASSERT_TRUE(postgres.start());
     const std::int64_t total =
         wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms", 5 + held);
     EXPECT_EQ(total, 5 + held) << s->log(); // before, and every one held; none of the dropped
@@ -286,15 +299,13 @@ TEST_F(SharedStore, WhilePostgresIsDownSearchesAreAnsweredEventsHeldThenStoredOr
 
     // A server started while the database is down serves, degraded, and stores what it held
     // once the database is back.
-    ASSERT_TRUE(control_postgres("stop"));
-    restart.done = false;
+    ASSERT_TRUE(postgres.stop());
     auto late = start("late");
     ASSERT_TRUE(late->started()) << late->describe();
     for (int i = 0; i < 4; ++i)
         EXPECT_EQ(from(*late, "/v1/search?q=dolomites", "81.2.99.1")->result_int(), 200u);
     EXPECT_EQ(testing::json_body(*late->get("/healthz")).at("status").as_string(), "degraded");
-    ASSERT_TRUE(control_postgres("start"));
-    restart.done = true;
+    ASSERT_TRUE(postgres.start());
     EXPECT_EQ(wait_for("SELECT coalesce(sum(searches), 0) FROM daily_terms WHERE query ="
                        " 'dolomites'",
                        4),
@@ -309,14 +320,8 @@ TEST_F(SharedStore, ASignedInSearchHeldWhilePostgresIsDownIsStoredWithoutItsAcco
         GTEST_SKIP() << "MIXI_TEST_POSTGRES_CTL is not set: the cluster cannot be stopped";
     auto s = start("a");
     ASSERT_TRUE(s->started()) << s->describe();
-    ASSERT_TRUE(control_postgres("stop"));
-    struct Restart {
-        bool done = false;
-        ~Restart() {
-            if (!done)
-                control_postgres("start");
-        }
-    } restart;
+    PostgresSwitch postgres;
+    ASSERT_TRUE(postgres.stop());
     const std::string token =
         server::sign_account_token("acct-3", std::time(nullptr) + 3600, secret);
     ASSERT_EQ(
@@ -327,8 +332,7 @@ TEST_F(SharedStore, ASignedInSearchHeldWhilePostgresIsDownIsStoredWithoutItsAcco
     for (int i = 0; i < 100 && metric(*s, "mixi_analytics_held_events") != 1; ++i)
         std::this_thread::sleep_for(50ms);
     ASSERT_EQ(metric(*s, "mixi_analytics_held_events"), 1) << s->log();
-    ASSERT_TRUE(control_postgres("start"));
-    restart.done = true;
+    ASSERT_TRUE(postgres.start());
     EXPECT_EQ(wait_for("SELECT count(*) FROM searches WHERE query = 'jungfrau'", 1), 1) << s->log();
     EXPECT_EQ(scalar("SELECT count(*) FROM searches WHERE account IS NOT NULL"), 0);
     EXPECT_EQ(scalar("SELECT sum(searches) FROM daily_terms WHERE query = 'jungfrau'"), 1);
@@ -340,14 +344,8 @@ TEST_F(SharedStore, AServerStoppedWhilePostgresIsDownStoresWhatItHeldAfterItsNex
         GTEST_SKIP() << "MIXI_TEST_POSTGRES_CTL is not set: the cluster cannot be stopped";
     auto s = start("a");
     ASSERT_TRUE(s->started()) << s->describe();
-    ASSERT_TRUE(control_postgres("stop"));
-    struct Restart {
-        bool done = false;
-        ~Restart() {
-            if (!done)
-                control_postgres("start");
-        }
-    } restart;
+    PostgresSwitch postgres;
+    ASSERT_TRUE(postgres.stop());
     // Six searches from six networks, one of them signed in, and three views: all answered.
     const std::string token =
         server::sign_account_token("acct-2", std::time(nullptr) + 3600, secret);
@@ -389,8 +387,7 @@ TEST_F(SharedStore, AServerStoppedWhilePostgresIsDownStoresWhatItHeldAfterItsNex
     EXPECT_NE(s->log().find("saved in"), std::string::npos) << s->log();
 
     // Started again once the database is back, it stores them at its first flush.
-    ASSERT_TRUE(control_postgres("start"));
-    restart.done = true;
+    ASSERT_TRUE(postgres.start());
     auto again = start("a");
     ASSERT_TRUE(again->started()) << again->describe();
     EXPECT_EQ(
